@@ -1,0 +1,1 @@
+"""The Slack side: listeners, Block Kit, tracking, delivery, configuration and entry points."""

@@ -1,0 +1,288 @@
+"""The typed async Motive client: resource groups, pydantic models, bounded jittered retries."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from motive.clock import Clock, SystemClock
+from motive.errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    InternalServerError,
+    MotiveError,
+    OutcomeUnknownError,
+    RateLimitError,
+    error_from_response,
+)
+from motive.models import Asset, ImageCapture, Pagination, Quota, Recall, Timelines, Vehicle
+from motive.ratelimit import TokenBucket
+from motive.rules import RecallRequest, SnapshotRequest, Target
+
+DEFAULT_BASE_URL = "https://api.gomotive.com"
+M = TypeVar("M", bound=BaseModel)
+
+# Called after every attempt with (endpoint name, outcome): the HTTP status, or an error kind.
+Observer = Callable[[str, str], None]
+
+
+class UnexpectedResponseError(MotiveError):
+    """Motive answered 2xx with a body we cannot read."""
+
+
+class MotiveClient:
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        oauth_token: str | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: float = 15.0,
+        max_retries: int = 3,
+        retry_base_seconds: float = 0.5,
+        retry_cap_seconds: float = 60.0,
+        rate_limit: tuple[int, float] | None = (120, 60.0),
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        observer: Observer | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        headers = {"Accept": "application/json", "User-Agent": "motive-bot/0.1"}
+        if oauth_token:
+            headers["Authorization"] = f"Bearer {oauth_token}"
+        elif api_key:
+            headers["X-Api-Key"] = api_key
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport
+        )
+        # Presigned media URLs must never see our key.
+        self._media = httpx.AsyncClient(timeout=timeout, follow_redirects=True, transport=transport)
+        self._clock = clock or SystemClock()
+        self._rng = rng or random.Random()
+        self.max_retries = max_retries
+        self.retry_base_seconds = retry_base_seconds
+        self.retry_cap_seconds = retry_cap_seconds
+        self.limiter = (
+            TokenBucket.for_limit(rate_limit[0], rate_limit[1], clock=self._clock)
+            if rate_limit
+            else None
+        )
+        self.observer = observer
+        self.recalls = Recalls(self)
+        self.image_captures = ImageCaptures(self)
+        self.vehicles = Vehicles(self)
+        self.assets = Assets(self)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+        await self._media.aclose()
+
+    async def __aenter__(self) -> MotiveClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def _observe(self, endpoint: str, outcome: str) -> None:
+        if self.observer is not None:
+            self.observer(endpoint, outcome)
+
+    def _backoff(self, attempt: int) -> float:
+        # Full jitter between half and all of the exponential step, as openai-python does.
+        step = min(self.retry_cap_seconds, self.retry_base_seconds * (2.0**attempt))
+        return step * (0.5 + 0.5 * self._rng.random())
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        endpoint: str,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        create: bool = False,
+    ) -> Any:
+        """Send one call with retries. A create is retried only when Motive surely did not act."""
+        attempt = 0
+        while True:
+            if self.limiter is not None:
+                await self.limiter.acquire()
+            error: MotiveError
+            retry_after: float | None = None
+            try:
+                response = await self._http.request(method, path, params=params, json=json)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as e:
+                self._observe(endpoint, "connect_error")
+                error = APIConnectionError(f"Could not reach Motive ({type(e).__name__}).")
+                retryable = True
+            except httpx.TimeoutException:
+                self._observe(endpoint, "timeout")
+                if create:
+                    raise OutcomeUnknownError(
+                        "Motive did not answer in time after the request was sent; it may or "
+                        "may not have been created."
+                    ) from None
+                error = APITimeoutError()
+                retryable = True
+            except httpx.TransportError as e:
+                self._observe(endpoint, "transport_error")
+                if create:
+                    raise OutcomeUnknownError(
+                        "The connection to Motive broke after the request was sent; it may or "
+                        "may not have been created."
+                    ) from None
+                error = APIConnectionError(
+                    f"The connection to Motive broke ({type(e).__name__}).", sent=True
+                )
+                retryable = True
+            else:
+                self._observe(endpoint, str(response.status_code))
+                if response.is_success:
+                    try:
+                        return response.json()
+                    except ValueError:
+                        raise UnexpectedResponseError(
+                            f"Motive answered {response.status_code} with a body that is not JSON."
+                        ) from None
+                status_error = error_from_response(response)
+                error = status_error
+                retryable = _retryable_status(status_error, create=create)
+                if isinstance(status_error, RateLimitError):
+                    retry_after = status_error.retry_after
+            if not retryable or attempt >= self.max_retries:
+                raise error
+            if retry_after is not None:
+                if retry_after > self.retry_cap_seconds:
+                    raise error  # the caller reschedules rather than hammering early
+                delay = retry_after + self._rng.random() * min(1.0, 0.1 * retry_after + 0.05)
+            else:
+                delay = self._backoff(attempt)
+            attempt += 1
+            await self._clock.sleep(delay)
+
+    async def fetch_media(self, url: str) -> bytes:
+        """Download a presigned media URL (without our credentials)."""
+        try:
+            response = await self._media.get(url)
+        except httpx.TimeoutException:
+            raise APITimeoutError("The media download timed out.") from None
+        except httpx.TransportError as e:
+            raise APIConnectionError(f"The media download failed ({type(e).__name__}).") from None
+        if not response.is_success:
+            raise error_from_response(response)
+        return response.content
+
+
+def _retryable_status(error: APIStatusError, *, create: bool) -> bool:
+    if isinstance(error, RateLimitError):
+        return True
+    if isinstance(error, InternalServerError):
+        # A 503 means the request was turned away; other 5xx on a create are ambiguous.
+        return not create or error.status_code == 503
+    return False
+
+
+def _parse(model: type[M], data: Any, what: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise UnexpectedResponseError(
+            f"Motive's {what} answer has an unexpected shape: {e}"
+        ) from None
+
+
+class _Resource:
+    def __init__(self, client: MotiveClient) -> None:
+        self._client = client
+
+
+class Recalls(_Resource):
+    async def create(self, request: RecallRequest) -> Recall:
+        data = await self._client.request(
+            "POST",
+            "/v1/video_recall_requests",
+            endpoint="recalls.create",
+            json=request.as_body(),
+            create=True,
+        )
+        return _parse(Recall, data, "create recall")
+
+    async def retrieve(self, recall_id: str) -> Recall:
+        data = await self._client.request(
+            "GET", f"/v1/video_recall_requests/{recall_id}", endpoint="recalls.retrieve"
+        )
+        return _parse(Recall, data, "recall")
+
+    async def quota(self) -> Quota:
+        data = await self._client.request(
+            "GET", "/v1/video_recall_requests/quota", endpoint="recalls.quota"
+        )
+        quota = _parse(Quota, data, "quota")
+        if quota.rate_limit is not None and self._client.limiter is not None:
+            self._client.limiter.configure(quota.rate_limit.limit, quota.rate_limit.period_seconds)
+        return quota
+
+    async def timelines(self, target: Target) -> Timelines:
+        if target.kind == "vehicle":
+            path, params = "vehicles", {"vehicle_number": target.name}
+        else:
+            path, params = "assets", {"asset_name": target.name}
+        data = await self._client.request(
+            "GET",
+            f"/v1/video_recall_requests/{path}/available_timelines",
+            endpoint="recalls.timelines",
+            params=params,
+        )
+        return _parse(Timelines, data, "available timelines")
+
+
+class ImageCaptures(_Resource):
+    async def create(self, request: SnapshotRequest) -> ImageCapture:
+        data = await self._client.request(
+            "POST",
+            "/v1/image_captures",
+            endpoint="captures.create",
+            json=request.as_body(),
+            create=True,
+        )
+        return _parse(ImageCapture, data, "image capture")
+
+    async def retrieve(self, camera_type: str, request_id: str) -> ImageCapture:
+        data = await self._client.request(
+            "GET", f"/v1/image_captures/{camera_type}/{request_id}", endpoint="captures.retrieve"
+        )
+        return _parse(ImageCapture, data, "image capture")
+
+
+async def _all_pages(client: MotiveClient, path: str, key: str, endpoint: str) -> list[Any]:
+    items: list[Any] = []
+    page = 1
+    while True:
+        data = await client.request(
+            "GET", path, endpoint=endpoint, params={"per_page": 100, "page_no": page}
+        )
+        batch = data.get(key) if isinstance(data, dict) else None
+        if not isinstance(batch, list):
+            raise UnexpectedResponseError(f"Motive's {key} list has no {key!r} array.")
+        items.extend(batch)
+        pagination = _parse(Pagination, data.get("pagination") or {}, "pagination")
+        if not batch or len(items) >= pagination.total or len(batch) < pagination.per_page:
+            return items
+        page += 1
+
+
+class Vehicles(_Resource):
+    async def list_all(self) -> list[Vehicle]:
+        raw = await _all_pages(self._client, "/v1/vehicles", "vehicles", "vehicles.list")
+        return [_parse(Vehicle, item, "vehicle") for item in raw]
+
+
+class Assets(_Resource):
+    async def list_all(self) -> list[Asset]:
+        raw = await _all_pages(self._client, "/v1/assets", "assets", "assets.list")
+        return [_parse(Asset, item, "asset") for item in raw]

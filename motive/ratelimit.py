@@ -1,0 +1,59 @@
+"""A client-side token bucket, so that a burst of our own requests never earns a 429."""
+
+from __future__ import annotations
+
+import asyncio
+
+from motive.clock import Clock, SystemClock
+
+# Motive's window algorithm is not documented. A bucket of capacity C refilled at r per second
+# lets through at most C + r*P requests in any period P; keeping that under the published limit
+# L (with headroom for requests that bunch up in flight) is safe against a sliding window too.
+BURST_SHARE = 0.5
+REFILL_SHARE = 0.4
+
+
+class TokenBucket:
+    def __init__(
+        self, capacity: float, refill_per_second: float, *, clock: Clock | None = None
+    ) -> None:
+        self._clock = clock or SystemClock()
+        self._lock = asyncio.Lock()
+        self.capacity = max(1.0, capacity)
+        self.rate = max(1e-6, refill_per_second)
+        self._tokens = self.capacity
+        self._stamp = self._clock.monotonic()
+        self.waits = 0
+
+    @classmethod
+    def for_limit(
+        cls, limit: int, period_seconds: float, *, clock: Clock | None = None
+    ) -> TokenBucket:
+        bucket = cls(1, 1, clock=clock)
+        bucket.configure(limit, period_seconds)
+        bucket._tokens = bucket.capacity
+        return bucket
+
+    def configure(self, limit: int, period_seconds: float) -> None:
+        """Fit the bucket to a server limit of `limit` requests per `period_seconds`."""
+        capacity = max(1.0, float(int(limit * BURST_SHARE)))
+        rate = max(1e-6, limit * REFILL_SHARE / max(period_seconds, 1e-3))
+        self._refill()
+        self.capacity = capacity
+        self.rate = rate
+        self._tokens = min(self._tokens, capacity)
+
+    def _refill(self) -> None:
+        now = self._clock.monotonic()
+        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            self._refill()
+            # The tolerance keeps float rounding from spinning on a sliver of a token.
+            while self._tokens < 1.0 - 1e-9:
+                self.waits += 1
+                await self._clock.sleep((1.0 - self._tokens) / self.rate)
+                self._refill()
+            self._tokens = max(0.0, self._tokens - 1.0)

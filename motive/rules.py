@@ -1,0 +1,523 @@
+"""The one place that says what a valid video recall or image capture is.
+
+Every rule from Motive's two documents lives here. The slash-command parser, the modal, the client
+and the simulator all call these functions; none of them restates a rule. Each violation is a
+`RuleViolation` naming the field, the value given and what is allowed, in a sentence a dispatcher
+understands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Literal
+
+# --- vocabulary ------------------------------------------------------------------------------
+
+
+class RecallType(StrEnum):
+    REGULAR = "regular"
+    TIMELAPSE = "timelapse"
+
+
+class CameraType(StrEnum):
+    DASHCAM = "dashcam"
+    OMNICAM = "omnicam"
+
+
+class CameraPosition(StrEnum):
+    FRONT_FACING = "front_facing"
+    DRIVER_FACING = "driver_facing"
+    FRONT_NARROW_FACING = "front_narrow_facing"
+    SIDE_LEFT = "side_left"
+    SIDE_RIGHT = "side_right"
+    REAR = "rear"
+
+    @property
+    def camera_type(self) -> CameraType:
+        return CameraType.DASHCAM if self in DASHCAM_POSITIONS else CameraType.OMNICAM
+
+
+DASHCAM_POSITIONS = frozenset(
+    {CameraPosition.FRONT_FACING, CameraPosition.DRIVER_FACING, CameraPosition.FRONT_NARROW_FACING}
+)
+OMNICAM_POSITIONS = frozenset(
+    {CameraPosition.SIDE_LEFT, CameraPosition.SIDE_RIGHT, CameraPosition.REAR}
+)
+
+DURATIONS: dict[RecallType, tuple[int, ...]] = {
+    RecallType.REGULAR: (1, 2, 3),
+    RecallType.TIMELAPSE: (5, 10, 15, 30, 45, 60),
+}
+SMART_DASHCAM_DURATIONS: tuple[int, ...] = (1,)
+
+# Image capture takes one position; front_narrow_facing is a recall-only view.
+SNAPSHOT_POSITIONS: dict[str, tuple[CameraPosition, ...]] = {
+    "vehicle": (
+        CameraPosition.FRONT_FACING,
+        CameraPosition.DRIVER_FACING,
+        CameraPosition.SIDE_LEFT,
+        CameraPosition.SIDE_RIGHT,
+        CameraPosition.REAR,
+    ),
+    "asset": (CameraPosition.SIDE_LEFT, CameraPosition.SIDE_RIGHT, CameraPosition.REAR),
+}
+
+TargetKind = Literal["vehicle", "asset"]
+
+
+def _or_list(items: Iterable[object]) -> str:
+    words = [str(i) for i in items]
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+# --- violations -----------------------------------------------------------------------------
+
+
+class RuleViolation(ValueError):
+    """A request breaks one of Motive's rules. `field` is the request field at fault."""
+
+    field: str = "request"
+
+    def __init__(self, message: str, *, value: object = None, allowed: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.value = value
+        self.allowed = allowed
+        self.also: tuple[RuleViolation, ...] = ()
+
+    @property
+    def all_violations(self) -> tuple[RuleViolation, ...]:
+        """This violation and any others found in the same request."""
+        return (self, *self.also)
+
+
+class TargetViolation(RuleViolation):
+    field = "target"
+
+
+class StartTimeViolation(RuleViolation):
+    field = "start_time"
+
+
+class DurationViolation(RuleViolation):
+    field = "duration"
+
+
+class RecallTypeViolation(RuleViolation):
+    field = "recall_type"
+
+
+class CameraPositionsViolation(RuleViolation):
+    field = "camera_positions"
+
+
+class PositionViolation(RuleViolation):
+    field = "position"
+
+
+class SmartDashcamViolation(RuleViolation):
+    """Smart dashcams record no timelapse and recall 1 minute at most."""
+
+
+class SmartDashcamTypeViolation(SmartDashcamViolation):
+    field = "recall_type"
+
+
+class SmartDashcamDurationViolation(SmartDashcamViolation):
+    field = "duration"
+
+
+def _raise_all(found: list[RuleViolation]) -> None:
+    if found:
+        first = found[0]
+        first.also = tuple(found[1:])
+        raise first
+
+
+# --- targets --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: TargetKind
+    name: str
+
+    @property
+    def label(self) -> str:
+        return self.name if self.kind == "vehicle" else f'asset "{self.name}"'
+
+    def as_body(self) -> dict[str, str]:
+        return {"vehicle_number" if self.kind == "vehicle" else "asset_name": self.name}
+
+
+def _clean_name(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TargetViolation(
+            f"A vehicle number or asset name must be text; got {value!r}.",
+            value=value,
+            allowed="text",
+        )
+    text = value.strip()
+    return text or None
+
+
+def validate_target(vehicle_number: object = None, asset_name: object = None) -> Target:
+    """Exactly one of vehicle number or asset name, never both, never neither."""
+    vehicle = _clean_name(vehicle_number)
+    asset = _clean_name(asset_name)
+    if vehicle and asset:
+        raise TargetViolation(
+            f'Name either a vehicle or an asset, not both (you gave vehicle {vehicle} and asset "{asset}").',
+            value=(vehicle, asset),
+            allowed="exactly one of vehicle number or asset name",
+        )
+    if vehicle:
+        return Target("vehicle", vehicle)
+    if asset:
+        return Target("asset", asset)
+    raise TargetViolation(
+        "Say which truck or trailer: a vehicle number (like TRK-101) or an asset name.",
+        value=None,
+        allowed="exactly one of vehicle number or asset name",
+    )
+
+
+# --- recalls --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CameraSelection:
+    """What a camera_positions list really asks Motive for."""
+
+    dashcam: bool
+    omnicam: bool
+    road_facing_only: bool
+    positions: tuple[CameraPosition, ...] | None
+
+    @property
+    def all_cameras(self) -> bool:
+        return self.positions is None
+
+    def describe(self) -> str:
+        if self.positions is None:
+            return "all cameras"
+        return ", ".join(p.value for p in self.positions)
+
+
+def camera_selection(positions: Sequence[CameraPosition] | None) -> CameraSelection:
+    if positions is None:
+        return CameraSelection(dashcam=True, omnicam=True, road_facing_only=False, positions=None)
+    chosen = set(positions)
+    dash = bool(chosen & DASHCAM_POSITIONS)
+    omni = bool(chosen & OMNICAM_POSITIONS)
+    road_only = CameraPosition.FRONT_FACING in chosen and CameraPosition.DRIVER_FACING not in chosen
+    return CameraSelection(dash, omni, road_only, tuple(positions))
+
+
+@dataclass(frozen=True)
+class RecallRequest:
+    target: Target
+    start_time: datetime
+    duration: int
+    recall_type: RecallType
+    camera_positions: tuple[CameraPosition, ...] | None
+
+    @property
+    def end_time(self) -> datetime:
+        return self.start_time + timedelta(minutes=self.duration)
+
+    @property
+    def selection(self) -> CameraSelection:
+        return camera_selection(self.camera_positions)
+
+    def as_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            **self.target.as_body(),
+            "start_time": self.start_time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "duration": self.duration,
+            "recall_type": self.recall_type.value,
+        }
+        if self.camera_positions is not None:
+            body["camera_positions"] = [p.value for p in self.camera_positions]
+        return body
+
+    def dedupe_key(self) -> str:
+        cams = ",".join(sorted(p.value for p in self.camera_positions or ())) or "*"
+        return "|".join(
+            (
+                "recall",
+                self.target.kind,
+                self.target.name.casefold(),
+                self.start_time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                str(self.duration),
+                self.recall_type.value,
+                cams,
+            )
+        )
+
+
+def parse_start_time(value: object) -> datetime:
+    """A timezone-aware ISO 8601 timestamp (or aware datetime), returned in UTC."""
+    if isinstance(value, datetime):
+        when = value
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            when = datetime.fromisoformat(
+                text.replace("Z", "+00:00") if text.endswith("Z") else text
+            )
+        except ValueError:
+            raise StartTimeViolation(
+                f"The start time {value!r} is not an ISO 8601 timestamp; "
+                "write it like 2026-11-21T14:05:00Z.",
+                value=value,
+                allowed="ISO 8601 with a time zone",
+            ) from None
+    else:
+        raise StartTimeViolation(
+            "A start time is required: when should the footage begin?",
+            value=value,
+            allowed="ISO 8601 with a time zone",
+        )
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise StartTimeViolation(
+            f"The start time {value!s} has no time zone; add one, like 14:05:00Z or 14:05:00-06:00.",
+            value=value,
+            allowed="ISO 8601 with a time zone",
+        )
+    try:
+        return when.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise StartTimeViolation(
+            f"The start time {value!s} is out of range.", value=value, allowed="a real date"
+        ) from None
+
+
+def _fmt(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def parse_recall_type(value: object) -> RecallType:
+    if isinstance(value, RecallType):
+        return value
+    if isinstance(value, str):
+        try:
+            return RecallType(value.strip().lower())
+        except ValueError:
+            pass
+    raise RecallTypeViolation(
+        f"The recall type must be regular or timelapse; you asked for {value!r}.",
+        value=value,
+        allowed="regular or timelapse",
+    )
+
+
+def _duration_int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DurationViolation(
+            f"The duration must be a whole number of minutes; you gave {value!r}.",
+            value=value,
+            allowed="whole minutes",
+        )
+    return value
+
+
+def check_duration(recall_type: RecallType, duration: int, *, smart_dashcam: bool = False) -> None:
+    if smart_dashcam:
+        if recall_type is RecallType.TIMELAPSE:
+            raise SmartDashcamTypeViolation(
+                "This vehicle has a smart dashcam, which cannot record timelapse; ask for a "
+                "regular 1-minute recall.",
+                value=recall_type.value,
+                allowed="regular",
+            )
+        if duration not in SMART_DASHCAM_DURATIONS:
+            raise SmartDashcamDurationViolation(
+                f"Smart dashcam recalls last 1 minute; you asked for {duration}.",
+                value=duration,
+                allowed="1",
+            )
+        return
+    allowed = DURATIONS[recall_type]
+    if duration not in allowed:
+        raise DurationViolation(
+            f"{recall_type.value.capitalize()} recalls last {_or_list(allowed)} minutes; "
+            f"you asked for {duration}.",
+            value=duration,
+            allowed=_or_list(allowed),
+        )
+
+
+def parse_camera_positions(value: object) -> tuple[CameraPosition, ...] | None:
+    if value is None:
+        return None
+    allowed = _or_list(p.value for p in CameraPosition)
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence | set | frozenset):
+        raise CameraPositionsViolation(
+            f"Cameras must be a list of positions; got {value!r}.", value=value, allowed=allowed
+        )
+    items = list(value)
+    if not items:
+        raise CameraPositionsViolation(
+            "The camera list is empty; name at least one camera, or leave it out for all cameras.",
+            value=items,
+            allowed=allowed,
+        )
+    out: list[CameraPosition] = []
+    for item in items:
+        try:
+            pos = CameraPosition(item) if isinstance(item, str) else None
+        except ValueError:
+            pos = None
+        if pos is None:
+            raise CameraPositionsViolation(
+                f"{item!r} is not a camera position; use {allowed}.", value=item, allowed=allowed
+            )
+        if pos in out:
+            raise CameraPositionsViolation(
+                f"The camera {pos.value} is listed twice; name each camera once.",
+                value=pos.value,
+                allowed=allowed,
+            )
+        out.append(pos)
+    return tuple(out)
+
+
+def validate_recall(
+    *,
+    vehicle_number: object = None,
+    asset_name: object = None,
+    start_time: object,
+    duration: object,
+    recall_type: object = RecallType.REGULAR,
+    camera_positions: object = None,
+    now: datetime,
+    smart_dashcam: bool = False,
+) -> RecallRequest:
+    """Check a recall against every rule; raise the first violation (with the rest in `.also`)."""
+    found: list[RuleViolation] = []
+
+    def attempt(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except RuleViolation as e:
+            found.append(e)
+            return None
+
+    target = attempt(validate_target, vehicle_number, asset_name)
+    start: datetime | None = attempt(parse_start_time, start_time)
+    rtype: RecallType | None = attempt(parse_recall_type, recall_type)
+    minutes: int | None = attempt(_duration_int, duration)
+    positions = attempt(parse_camera_positions, camera_positions)
+    if rtype is not None and minutes is not None:
+        attempt(check_duration, rtype, minutes, smart_dashcam=smart_dashcam)
+    elif rtype is not None and smart_dashcam:
+        attempt(check_duration, rtype, 1, smart_dashcam=True)
+    if start is not None:
+        if start > now:
+            found.append(
+                StartTimeViolation(
+                    f"The start time {_fmt(start)} is in the future; footage can only be "
+                    f"recalled up to now ({_fmt(now)}).",
+                    value=start.isoformat(),
+                    allowed=f"no later than {_fmt(now)}",
+                )
+            )
+        elif minutes is not None and start + timedelta(minutes=minutes) > now and not found:
+            latest = now - timedelta(minutes=minutes)
+            found.append(
+                StartTimeViolation(
+                    f"A {minutes}-minute window starting {_fmt(start)} runs past now "
+                    f"({_fmt(now)}), into footage not yet recorded; start at {_fmt(latest)} or "
+                    "earlier.",
+                    value=start.isoformat(),
+                    allowed=f"no later than {_fmt(latest)}",
+                )
+            )
+    _raise_all(found)
+    assert target is not None and start is not None and rtype is not None and minutes is not None
+    return RecallRequest(target, start, minutes, rtype, positions)
+
+
+# --- image captures -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SnapshotRequest:
+    target: Target
+    position: CameraPosition
+
+    @property
+    def camera_type(self) -> CameraType:
+        return self.position.camera_type
+
+    def as_body(self) -> dict[str, str]:
+        return {**self.target.as_body(), "position": self.position.value}
+
+    def dedupe_key(self) -> str:
+        return f"snapshot|{self.target.kind}|{self.target.name.casefold()}|{self.position.value}"
+
+
+def allowed_snapshot_positions(kind: TargetKind) -> tuple[CameraPosition, ...]:
+    return SNAPSHOT_POSITIONS[kind]
+
+
+def validate_snapshot(
+    *, vehicle_number: object = None, asset_name: object = None, position: object
+) -> SnapshotRequest:
+    found: list[RuleViolation] = []
+    target: Target | None = None
+    try:
+        target = validate_target(vehicle_number, asset_name)
+    except RuleViolation as e:
+        found.append(e)
+    valid = allowed_snapshot_positions(target.kind if target else "vehicle")
+    allowed = _or_list(p.value for p in valid)
+    pos: CameraPosition | None = None
+    if position is None or (isinstance(position, str) and not position.strip()):
+        found.append(
+            PositionViolation(
+                f"A snapshot needs exactly one camera position: {allowed}.",
+                value=position,
+                allowed=allowed,
+            )
+        )
+    elif isinstance(position, str | CameraPosition):
+        try:
+            pos = CameraPosition(position.strip() if isinstance(position, str) else position)
+        except ValueError:
+            found.append(
+                PositionViolation(
+                    f"{position!r} is not a camera position; use {allowed}.",
+                    value=position,
+                    allowed=allowed,
+                )
+            )
+    else:
+        found.append(
+            PositionViolation(
+                f"A snapshot takes exactly one camera position ({allowed}); got {position!r}.",
+                value=position,
+                allowed=allowed,
+            )
+        )
+    if pos is not None and target is not None and pos not in valid:
+        if pos is CameraPosition.FRONT_NARROW_FACING:
+            why = "front_narrow_facing is available for video recalls only"
+        else:
+            why = f"{pos.value} is a dashcam position, and dashcams are only on vehicles"
+        found.append(
+            PositionViolation(
+                f"{why}; for {target.label} use {allowed}.", value=pos.value, allowed=allowed
+            )
+        )
+    _raise_all(found)
+    assert target is not None and pos is not None
+    return SnapshotRequest(target, pos)

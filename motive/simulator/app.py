@@ -1,0 +1,262 @@
+"""The simulator's HTTP face: a Starlette app that answers like api.gomotive.com."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from motive.simulator.jpeg import SNAPSHOT_JPEG
+from motive.simulator.state import Fault, SimError, Simulator
+
+log = logging.getLogger("motive.simulator")
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+# A fake MP4: an ftyp box and a few bytes, enough for a download to look like a video file.
+FAKE_MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
+
+
+def _error(err: SimError) -> JSONResponse:
+    # Motive's error bodies vary; answer in each shape Part A names so the client meets them all.
+    if err.status == 400:
+        body: dict[str, Any] = {"errors": [err.message]}
+    elif err.status == 404:
+        body = {"message": err.message}
+    else:
+        body = {"error_message": err.message}
+    return JSONResponse(body, status_code=err.status, headers=err.headers)
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def build_app(sim: Simulator, *, tick_seconds: float = 0.1) -> Starlette:
+    def api(name: str, handler: Handler) -> Handler:
+        async def wrapped(request: Request) -> Response:
+            sim.stats.requests[name] += 1
+            sim.base_url = _base(request)
+            if sim.config.latency_seconds:
+                await asyncio.sleep(sim.config.latency_seconds)
+            try:
+                sim.authorize({k.lower(): v for k, v in request.headers.items()})
+                fault = sim.take_fault(request.method, request.url.path)
+                if fault is not None and not fault.act_first:
+                    if fault.delay:
+                        await asyncio.sleep(fault.delay)
+                    if fault.status is not None:
+                        return _fault_response(fault)
+                sim.check_rate()
+                response = await handler(request)
+                if fault is not None and fault.act_first:
+                    if fault.delay:
+                        await asyncio.sleep(fault.delay)
+                    if fault.status is not None:
+                        return _fault_response(fault)
+                return response
+            except SimError as e:
+                return _error(e)
+
+        return wrapped
+
+    async def body_of(request: Request) -> Any:
+        try:
+            return await request.json()
+        except ValueError:
+            raise SimError(400, "The request body is not valid JSON.") from None
+
+    def shaped(obj: dict[str, Any], wrapper: str) -> dict[str, Any]:
+        if not sim.config.variant_shapes:
+            return obj
+        return {wrapper: obj}
+
+    async def list_units(request: Request, kind: str) -> Response:
+        try:
+            per_page = min(100, max(1, int(request.query_params.get("per_page", "25"))))
+            page = max(1, int(request.query_params.get("page_no", "1")))
+        except ValueError:
+            raise SimError(400, "per_page and page_no must be whole numbers.") from None
+        units = [u for u in sim.units if u.kind == kind]
+        chunk = units[(page - 1) * per_page : page * per_page]
+        label = "number" if kind == "vehicle" else "name"
+        items = [
+            {kind: {"id": u.id, label: u.label, "status": "active", "company_id": 5}} for u in chunk
+        ]
+        return JSONResponse(
+            {
+                f"{kind}s": items,
+                "pagination": {"per_page": per_page, "page_no": page, "total": len(units)},
+            }
+        )
+
+    async def vehicles(request: Request) -> Response:
+        return await list_units(request, "vehicle")
+
+    async def assets(request: Request) -> Response:
+        return await list_units(request, "asset")
+
+    async def create_recall(request: Request) -> Response:
+        recall = sim.create_recall(await body_of(request))
+        body = sim.recall_body(recall, _base(request))
+        if sim.config.variant_shapes:
+            body["id"] = int(body["id"])
+        return JSONResponse(shaped(body, "video_recall_request"), status_code=201)
+
+    async def get_recall(request: Request) -> Response:
+        recall = sim.get_recall(request.path_params["id"])
+        body = sim.recall_body(recall, _base(request))
+        if sim.config.variant_shapes:
+            for cam in body["cameras"]:
+                cam["url"] = cam.pop("download_url")
+                cam.pop("expires_at", None)
+        return JSONResponse(body)
+
+    async def quota(request: Request) -> Response:
+        body = sim.quota()
+        if sim.config.variant_shapes:
+            body["api_rate_limits"] = body.pop("rate_limit")
+        return JSONResponse(body)
+
+    async def vehicle_timelines(request: Request) -> Response:
+        return JSONResponse(
+            sim.timelines_for("vehicle", request.query_params.get("vehicle_number"))
+        )
+
+    async def asset_timelines(request: Request) -> Response:
+        return JSONResponse(sim.timelines_for("asset", request.query_params.get("asset_name")))
+
+    async def create_capture(request: Request) -> Response:
+        capture = sim.create_capture(await body_of(request))
+        return JSONResponse(shaped(sim.capture_body(capture, _base(request)), "image_capture"), 201)
+
+    async def get_capture(request: Request) -> Response:
+        capture = sim.get_capture(request.path_params["camera_type"], request.path_params["id"])
+        return JSONResponse(sim.capture_body(capture, _base(request)))
+
+    async def media(request: Request) -> Response:
+        path = request.path_params["path"]
+        try:
+            sim.check_media(
+                path, request.query_params.get("expires"), request.query_params.get("sig")
+            )
+        except SimError as e:
+            return Response(
+                f"<Error><Code>{e.message}</Code></Error>", 403, media_type="application/xml"
+            )
+        if path.endswith(".jpg"):
+            return Response(SNAPSHOT_JPEG, media_type="image/jpeg")
+        return Response(FAKE_MP4, media_type="video/mp4")
+
+    async def stats(request: Request) -> Response:
+        s = sim.stats
+        return JSONResponse(
+            {
+                "requests": dict(s.requests),
+                "rate_limited": s.rate_limited,
+                "recalls_created": s.recalls_created,
+                "captures_created": s.captures_created,
+                "webhooks_sent": s.webhooks_sent,
+            }
+        )
+
+    async def add_fault(request: Request) -> Response:
+        data = await request.json()
+        sim.faults.append(Fault(**data))
+        return JSONResponse({"ok": True})
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(webhook_loop(sim, tick_seconds))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    routes = [
+        Route("/v1/vehicles", api("vehicles.list", vehicles)),
+        Route("/v1/assets", api("assets.list", assets)),
+        Route("/v1/video_recall_requests", api("recalls.create", create_recall), methods=["POST"]),
+        Route("/v1/video_recall_requests/quota", api("recalls.quota", quota)),
+        Route(
+            "/v1/video_recall_requests/vehicles/available_timelines",
+            api("recalls.timelines", vehicle_timelines),
+        ),
+        Route(
+            "/v1/video_recall_requests/assets/available_timelines",
+            api("recalls.timelines", asset_timelines),
+        ),
+        Route("/v1/video_recall_requests/{id}", api("recalls.retrieve", get_recall)),
+        Route("/v1/image_captures", api("captures.create", create_capture), methods=["POST"]),
+        Route("/v1/image_captures/{camera_type}/{id}", api("captures.retrieve", get_capture)),
+        Route("/media/{path:path}", media),
+        Route("/_sim/stats", stats),
+        Route("/_sim/faults", add_fault, methods=["POST"]),
+        Route("/healthz", healthz),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _fault_response(fault: Fault) -> Response:
+    assert fault.status is not None
+    headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+    messages = {
+        429: "Rate limit exceeded.",
+        500: "Internal server error.",
+        502: "Bad gateway.",
+        503: "Service temporarily unavailable.",
+        504: "Gateway timeout.",
+    }
+    return _error(SimError(fault.status, messages.get(fault.status, "Injected failure."), headers))
+
+
+async def send_due_webhooks(sim: Simulator, client: httpx.AsyncClient) -> int:
+    """Deliver completion webhooks for recalls that have finished; returns how many were accepted."""
+    url = sim.config.webhook_url
+    if not url:
+        return 0
+    sent = 0
+    for recall, body, signature in sim.due_webhooks(sim.base_url):
+        try:
+            response = await client.post(
+                url,
+                content=body,
+                headers={"Content-Type": "application/json", "X-KT-Webhook-Signature": signature},
+            )
+        except httpx.HTTPError as e:
+            sim.stats.webhook_failures += 1
+            log.info("webhook for recall %s failed: %s", recall.id, type(e).__name__)
+            continue
+        if response.status_code in (200, 201):
+            recall.notified = True
+            sim.stats.webhooks_sent += 1
+            sent += 1
+        elif response.status_code == 403:
+            recall.notified = True  # signature rejected: Motive does not retry these
+            sim.stats.webhook_failures += 1
+        else:
+            sim.stats.webhook_failures += 1
+    return sent
+
+
+async def webhook_loop(sim: Simulator, tick_seconds: float) -> None:
+    async with httpx.AsyncClient(timeout=3.0) as client:
+        while True:
+            await asyncio.sleep(tick_seconds)
+            try:
+                await send_due_webhooks(sim, client)
+            except Exception:  # keep the loop alive whatever one delivery did
+                log.exception("webhook delivery loop error")

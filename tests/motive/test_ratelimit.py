@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import asyncio
+
+from motive.clock import ManualClock
+from motive.ratelimit import TokenBucket
+
+
+async def test_bucket_never_exceeds_limit_in_any_window() -> None:
+    clock = ManualClock()
+    bucket = TokenBucket.for_limit(20, 10.0, clock=clock)
+    stamps: list[float] = []
+
+    async def one() -> None:
+        await bucket.acquire()
+        stamps.append(clock.monotonic())
+
+    await asyncio.gather(*(one() for _ in range(200)))
+    assert len(stamps) == 200
+    for i, t in enumerate(stamps):
+        in_window = sum(1 for s in stamps[i:] if s < t + 10.0)
+        assert in_window <= 20
+    assert stamps[9] == stamps[0]  # the first half of the limit goes through at once
+
+
+async def test_reconfigure_shrinks_the_burst() -> None:
+    clock = ManualClock()
+    bucket = TokenBucket.for_limit(100, 1.0, clock=clock)
+    bucket.configure(4, 1.0)
+    start = clock.monotonic()
+    for _ in range(3):
+        await bucket.acquire()
+    assert clock.monotonic() - start > 0
