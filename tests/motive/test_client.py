@@ -53,7 +53,9 @@ async def test_quota_configures_the_rate_limiter(sim_env: SimEnv) -> None:
 
 async def test_timelines_for_vehicle_and_asset_show_gaps(sim_env: SimEnv) -> None:
     async with sim_env.client() as client:
-        vt = await client.recalls.timelines(validate_snapshot(vehicle_number="TRK-101", position="rear").target)
+        vt = await client.recalls.timelines(
+            validate_snapshot(vehicle_number="TRK-101", position="rear").target
+        )
         assert vt.vehicle is not None and vt.vehicle.number == "TRK-101"
         assert len(vt.available_timelines) == 3  # two gaps in TRK-101's footage
         now = sim_env.clock.now()
@@ -173,7 +175,11 @@ async def test_bad_request_carries_motives_message(sim_env: SimEnv) -> None:
                 "POST",
                 "/v1/video_recall_requests",
                 endpoint="raw",
-                json={"vehicle_number": "TRK-101", "start_time": "2026-11-21T14:00:00Z", "duration": 4},
+                json={
+                    "vehicle_number": "TRK-101",
+                    "start_time": "2026-11-21T14:00:00Z",
+                    "duration": 4,
+                },
                 create=True,
             )
     assert caught.value.status_code == 400
@@ -191,7 +197,9 @@ async def test_forbidden_when_video_monitoring_is_off(sim_env: SimEnv) -> None:
     sim_env.sim.config.video_monitoring = False
     async with sim_env.client() as client:
         with pytest.raises(PermissionDeniedError) as caught:
-            await client.image_captures.create(validate_snapshot(vehicle_number="TRK-101", position="rear"))
+            await client.image_captures.create(
+                validate_snapshot(vehicle_number="TRK-101", position="rear")
+            )
     assert "video_monitoring" in caught.value.message
 
 

@@ -51,15 +51,27 @@ def test_unknown_status_is_still_running(status: str, terminal: bool, known: boo
 @pytest.mark.parametrize(
     "payload",
     [
-        {"quota_info": {"regular": {"remaining_minutes": 3}}, "rate_limit": {"limit": 10, "period_seconds": 60}},
-        {"quota_info": {"regular": {"remaining_minutes": 3}}, "api_rate_limit": {"limit": 10, "period": 60}},
-        {"quota_info": {"regular": {"remaining_minutes": 3}}, "rate_limits": {"max_requests": 10, "window_seconds": 60}},
+        {
+            "quota_info": {"regular": {"remaining_minutes": 3}},
+            "rate_limit": {"limit": 10, "period_seconds": 60},
+        },
+        {
+            "quota_info": {"regular": {"remaining_minutes": 3}},
+            "api_rate_limit": {"limit": 10, "period": 60},
+        },
+        {
+            "quota_info": {"regular": {"remaining_minutes": 3}},
+            "rate_limits": {"max_requests": 10, "window_seconds": 60},
+        },
     ],
     ids=["rate_limit", "api_rate_limit_period", "rate_limits_window"],
 )
 def test_quota_rate_limit_block_under_any_name(payload: dict[str, object]) -> None:
     q = Quota.model_validate(payload)
-    assert q.rate_limit is not None and (q.rate_limit.limit, q.rate_limit.period_seconds) == (10, 60.0)
+    assert q.rate_limit is not None and (q.rate_limit.limit, q.rate_limit.period_seconds) == (
+        10,
+        60.0,
+    )
     assert q.quota_info.remaining("regular") == 3
 
 
@@ -69,8 +81,15 @@ def test_quota_without_rate_limit_block() -> None:
 
 def test_image_capture_variants() -> None:
     c = ImageCapture.model_validate(
-        {"image_capture": {"id": 9, "camera_type": "dashcam", "position": "front_facing", "status": "success",
-                           "images": {"front_facing": {"download_url": "https://i", "expires_at": None}}}}
+        {
+            "image_capture": {
+                "id": 9,
+                "camera_type": "dashcam",
+                "position": "front_facing",
+                "status": "success",
+                "images": {"front_facing": {"download_url": "https://i", "expires_at": None}},
+            }
+        }
     )
     assert c.request_id == "9" and c.image is not None and c.image.url == "https://i"
 
@@ -80,7 +99,10 @@ def test_image_capture_variants() -> None:
     [
         ({"error_message": "No footage"}, "No footage"),
         ({"message": "Vehicle not found"}, "Vehicle not found"),
-        ({"errors": ["duration is invalid", "start_time is required"]}, "duration is invalid; start_time is required"),
+        (
+            {"errors": ["duration is invalid", "start_time is required"]},
+            "duration is invalid; start_time is required",
+        ),
         ({"errors": {"duration": ["is invalid"]}}, "duration is invalid"),
         ({}, "fallback"),
         ("plain text reason", "plain text reason"),

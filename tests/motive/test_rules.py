@@ -89,11 +89,26 @@ RECALL_CASES: list[tuple[str, dict[str, Any], type[RuleViolation] | None, str]] 
         DurationViolation,
         "Timelapse recalls last 5, 10, 15, 30, 45 or 60",
     ),
-    ("timelapse_20_rejected", {"recall_type": "timelapse", "duration": 20}, DurationViolation, "20"),
-    ("timelapse_90_rejected", {"recall_type": "timelapse", "duration": 90}, DurationViolation, "90"),
+    (
+        "timelapse_20_rejected",
+        {"recall_type": "timelapse", "duration": 20},
+        DurationViolation,
+        "20",
+    ),
+    (
+        "timelapse_90_rejected",
+        {"recall_type": "timelapse", "duration": 90},
+        DurationViolation,
+        "90",
+    ),
     # "Supported recall_type values are regular and timelapse."
     ("type_regular_ok", {"recall_type": RecallType.REGULAR}, None, ""),
-    ("type_unknown_rejected", {"recall_type": "slowmo"}, RecallTypeViolation, "regular or timelapse"),
+    (
+        "type_unknown_rejected",
+        {"recall_type": "slowmo"},
+        RecallTypeViolation,
+        "regular or timelapse",
+    ),
     # "Timelapse is not supported for smart dashcams." / "limited to 1 minute."
     (
         "smart_dashcam_no_timelapse",
@@ -188,7 +203,11 @@ SELECTION_CASES = [
     ("omnicam_only_ignores_dashcam", ["side_left", "rear"], (False, True, False)),
     ("mix_filters_both", ["driver_facing", "side_right"], (True, True, False)),
     ("front_without_driver_is_road_facing_only", ["front_facing"], (True, False, True)),
-    ("front_with_narrow_still_road_only", ["front_facing", "front_narrow_facing"], (True, False, True)),
+    (
+        "front_with_narrow_still_road_only",
+        ["front_facing", "front_narrow_facing"],
+        (True, False, True),
+    ),
     ("front_and_driver_not_road_only", ["front_facing", "driver_facing"], (True, False, False)),
     ("front_with_omnicam_road_only", ["front_facing", "rear"], (True, True, True)),
 ]
@@ -211,8 +230,18 @@ def test_position_table_camera_types() -> None:
 
 # Image captures: "specify the positions of the camera ... a single source"
 SNAPSHOT_CASES: list[tuple[str, dict[str, Any], type[RuleViolation] | None, str]] = [
-    ("vehicle_front_facing_ok", {"vehicle_number": "TRK-101", "position": "front_facing"}, None, ""),
-    ("vehicle_driver_facing_ok", {"vehicle_number": "TRK-101", "position": "driver_facing"}, None, ""),
+    (
+        "vehicle_front_facing_ok",
+        {"vehicle_number": "TRK-101", "position": "front_facing"},
+        None,
+        "",
+    ),
+    (
+        "vehicle_driver_facing_ok",
+        {"vehicle_number": "TRK-101", "position": "driver_facing"},
+        None,
+        "",
+    ),
     ("vehicle_side_left_ok", {"vehicle_number": "TRK-101", "position": "side_left"}, None, ""),
     ("vehicle_rear_ok", {"vehicle_number": "TRK-101", "position": "rear"}, None, ""),
     ("asset_side_right_ok", {"asset_name": "Reefer 12", "position": "side_right"}, None, ""),
@@ -235,14 +264,24 @@ SNAPSHOT_CASES: list[tuple[str, dict[str, Any], type[RuleViolation] | None, str]
         PositionViolation,
         "video recalls only",
     ),
-    ("position_required", {"vehicle_number": "TRK-101", "position": None}, PositionViolation, "exactly one"),
+    (
+        "position_required",
+        {"vehicle_number": "TRK-101", "position": None},
+        PositionViolation,
+        "exactly one",
+    ),
     (
         "single_position_only",
         {"vehicle_number": "TRK-101", "position": ["rear", "side_left"]},
         PositionViolation,
         "exactly one",
     ),
-    ("unknown_position", {"vehicle_number": "TRK-101", "position": "roof"}, PositionViolation, "'roof'"),
+    (
+        "unknown_position",
+        {"vehicle_number": "TRK-101", "position": "roof"},
+        PositionViolation,
+        "'roof'",
+    ),
     (
         "snapshot_both_targets",
         {"vehicle_number": "TRK-101", "asset_name": "Reefer 12", "position": "rear"},
@@ -278,7 +317,10 @@ anything = st.one_of(
     st.floats(allow_nan=True),
     st.text(max_size=30),
     st.sampled_from(["regular", "timelapse", "2026-11-21T14:00:00Z", "front_facing", "rear", ""]),
-    st.lists(st.one_of(st.text(max_size=12), st.sampled_from([p.value for p in CameraPosition])), max_size=7),
+    st.lists(
+        st.one_of(st.text(max_size=12), st.sampled_from([p.value for p in CameraPosition])),
+        max_size=7,
+    ),
     st.datetimes(timezones=st.one_of(st.none(), st.timezones())),
 )
 

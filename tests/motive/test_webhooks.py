@@ -49,25 +49,50 @@ def test_wrong_or_missing_signature_rejected() -> None:
     ("payload", "action", "recalls", "captures"),
     [
         ({"action": "test"}, "test", (), ()),
-        ({"action": "video_recall_request_completed", "id": 81234}, "video_recall_request_completed", ("81234",), ()),
         (
-            {"action": "video_recall_request_updated", "video_recall_request": {"id": "77", "status": "completed"}},
+            {"action": "video_recall_request_completed", "id": 81234},
+            "video_recall_request_completed",
+            ("81234",),
+            (),
+        ),
+        (
+            {
+                "action": "video_recall_request_updated",
+                "video_recall_request": {"id": "77", "status": "completed"},
+            },
             "video_recall_request_updated",
             ("77",),
             (),
         ),
         (
-            [{"action": "video_recall_request_completed", "id": "1"}, {"action": "video_recall_request_completed", "id": 2}],
+            [
+                {"action": "video_recall_request_completed", "id": "1"},
+                {"action": "video_recall_request_completed", "id": 2},
+            ],
             "video_recall_request_completed",
             ("1", "2"),
             (),
         ),
-        ({"action": "image_capture_completed", "request_id": 45780}, "image_capture_completed", (), ("45780",)),
+        (
+            {"action": "image_capture_completed", "request_id": 45780},
+            "image_capture_completed",
+            (),
+            ("45780",),
+        ),
         ({"action": "vehicle_location_updated", "id": 5}, "vehicle_location_updated", (), ()),
     ],
-    ids=["test_action", "flat_id", "nested_object", "array_of_events", "image_capture", "unrelated_action"],
+    ids=[
+        "test_action",
+        "flat_id",
+        "nested_object",
+        "array_of_events",
+        "image_capture",
+        "unrelated_action",
+    ],
 )
-def test_parse_event(payload: object, action: str, recalls: tuple[str, ...], captures: tuple[str, ...]) -> None:
+def test_parse_event(
+    payload: object, action: str, recalls: tuple[str, ...], captures: tuple[str, ...]
+) -> None:
     event = parse_event(json.dumps(payload).encode())
     assert (event.action, event.recall_ids, event.capture_ids) == (action, recalls, captures)
 
