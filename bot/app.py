@@ -1,0 +1,31 @@
+"""The Bolt app: listeners registered on an AsyncApp that uses our Web client."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.listeners import register
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> AsyncApp:
+    secret = svc.settings.slack_signing_secret
+    app = AsyncApp(
+        client=svc.slack,
+        signing_secret=secret.get_secret_value() if secret else "unused-in-socket-mode",
+        # Socket Mode traffic is authenticated by the connection, not a signature.
+        request_verification_enabled=not socket_mode,
+        process_before_response=False,
+    )
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.error("unhandled error in a listener: %s", type(error).__name__, exc_info=error)
+
+    register(app, svc)
+    return app

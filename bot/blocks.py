@@ -1,0 +1,262 @@
+"""Block Kit for messages: pure functions from plain values to blocks (and their text fallback)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.parsing import CAMERA_WORDS, DEFAULT_DURATION, RECALL_EXAMPLES, SNAPSHOT_EXAMPLES
+from bot.timefmt import escape, slack_date, slack_window
+from motive.models import QuotaInfo
+from motive.rules import DURATIONS, CameraPosition, allowed_snapshot_positions
+
+Block = dict[str, Any]
+
+STATUS_LABELS = {
+    "checking": ":hourglass_flowing_sand: Checking with Motive…",
+    "creating": ":hourglass_flowing_sand: Asking Motive…",
+    "pending": ":satellite_antenna: Requested — waiting for the truck to upload",
+    "processing": ":gear: Motive is processing the footage",
+    "completed": ":white_check_mark: Done",
+    "partially_completed": ":warning: Partly done — some cameras failed",
+    "success": ":white_check_mark: Done",
+    "failed": ":x: Failed",
+    "cancelled": ":no_entry_sign: Cancelled at Motive",
+    "refused": ":no_entry: Motive refused the request",
+    "gave_up": ":hourglass: Gave up waiting",
+    "unknown": ":grey_question: Outcome unknown",
+}
+
+CAMERA_LABELS = {
+    "front_facing": "Road-facing",
+    "driver_facing": "Driver-facing",
+    "front_narrow_facing": "Narrow road-facing",
+    "side_left": "Left side",
+    "side_right": "Right side",
+    "rear": "Rear",
+}
+
+
+def camera_label(position: str | None) -> str:
+    return CAMERA_LABELS.get(position or "", position or "camera")
+
+
+def section(text: str, block_id: str | None = None) -> Block:
+    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+
+
+@dataclass(frozen=True)
+class AnchorInfo:
+    """What the anchor message shows about one request."""
+
+    kind: str  # recall | snapshot
+    requester: str
+    target_label: str
+    status: str
+    start: datetime | None = None
+    end: datetime | None = None
+    recall_type: str | None = None
+    cameras: list[str] | None = None
+    position: str | None = None
+    note: str | None = None
+    motive_id: str | None = None
+    detail: str | None = None
+
+
+def anchor(info: AnchorInfo) -> tuple[str, list[Block]]:
+    status = STATUS_LABELS.get(info.status, f":grey_question: {escape(info.status)}")
+    if info.kind == "recall":
+        cams = (
+            "all cameras" if not info.cameras else ", ".join(camera_label(c) for c in info.cameras)
+        )
+        window = slack_window(info.start, info.end) if info.start and info.end else "?"
+        title = f":movie_camera: *Video recall* for *{escape(info.target_label)}*"
+        lines = [
+            title,
+            f"*When:* {window}",
+            f"*Type:* {info.recall_type or 'regular'} · *Cameras:* {cams}",
+        ]
+        fallback = f"Video recall for {info.target_label}: {status}"
+    else:
+        title = f":camera_with_flash: *Snapshot* from *{escape(info.target_label)}*"
+        lines = [title, f"*Camera:* {camera_label(info.position)}"]
+        fallback = f"Snapshot from {info.target_label}: {status}"
+    lines.append(f"*Asked by:* <@{info.requester}>")
+    if info.note:
+        lines.append(f"*Note:* {escape(info.note)}")
+    blocks = [section("\n".join(lines)), section(f"*Status:* {status}")]
+    foot = []
+    if info.motive_id:
+        foot.append(f"Motive request {escape(info.motive_id)}")
+    if info.detail:
+        foot.append(escape(info.detail))
+    if foot:
+        blocks.append(context(" · ".join(foot)))
+    return fallback, blocks
+
+
+def problem(message: str, example: str | None = None, *, word: str = "") -> tuple[str, list[Block]]:
+    """A private reply about a bad input: what went wrong and what to type instead."""
+    text = f":warning: {escape(message)}"
+    blocks = [section(text)]
+    if example:
+        blocks.append(context(f"Try: `{escape(example)}`"))
+    return message, blocks
+
+
+def help_message(command: str) -> tuple[str, list[Block]]:
+    examples: tuple[str, ...]
+    if command == "/snapshot":
+        vehicle = ", ".join(f"`{_word(p)}`" for p in allowed_snapshot_positions("vehicle"))
+        asset = ", ".join(f"`{_word(p)}`" for p in allowed_snapshot_positions("asset"))
+        body = (
+            "*/snapshot* takes a still image from one camera, now.\n"
+            '• `/snapshot TRUCK CAMERA` or `/snapshot asset:"NAME" CAMERA`\n'
+            f"• Cameras on vehicles: {vehicle}; on assets: {asset}\n"
+            "• `/snapshot` alone opens a form."
+        )
+        examples = SNAPSHOT_EXAMPLES
+    else:
+        lengths = "; ".join(
+            f"{kind.value} {', '.join(f'`{d}m`' for d in allowed)} (default {DEFAULT_DURATION[kind]}m)"
+            for kind, allowed in DURATIONS.items()
+        )
+        cameras = ", ".join(f"`{_word(p)}`" for p in CameraPosition)
+        body = (
+            "*/recall* asks Motive for dashcam video from a past moment.\n"
+            "• `/recall TRUCK WHEN [DURATION] [timelapse] [CAMERAS] [note:TEXT]`\n"
+            '• Truck: a vehicle number, or `asset:"NAME"` for a trailer\n'
+            "• When: `14:05` (today in your time zone, or yesterday if still ahead), "
+            "`2026-11-20 14:05`, or `20m ago` / `1h ago`\n"
+            f"• Duration: {lengths}\n"
+            f"• Cameras (default all): {cameras}, or full names like `front_facing`\n"
+            "• `/recall` alone opens a form."
+        )
+        examples = RECALL_EXAMPLES
+    ex = "\n".join(f"`{e}`" for e in examples)
+    return body, [section(body), section(f"*Examples*\n{ex}")]
+
+
+def _word(position: CameraPosition) -> str:
+    """The short word the grammar takes for a position."""
+    return next(w for w, p in CAMERA_WORDS.items() if p is position)
+
+
+def no_footage(
+    target_label: str, start: datetime, end: datetime, nearest: list[tuple[datetime, datetime]]
+) -> tuple[str, list[Block]]:
+    text = (
+        f":film_frames: {escape(target_label)} has no recorded footage for "
+        f"{slack_window(start, end)}. No quota was spent."
+    )
+    blocks = [section(text)]
+    if nearest:
+        listed = "\n".join(f"• {slack_date(a)} – {slack_date(b)}" for a, b in nearest)
+        blocks.append(section(f"*Nearest recorded footage:*\n{listed}"))
+    return f"{target_label} has no recorded footage for that window.", blocks
+
+
+def duplicate(channel: str, ts: str | None, existing_id: int) -> tuple[str, list[Block]]:
+    where = f"<#{channel}>" if channel.startswith("C") else "your DMs"
+    link = f" (thread: {where}, message {ts})" if ts else ""
+    text = (
+        f":repeat: The same request is already in flight (#{existing_id}){link}; "
+        "I'll post the result there. No quota was spent."
+    )
+    return "The same request is already in flight.", [section(text)]
+
+
+def recall_results(
+    request_id: int, cameras: list[dict[str, Any]], *, refreshed: bool = False
+) -> tuple[str, list[Block]]:
+    """One thread reply: a link button per finished camera, and why any camera failed."""
+    done = [c for c in cameras if c.get("download_url")]
+    failed = [c for c in cameras if not c.get("download_url")]
+    head = ":arrows_counterclockwise: Fresh links" if refreshed else ":clapper: Footage is ready"
+    blocks: list[Block] = [section(f"*{head}* — {len(done)} of {len(cameras)} cameras")]
+    for cam in done:
+        expires = cam.get("expires_at")
+        when = f"link expires {slack_date(_dt(expires))}" if expires else "link expiry not given"
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": f"*{camera_label(cam.get('position'))}* ({cam.get('camera_type') or 'camera'}) · {when}",
+                },
+                "accessory": {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Open video"},
+                    "url": str(cam["download_url"])[:3000],
+                    "action_id": f"open_video_{cam.get('position') or 'x'}",
+                },
+            }
+        )
+    for cam in failed:
+        why = cam.get("error_message") or f"status {cam.get('status') or 'unknown'}"
+        blocks.append(section(f":x: *{camera_label(cam.get('position'))}*: {escape(str(why))}"))
+    if done:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"refresh:{request_id}",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Refresh links"},
+                        "action_id": "refresh_links",
+                        "value": str(request_id),
+                    }
+                ],
+            }
+        )
+    links = ", ".join(f"{camera_label(c.get('position'))}: {c['download_url']}" for c in done)
+    return f"Footage is ready: {links}" if links else "No camera produced footage.", blocks
+
+
+def snapshot_link(url: str, expires: str | None, why: str) -> tuple[str, list[Block]]:
+    until = f" (expires {slack_date(_dt(expires))})" if expires else ""
+    text = f":frame_with_picture: <{url}|Open the snapshot>{until}. I could not upload it here: {escape(why)}"
+    return f"Snapshot: {url}", [section(text)]
+
+
+def final_problem(text: str) -> tuple[str, list[Block]]:
+    return text, [section(f":x: {escape(text)}")]
+
+
+def not_in_private_channel(channel: str) -> tuple[str, list[Block]]:
+    text = (
+        f"I'm not a member of <#{channel}>, so I can't post there. Invite me with "
+        "`/invite @Motive Clips` and ask again. Meanwhile I'll follow this request in our DM."
+    )
+    return text, [section(f":lock: {text}")]
+
+
+def quota_line(quota: QuotaInfo) -> str:
+    r, t = quota.regular, quota.timelapse
+    return (
+        f"Quota left this month: regular {r.remaining_minutes} of {r.total_minutes} min, "
+        f"timelapse {t.remaining_minutes} of {t.total_minutes} min"
+    )
+
+
+def marked(blocks: list[Block], marker: str) -> list[Block]:
+    """Tag a delivery's first block, so a restart can recognise it in the thread."""
+    out = [dict(b) for b in blocks]
+    if out:
+        out[0]["block_id"] = marker
+    return out
+
+
+def _dt(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))

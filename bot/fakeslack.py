@@ -1,0 +1,401 @@
+"""A local fake of the Slack Web API: records every call, keeps channels and threads, and checks
+each method and parameter against Slack's own OpenAPI description when it is given one.
+
+Used by the tests (as bolt-python's own tests use a mock server) and by the console.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+log = logging.getLogger(__name__)
+
+# Methods newer than Slack's published OpenAPI file, with the parameters the SDK sends.
+NEWER_METHODS: dict[str, set[str]] = {
+    "files.getUploadURLExternal": {"filename", "length", "alt_txt", "alt_text", "snippet_type"},
+    "files.completeUploadExternal": {
+        "files",
+        "channel_id",
+        "channels",
+        "initial_comment",
+        "thread_ts",
+        "blocks",
+    },
+}
+# Parameters newer than the OpenAPI file that the SDK or Bolt themselves send.
+NEWER_PARAMS: dict[str, set[str]] = {"auth.test": {"team_id"}}
+BOT_USER = "UBOT0001"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    thread_ts: str | None = None
+    files: list[dict[str, Any]] = field(default_factory=list)
+    edits: int = 0
+
+
+@dataclass
+class Channel:
+    id: str
+    name: str
+    private: bool = False
+    bot_member: bool = True
+
+
+class OpenAPICheck:
+    """Method names and parameters from Slack's OpenAPI (swagger 2.0) file."""
+
+    def __init__(self, path: Path) -> None:
+        spec = json.loads(path.read_text())
+        self.methods: dict[str, tuple[set[str], set[str]]] = {}
+        for route, ops in spec["paths"].items():
+            known: set[str] = set()
+            required: set[str] = set()
+            for op in ops.values():
+                for p in op.get("parameters", []):
+                    known.add(p["name"])
+                    if p.get("required") and p["name"] != "token":
+                        required.add(p["name"])
+            self.methods[route.lstrip("/")] = (known, required)
+
+    def problems(self, method: str, params: dict[str, Any]) -> list[str]:
+        if method in NEWER_METHODS:
+            known, required = NEWER_METHODS[method], set()
+        elif method in self.methods:
+            known, required = self.methods[method]
+        else:
+            return [f"{method}: not a Slack Web API method"]
+        known = known | {"token"} | NEWER_PARAMS.get(method, set())
+        out = [f"{method}: unknown parameter {name!r}" for name in params if name not in known]
+        out += [
+            f"{method}: missing required {name!r}"
+            for name in sorted(required)
+            if name not in params
+        ]
+        return out
+
+
+def find_openapi() -> Path | None:
+    """shared/slack/web-api beside the repository, where the tests and CI have it."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = (
+            parent / "shared" / "slack" / "web-api" / "slack_web_openapi_v2_without_examples.json"
+        )
+        if candidate.exists():
+            return candidate
+        candidate = (
+            parent.parent
+            / "shared"
+            / "slack"
+            / "web-api"
+            / "slack_web_openapi_v2_without_examples.json"
+        )
+        if candidate.exists():
+            return candidate
+    return None
+
+
+class FakeSlack:
+    def __init__(self, *, openapi: Path | None = None, user_tz: str = "America/Chicago") -> None:
+        self.check = OpenAPICheck(openapi) if openapi else None
+        self.calls: list[Call] = []
+        self.violations: list[str] = []
+        self.messages: list[Message] = []
+        self.ephemerals: list[dict[str, Any]] = []
+        self.responses: list[dict[str, Any]] = []  # posts to response_url
+        self.views: dict[str, dict[str, Any]] = {}
+        self.uploads: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, Channel] = {
+            "C0DISPATCH": Channel("C0DISPATCH", "dispatch"),
+            "C0PUBLIC": Channel("C0PUBLIC", "yard", bot_member=False),
+            "G0PRIVATE": Channel("G0PRIVATE", "safety-private", private=True, bot_member=False),
+        }
+        self.user_tz: dict[str, str] = {}
+        self.default_tz = user_tz
+        self.failures: list[tuple[str, int, float | None]] = []  # (method, status, retry_after)
+        self.listeners: list[Callable[[str, Any], None]] = []
+        self.base_url = "http://127.0.0.1"
+        self._ts = itertools.count(1)
+        self._ids = itertools.count(1)
+
+    # --- helpers for tests and the console ----------------------------------------------------
+
+    def fail_next(
+        self, method: str, status: int, count: int = 1, retry_after: float | None = None
+    ) -> None:
+        self.failures.extend([(method, status, retry_after)] * count)
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [c.params for c in self.calls if c.method == method]
+
+    def thread(self, channel: str, ts: str) -> list[Message]:
+        return [m for m in self.messages if m.channel == channel and m.thread_ts == ts]
+
+    def message(self, channel: str, ts: str) -> Message | None:
+        return next((m for m in self.messages if m.channel == channel and m.ts == ts), None)
+
+    def _emit(self, kind: str, payload: Any) -> None:
+        for listener in self.listeners:
+            listener(kind, payload)
+
+    def _next_ts(self) -> str:
+        return f"1763740800.{next(self._ts):06d}"
+
+    # --- the web API ------------------------------------------------------------------------
+
+    async def _params(self, request: Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query_params)
+        body = await request.body()
+        ctype = request.headers.get("content-type", "")
+        if body:
+            if "json" in ctype:
+                params.update(json.loads(body))
+            elif "form" in ctype:
+                params.update(dict(parse_qsl(body.decode(), keep_blank_values=True)))
+        for key in ("blocks", "view", "files", "attachments"):
+            if isinstance(params.get(key), str):
+                try:
+                    params[key] = json.loads(params[key])
+                except ValueError:
+                    pass
+        return params
+
+    async def api(self, request: Request) -> Response:
+        method = request.path_params["method"]
+        params = await self._params(request)
+        auth = request.headers.get("authorization", "")
+        if not auth.startswith("Bearer xoxb-") and not str(params.get("token", "")).startswith(
+            "xoxb-"
+        ):
+            return JSONResponse({"ok": False, "error": "not_authed"})
+        self.calls.append(Call(method, params))
+        if self.check is not None:
+            for problem in self.check.problems(method, params):
+                self.violations.append(problem)
+                log.error("fake slack: %s", problem)
+        for i, (m, status, retry_after) in enumerate(self.failures):
+            if m == method:
+                del self.failures[i]
+                headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
+                error = "ratelimited" if status == 429 else "internal_error"
+                return JSONResponse(
+                    {"ok": False, "error": error}, status_code=status, headers=headers
+                )
+        handler = getattr(self, "m_" + method.replace(".", "_"), None)
+        if handler is None:
+            return JSONResponse({"ok": True})
+        result: dict[str, Any] = handler(params)
+        return JSONResponse(result)
+
+    def _error(self, error: str) -> dict[str, Any]:
+        return {"ok": False, "error": error}
+
+    def m_auth_test(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "user_id": BOT_USER,
+            "bot_id": "B0BOT",
+            "team_id": "T0FLEET",
+            "team": "Fleet",
+        }
+
+    def m_users_info(self, p: dict[str, Any]) -> dict[str, Any]:
+        user = str(p.get("user", ""))
+        if not user:
+            return self._error("user_not_found")
+        tz = self.user_tz.get(user, self.default_tz)
+        return {"ok": True, "user": {"id": user, "name": user.lower(), "tz": tz}}
+
+    def _postable(self, channel: str) -> str | None:
+        if channel.startswith("D"):
+            return None
+        ch = self.channels.get(channel)
+        if ch is None or (ch.private and not ch.bot_member):
+            return "channel_not_found"
+        if not ch.bot_member:
+            return "not_in_channel"
+        return None
+
+    def m_chat_postMessage(self, p: dict[str, Any]) -> dict[str, Any]:
+        channel = str(p.get("channel", ""))
+        if error := self._postable(channel):
+            return self._error(error)
+        msg = Message(
+            channel,
+            self._next_ts(),
+            str(p.get("text", "")),
+            list(p.get("blocks") or []),
+            p.get("thread_ts"),
+        )
+        self.messages.append(msg)
+        self._emit("post", msg)
+        return {"ok": True, "channel": channel, "ts": msg.ts, "message": {"text": msg.text}}
+
+    def m_chat_update(self, p: dict[str, Any]) -> dict[str, Any]:
+        msg = self.message(str(p.get("channel")), str(p.get("ts")))
+        if msg is None:
+            return self._error("message_not_found")
+        msg.text = str(p.get("text", msg.text))
+        if "blocks" in p:
+            msg.blocks = list(p.get("blocks") or [])
+        msg.edits += 1
+        self._emit("update", msg)
+        return {"ok": True, "channel": msg.channel, "ts": msg.ts}
+
+    def m_chat_postEphemeral(self, p: dict[str, Any]) -> dict[str, Any]:
+        channel = str(p.get("channel", ""))
+        if error := self._postable(channel):
+            return self._error("user_not_in_channel" if error == "not_in_channel" else error)
+        self.ephemerals.append(p)
+        self._emit("ephemeral", p)
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def m_conversations_join(self, p: dict[str, Any]) -> dict[str, Any]:
+        ch = self.channels.get(str(p.get("channel", "")))
+        if ch is None or ch.private:
+            return self._error(
+                "channel_not_found" if ch is None else "method_not_supported_for_channel_type"
+            )
+        ch.bot_member = True
+        return {"ok": True, "channel": {"id": ch.id, "name": ch.name}}
+
+    def m_conversations_open(self, p: dict[str, Any]) -> dict[str, Any]:
+        user = str(p.get("users", "")).split(",")[0]
+        return {"ok": True, "channel": {"id": f"D{user}"}}
+
+    def m_conversations_replies(self, p: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(p.get("channel", "")), str(p.get("ts", ""))
+        parent = self.message(channel, ts)
+        if parent is None:
+            return self._error("thread_not_found")
+        replies = self.thread(channel, ts)
+        return {
+            "ok": True,
+            "messages": [
+                {
+                    "ts": m.ts,
+                    "text": m.text,
+                    "blocks": m.blocks,
+                    "files": m.files,
+                    "thread_ts": m.thread_ts,
+                }
+                for m in [parent, *replies]
+            ],
+        }
+
+    def m_views_open(self, p: dict[str, Any]) -> dict[str, Any]:
+        if not p.get("trigger_id"):
+            return self._error("invalid_trigger_id")
+        view_id = f"V{next(self._ids):05d}"
+        view = dict(p.get("view") or {})
+        view.update({"id": view_id, "hash": f"h{view_id}-1"})
+        self.views[view_id] = view
+        self._emit("view", view)
+        return {"ok": True, "view": view}
+
+    def m_views_update(self, p: dict[str, Any]) -> dict[str, Any]:
+        view_id = str(p.get("view_id", ""))
+        if view_id not in self.views:
+            return self._error("not_found")
+        current = self.views[view_id]
+        if p.get("hash") and p["hash"] != current.get("hash"):
+            return self._error("hash_conflict")
+        version = int(str(current["hash"]).rsplit("-", 1)[1]) + 1
+        view = dict(p.get("view") or {})
+        view.update({"id": view_id, "hash": f"h{view_id}-{version}"})
+        self.views[view_id] = view
+        self._emit("view", view)
+        return {"ok": True, "view": view}
+
+    def m_files_getUploadURLExternal(self, p: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"F{next(self._ids):06d}"
+        self.uploads[file_id] = {
+            "filename": p.get("filename"),
+            "length": int(p.get("length", 0)),
+            "data": b"",
+        }
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def m_files_completeUploadExternal(self, p: dict[str, Any]) -> dict[str, Any]:
+        files = p.get("files") or []
+        if isinstance(files, str):
+            files = json.loads(files)
+        channel = str(p.get("channel_id") or "")
+        out = []
+        for f in files:
+            up = self.uploads.get(str(f.get("id")))
+            if up is None or not up["data"]:
+                return self._error("file_not_found")
+            up["title"] = f.get("title")
+            out.append(
+                {
+                    "id": f["id"],
+                    "title": f.get("title"),
+                    "name": up["filename"],
+                    "size": len(up["data"]),
+                }
+            )
+        if channel:
+            if error := self._postable(channel):
+                return self._error(error)
+            msg = Message(
+                channel,
+                self._next_ts(),
+                str(p.get("initial_comment", "")),
+                [],
+                p.get("thread_ts"),
+                out,
+            )
+            self.messages.append(msg)
+            self._emit("file", msg)
+        return {"ok": True, "files": out}
+
+    async def upload(self, request: Request) -> Response:
+        file_id = request.path_params["file_id"]
+        if file_id not in self.uploads:
+            return Response("not found", 404)
+        self.uploads[file_id]["data"] = await request.body()
+        return Response("OK - " + str(len(self.uploads[file_id]["data"])))
+
+    async def respond(self, request: Request) -> Response:
+        payload = json.loads(await request.body() or b"{}")
+        payload["_key"] = request.path_params["key"]
+        self.responses.append(payload)
+        self._emit("respond", payload)
+        return Response("ok")
+
+    def app(self) -> Starlette:
+        async def api(request: Request) -> Response:
+            self.base_url = str(request.base_url).rstrip("/")
+            return await self.api(request)
+
+        return Starlette(
+            routes=[
+                Route("/api/{method}", api, methods=["GET", "POST"]),
+                Route("/upload/{file_id}", self.upload, methods=["POST"]),
+                Route("/respond/{key}", self.respond, methods=["POST"]),
+            ]
+        )

@@ -1,0 +1,187 @@
+"""From a valid request to Motive: pre-flight checks, the anchor message, the create, the hand-over.
+
+Runs after the Slack request has been acknowledged; never on the ack path.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from slack_sdk.errors import SlackApiError
+
+from bot import blocks as bk
+from bot.metrics import REQUESTS
+from bot.schedule import next_delay
+from bot.services import Services
+from bot.slack_io import Place, Reply, post_anchor, slack_error, update
+from bot.store import CREATING, FAILED, TRACKING, UNKNOWN, TrackedRequest
+from bot.tracker import anchor_info
+from motive.errors import (
+    MotiveError,
+    OutcomeUnknownError,
+    QuotaExhaustedError,
+)
+from motive.rules import RecallRequest, SnapshotRequest
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Asker:
+    user: str
+    channel: str
+    reply: Reply
+    note: str | None = None
+
+
+async def submit(
+    svc: Services, request: RecallRequest | SnapshotRequest, asker: Asker
+) -> int | None:
+    """Check, post the anchor, create at Motive, hand over. Returns the tracked row id, if any."""
+    try:
+        return await _submit(svc, request, asker)
+    except MotiveError as e:
+        # A pre-flight call failed (Motive down, key refused...): nothing was created.
+        REQUESTS.labels(kind=_kind(request), outcome="preflight_error").inc()
+        await asker.reply(*bk.problem(f"I could not check this with Motive: {e.message}"))
+    except SlackApiError as e:
+        log.warning("Slack refused while submitting: %s", slack_error(e))
+        await asker.reply(*bk.problem(f"Slack refused to post the request ({slack_error(e)})."))
+    return None
+
+
+def _kind(request: RecallRequest | SnapshotRequest) -> str:
+    return "recall" if isinstance(request, RecallRequest) else "snapshot"
+
+
+async def _submit(
+    svc: Services, request: RecallRequest | SnapshotRequest, asker: Asker
+) -> int | None:
+    kind = _kind(request)
+    existing = await svc.store.in_flight_duplicate(request.dedupe_key())
+    if existing is not None:
+        REQUESTS.labels(kind=kind, outcome="duplicate_local").inc()
+        await asker.reply(*bk.duplicate(existing.channel, existing.anchor_ts, existing.id))
+        return None
+    if isinstance(request, RecallRequest) and not await _recall_preflight(svc, request, asker):
+        return None
+
+    now = svc.clock.now()
+    row = TrackedRequest(
+        kind=kind,
+        dedupe_key=request.dedupe_key(),
+        target_kind=request.target.kind,
+        target_name=request.target.name,
+        note=asker.note,
+        requester=asker.user,
+        channel=asker.channel,
+        state=CREATING,
+        attempts=0,
+        created_at=now,
+        updated_at=now,
+    )
+    if isinstance(request, RecallRequest):
+        row.start_time = request.start_time
+        row.duration = request.duration
+        row.recall_type = request.recall_type.value
+        row.cameras = (
+            None
+            if request.camera_positions is None
+            else json.dumps([p.value for p in request.camera_positions])
+        )
+        row.deadline = now + timedelta(hours=svc.settings.recall_deadline_hours)
+    else:
+        row.position = request.position.value
+        row.camera_type = request.camera_type.value
+        row.deadline = now + timedelta(minutes=svc.settings.snapshot_deadline_minutes)
+
+    text, blocks = bk.anchor(anchor_info(row, "creating"))
+    place = await post_anchor(svc.slack, asker.channel, asker.user, text, blocks, asker.reply)
+    row.channel, row.anchor_ts = place.channel, place.ts
+    await svc.store.add(row)  # "creating": a crash from here on is reported, never repeated
+
+    try:
+        if isinstance(request, RecallRequest):
+            motive_id = (await svc.motive.recalls.create(request)).id
+        else:
+            capture = await svc.motive.image_captures.create(request)
+            motive_id = capture.request_id
+            row.camera_type = capture.camera_type or row.camera_type
+    except OutcomeUnknownError as e:
+        await _end(
+            svc,
+            row,
+            place,
+            UNKNOWN,
+            "unknown",
+            f"{e.message} Check the Motive dashboard before asking again.",
+        )
+        return row.id
+    except MotiveError as e:
+        await _end(svc, row, place, FAILED, "refused", _refusal(e))
+        return row.id
+
+    first = next_delay(
+        kind, 0, first=svc.settings.poll_first_seconds, longest=svc.settings.poll_max_seconds
+    )
+    row.motive_id, row.state, row.motive_status = motive_id, TRACKING, "pending"
+    row.next_poll_at = svc.clock.now() + timedelta(seconds=first)
+    await svc.store.set(
+        row.id,
+        motive_id=motive_id,
+        state=TRACKING,
+        motive_status="pending",
+        camera_type=row.camera_type,
+        next_poll_at=row.next_poll_at,
+    )
+    text, blocks = bk.anchor(anchor_info(row, "pending"))
+    await update(svc.slack, place, text, blocks)
+    REQUESTS.labels(kind=kind, outcome="requested").inc()
+    await svc.tracker.track(row)
+    return row.id
+
+
+def _refusal(e: MotiveError) -> str:
+    if isinstance(e, QuotaExhaustedError):
+        return f"Motive refused: the monthly quota is spent ({e.message})"
+    return f"Motive refused the request: {e.message}"
+
+
+async def _end(
+    svc: Services, row: TrackedRequest, place: Place, state: str, status: str, why: str
+) -> None:
+    await svc.store.set(row.id, state=state, finished_at=svc.clock.now(), last_error=why)
+    text, blocks = bk.anchor(anchor_info(row, status, why))
+    await update(svc.slack, place, text, blocks)
+    REQUESTS.labels(kind=row.kind, outcome=status).inc()
+
+
+async def _recall_preflight(svc: Services, request: RecallRequest, asker: Asker) -> bool:
+    """Footage for the window, and quota for its length, before a single minute is spent."""
+    timelines = await svc.motive.recalls.timelines(request.target)
+    if not timelines.covers(request.start_time, request.end_time):
+        nearest = [
+            (w.start_time, w.end_time)
+            for w in timelines.nearest(request.start_time, request.end_time)
+        ]
+        REQUESTS.labels(kind="recall", outcome="no_footage").inc()
+        await asker.reply(
+            *bk.no_footage(request.target.label, request.start_time, request.end_time, nearest)
+        )
+        return False
+    quota = await svc.motive.recalls.quota()
+    remaining = quota.quota_info.remaining(request.recall_type.value)
+    if remaining < request.duration:
+        REQUESTS.labels(kind="recall", outcome="no_quota").inc()
+        await asker.reply(
+            *bk.problem(
+                f"Only {remaining} {request.recall_type.value} minutes are left in this month's "
+                f"Motive quota; this recall needs {request.duration}. Ask for a shorter window, or "
+                "ask your Motive admin for more quota. No quota was spent."
+            )
+        )
+        return False
+    return True

@@ -1,0 +1,15 @@
+"""All Slack listeners; each folder wires its own with `register(app, svc)`."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.listeners import actions, commands, options, views
+from bot.services import Services
+
+
+def register(app: AsyncApp, svc: Services) -> None:
+    commands.register(app, svc)
+    views.register(app, svc)
+    actions.register(app, svc)
+    options.register(app, svc)

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+import re
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.listeners.actions import modal_controls, refresh_links
+from bot.services import Services
+
+
+def register(app: AsyncApp, svc: Services) -> None:
+    app.action("target_kind_pick")(modal_controls.modal_changed(svc))
+    app.action("recall_type_pick")(modal_controls.modal_changed(svc))
+    app.action("refresh_links")(refresh_links.handler(svc))
+    # Link buttons open in the browser; Slack still tells us, and wants an ack.
+    app.action(re.compile(r"^open_video_"))(modal_controls.ack_only)

@@ -1,0 +1,41 @@
+"""Choices inside the modals that change what else the modal offers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, timedelta
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services import Services
+from bot.views import RECALL_CALLBACK, Origin, read_view, recall_modal, snapshot_modal
+from motive.rules import RecallType
+
+
+async def ack_only(ack: AsyncAck) -> None:
+    await ack()
+
+
+def _rebuild(svc: Services, view: dict[str, Any]) -> dict[str, Any]:
+    fields = read_view(view)
+    origin = Origin.load(view.get("private_metadata", ""))
+    if view.get("callback_id") != RECALL_CALLBACK:
+        return snapshot_modal(origin, kind=fields.kind)
+    start = fields.start or svc.clock.now().astimezone(UTC) - timedelta(minutes=15)
+    rtype = RecallType.TIMELAPSE if fields.recall_type == "timelapse" else RecallType.REGULAR
+    return recall_modal(origin, kind=fields.kind, recall_type=rtype, start=start)
+
+
+def modal_changed(svc: Services) -> Callable[..., Awaitable[None]]:
+    """Target kind or recall type changed: offer the matching targets, cameras or durations."""
+
+    async def changed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        view = body["view"]
+        await client.views_update(
+            view_id=view["id"], hash=view.get("hash"), view=_rebuild(svc, view)
+        )
+
+    return changed

@@ -1,0 +1,33 @@
+"""The "Refresh links" button under delivered recalls: fresh URLs once the old ones expired."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot import blocks as bk
+from bot.listeners.replies import after_ack, via_respond
+from bot.services import Services
+
+
+def handler(svc: Services) -> Callable[..., Awaitable[None]]:
+    async def refresh(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        reply = via_respond(respond)
+        try:
+            request_id = int(action.get("value", ""))
+        except ValueError:
+            await reply(*bk.problem("That button does not name a request I know."))
+            return
+
+        async def work() -> None:
+            problem = await svc.tracker.refresh_links(request_id)
+            if problem:
+                await reply(*bk.problem(problem))
+
+        after_ack(svc, reply, work)
+
+    return refresh

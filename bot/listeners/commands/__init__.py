@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.listeners.commands import recall, snapshot
+from bot.services import Services
+
+
+def register(app: AsyncApp, svc: Services) -> None:
+    app.command("/recall")(recall.handler(svc))
+    app.command("/snapshot")(snapshot.handler(svc))

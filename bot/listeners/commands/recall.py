@@ -1,0 +1,98 @@
+"""/recall: inline text, `help`, or no text for the modal."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import blocks as bk
+from bot.flow import Asker, submit
+from bot.listeners.replies import after_ack, via_respond
+from bot.parsing import ParseError, corrected_example, parse_recall
+from bot.services import Services
+from bot.views import Origin, loading_view, recall_modal
+from motive.errors import MotiveError
+from motive.rules import RuleViolation, validate_recall
+
+
+def describe(fields_words: dict[str, str], err: RuleViolation) -> str:
+    """Every violation, each led by the word that caused it."""
+    parts = []
+    for v in err.all_violations:
+        word = fields_words.get(v.field)
+        parts.append(f"`{word}`: {v.message}" if word else v.message)
+    return "\n".join(parts)
+
+
+def handler(svc: Services) -> Callable[..., Awaitable[None]]:
+    async def recall_command(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        text = (command.get("text") or "").strip()
+        user, channel = command["user_id"], command["channel_id"]
+        reply = via_respond(respond)
+        if not text:
+            await open_modal(svc, client, command)
+            return
+        if text.lower() in ("help", "?", "-h", "--help"):
+            await reply(*bk.help_message("/recall"))
+            return
+
+        async def work() -> None:
+            zone = await svc.zones.zone(user)
+            now = svc.clock.now()
+            try:
+                fields = parse_recall(text, now=now, tz=zone)
+            except ParseError as e:
+                await reply(*bk.problem(e.message, e.example))
+                return
+            try:
+                request = validate_recall(
+                    vehicle_number=fields.vehicle_number,
+                    asset_name=fields.asset_name,
+                    start_time=fields.start_time,
+                    duration=fields.duration,
+                    recall_type=fields.recall_type,
+                    camera_positions=fields.camera_positions,
+                    now=now,
+                )
+            except RuleViolation as e:
+                example = corrected_example("/recall", fields, e)
+                await reply(*bk.problem(describe(fields.words, e), example))
+                return
+            await submit(svc, request, Asker(user, channel, reply, fields.note))
+
+        after_ack(svc, reply, work)
+
+    return recall_command
+
+
+async def open_modal(svc: Services, client: AsyncWebClient, command: dict[str, Any]) -> None:
+    """Open at once (the trigger lives 3 s), then fill in what needs Motive."""
+    origin = Origin(command["channel_id"], command["user_id"], command.get("response_url"))
+    opened = await client.views_open(
+        trigger_id=command["trigger_id"], view=loading_view("recall_modal", "Video recall")
+    )
+    view_id = opened["view"]["id"]
+
+    async def fill() -> None:
+        try:
+            quota = (await svc.motive.recalls.quota()).quota_info
+        except MotiveError:
+            quota = None  # the form works without it; the pre-flight check still runs
+        start = svc.clock.now() - timedelta(minutes=15)
+        await client.views_update(
+            view_id=view_id, view=recall_modal(origin, start=start, quota=quota)
+        )
+
+    after_ack(svc, via_respond_noop, fill)
+
+
+async def via_respond_noop(text: str, blocks: list[bk.Block]) -> None:
+    """Filling a modal has nobody to tell but the log if it fails."""

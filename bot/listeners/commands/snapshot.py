@@ -1,0 +1,58 @@
+"""/snapshot: inline text, `help`, or no text for the modal."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import blocks as bk
+from bot.flow import Asker, submit
+from bot.listeners.commands.recall import describe
+from bot.listeners.replies import after_ack, via_respond
+from bot.parsing import ParseError, corrected_example, parse_snapshot
+from bot.services import Services
+from bot.views import Origin, snapshot_modal
+from motive.rules import RuleViolation, validate_snapshot
+
+
+def handler(svc: Services) -> Callable[..., Awaitable[None]]:
+    async def snapshot_command(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        text = (command.get("text") or "").strip()
+        user, channel = command["user_id"], command["channel_id"]
+        reply = via_respond(respond)
+        if not text:
+            origin = Origin(channel, user, command.get("response_url"))
+            await client.views_open(trigger_id=command["trigger_id"], view=snapshot_modal(origin))
+            return
+        if text.lower() in ("help", "?", "-h", "--help"):
+            await reply(*bk.help_message("/snapshot"))
+            return
+        try:
+            fields = parse_snapshot(text)
+            request = validate_snapshot(
+                vehicle_number=fields.vehicle_number,
+                asset_name=fields.asset_name,
+                position=fields.position,
+            )
+        except ParseError as e:
+            await reply(*bk.problem(e.message, e.example))
+            return
+        except RuleViolation as e:
+            await reply(
+                *bk.problem(describe(fields.words, e), corrected_example("/snapshot", fields, e))
+            )
+            return
+
+        async def work() -> None:
+            await submit(svc, request, Asker(user, channel, reply))
+
+        after_ack(svc, reply, work)
+
+    return snapshot_command

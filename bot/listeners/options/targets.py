@@ -1,0 +1,25 @@
+"""Typeahead for the vehicle or asset picker, from the cached fleet lists."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+from bot.services import Services
+from bot.views import read_view
+
+
+def handler(svc: Services) -> Callable[..., Awaitable[None]]:
+    async def target_options(ack: AsyncAck, payload: dict[str, Any], body: dict[str, Any]) -> None:
+        kind = read_view(body.get("view") or {}).kind
+        labels = await svc.fleet.search(kind, str(payload.get("value") or ""), limit=100)
+        await ack(
+            options=[
+                {"text": {"type": "plain_text", "text": lb[:75]}, "value": lb[:150]}
+                for lb in labels
+            ]
+        )
+
+    return target_options

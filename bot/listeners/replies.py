@@ -1,0 +1,65 @@
+"""How a listener answers the person who asked, privately, once its ack has gone out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot import blocks as bk
+from bot.services import Services
+from bot.slack_io import Reply, open_dm, slack_error
+
+log = logging.getLogger(__name__)
+
+
+def via_respond(respond: AsyncRespond) -> Reply:
+    async def reply(text: str, blocks: list[bk.Block]) -> None:
+        await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+
+    return reply
+
+
+def via_origin(svc: Services, channel: str, user: str, response_url: str | None) -> Reply:
+    """From a modal: the command's response_url if we kept it, else an ephemeral, else a DM."""
+
+    async def reply(text: str, blocks: list[bk.Block]) -> None:
+        if response_url:
+            sent = await AsyncWebhookClient(response_url).send(
+                text=text, blocks=blocks, response_type="ephemeral", replace_original=False
+            )
+            if sent.status_code == 200:
+                return
+        try:
+            await svc.slack.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
+        except SlackApiError as e:
+            log.info("ephemeral to %s failed (%s); sending a DM", user, slack_error(e))
+            await svc.slack.chat_postMessage(
+                channel=await open_dm(svc.slack, user), text=text, blocks=blocks
+            )
+
+    return reply
+
+
+def after_ack(svc: Services, reply: Reply, work: Callable[[], Awaitable[Any]]) -> None:
+    """Run the slow part in the background, so the ack has already gone; never a silent drop."""
+
+    async def guarded() -> None:
+        try:
+            await work()
+        except Exception:
+            log.exception("request handling failed")
+            try:
+                await reply(
+                    *bk.problem(
+                        "Something went wrong on my side; nothing was requested from Motive. Please try again."
+                    )
+                )
+            except Exception:
+                log.exception("could not tell the user about the failure")
+
+    svc.tracker.spawn(guarded())

@@ -1,0 +1,41 @@
+"""The snapshot modal's submission."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+from bot.flow import Asker, submit
+from bot.listeners.replies import after_ack, via_origin
+from bot.services import Services
+from bot.views import Origin, read_view
+from motive.rules import RuleViolation, validate_snapshot
+
+
+def handler(svc: Services) -> Callable[..., Awaitable[None]]:
+    async def snapshot_submitted(ack: AsyncAck, view: dict[str, Any]) -> None:
+        fields = read_view(view)
+        origin = Origin.load(view.get("private_metadata", ""))
+        try:
+            request = validate_snapshot(
+                vehicle_number=fields.target if fields.kind == "vehicle" else None,
+                asset_name=fields.target if fields.kind == "asset" else None,
+                position=fields.position,
+            )
+        except RuleViolation as e:
+            errors: dict[str, str] = {}
+            for v in e.all_violations:
+                errors.setdefault(fields.block_for(v.field), v.message)
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        reply = via_origin(svc, origin.channel, origin.user, origin.response_url)
+
+        async def work() -> None:
+            await submit(svc, request, Asker(origin.user, origin.channel, reply))
+
+        after_ack(svc, reply, work)
+
+    return snapshot_submitted

@@ -1,0 +1,89 @@
+"""The HTTP face of the bot: Slack, Motive's webhooks, health and metrics, in one Starlette app."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot import webhooks
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class Health:
+    """What /healthz reports on; the socket client is set when Socket Mode is used."""
+
+    def __init__(self, svc: Services, role: str) -> None:
+        self.svc = svc
+        self.role = role
+        self.socket: Any = None
+
+    async def problems(self) -> list[str]:
+        found = []
+        try:
+            await self.svc.store.ping()
+        except Exception as e:  # any driver error means "not reachable"
+            found.append(f"store unreachable: {type(e).__name__}")
+        if self.role in ("all", "worker") and not self.svc.tracker.running:
+            found.append("scheduler not running")
+        if self.socket is not None and not await self.socket.client.is_connected():
+            found.append("socket mode connection down")
+        return found
+
+
+def build_server(
+    svc: Services,
+    bolt: AsyncApp | None,
+    *,
+    role: str = "all",
+    health: Health | None = None,
+    on_start: Any = None,
+    on_stop: Any = None,
+) -> Starlette:
+    health = health or Health(svc, role)
+    slack_handler = AsyncSlackRequestHandler(bolt) if bolt is not None else None
+
+    async def slack_events(request: Request) -> Response:
+        assert slack_handler is not None
+        return await slack_handler.handle(request)
+
+    async def healthz(request: Request) -> Response:
+        problems = await health.problems()
+        if problems:
+            return JSONResponse({"ok": False, "problems": problems}, status_code=503)
+        return JSONResponse({"ok": True, "role": role})
+
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await svc.start()
+        if on_start is not None:
+            await on_start()
+        try:
+            yield
+        finally:
+            if on_stop is not None:
+                await on_stop()
+            await svc.stop()
+
+    routes = [
+        Route("/motive/webhooks", webhooks.handler(svc), methods=["POST"]),
+        Route("/healthz", healthz),
+        Route("/metrics", metrics),
+    ]
+    if slack_handler is not None:
+        routes.insert(0, Route("/slack/events", slack_events, methods=["POST"]))
+    return Starlette(routes=routes, lifespan=lifespan)

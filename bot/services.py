@@ -1,0 +1,77 @@
+"""The parts a listener, the tracker and the webhook receiver share, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.directory import Fleet, UserZones
+from bot.metrics import observe_motive
+from bot.slack_io import web_client
+from bot.store import Store, new_worker_id
+from bot.tracker import Tracker
+from motive.client import MotiveClient
+from motive.clock import Clock, SystemClock
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    motive: MotiveClient
+    slack: AsyncWebClient
+    store: Store
+    fleet: Fleet
+    zones: UserZones
+    tracker: Tracker
+
+    async def start(self) -> None:
+        await self.store.create_schema()
+        await self.tracker.start()
+        self.fleet.refresh_soon()
+
+    async def stop(self) -> None:
+        await self.tracker.stop()
+        await self.motive.aclose()
+        await self.store.close()
+
+
+def build_services(
+    settings: Settings,
+    *,
+    role: str = "all",
+    clock: Clock | None = None,
+    motive: MotiveClient | None = None,
+    sweep_seconds: float = 5.0,
+) -> Services:
+    clock = clock or SystemClock()
+    if motive is None:
+        key = settings.motive_api_key.get_secret_value() if settings.motive_api_key else None
+        motive = MotiveClient(
+            api_key=key, base_url=settings.motive_api_url, clock=clock, observer=observe_motive
+        )
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    slack = web_client(token, settings.slack_api_url)
+    store = Store(settings.database_url)
+    tracker = Tracker(
+        settings=settings,
+        store=store,
+        motive=motive,
+        slack=slack,
+        clock=clock,
+        worker_id=new_worker_id(),
+        run_scheduler=role in ("all", "worker"),
+        sweep_seconds=sweep_seconds,
+    )
+    return Services(
+        settings=settings,
+        clock=clock,
+        motive=motive,
+        slack=slack,
+        store=store,
+        fleet=Fleet(motive, clock),
+        zones=UserZones(slack, clock),
+        tracker=tracker,
+    )

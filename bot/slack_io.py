@@ -1,0 +1,110 @@
+"""Talking to Slack: the Web client with retry handlers, and posting where the bot may post."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import blocks as bk
+from bot.metrics import SLACK_ERRORS
+
+log = logging.getLogger(__name__)
+
+# Sends a private message to the person who asked (a response_url, an ephemeral, or a DM).
+Reply = Callable[[str, list[bk.Block]], Awaitable[None]]
+
+
+def web_client(token: str, base_url: str) -> AsyncWebClient:
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url if base_url.endswith("/") else base_url + "/",
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+def slack_error(e: SlackApiError) -> str:
+    data = e.response.data if e.response is not None else None
+    code = data.get("error") if isinstance(data, dict) else None
+    return str(code or "unknown_error")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a request's anchor message lives; the thread under it is where results go."""
+
+    channel: str
+    ts: str
+    dm: bool = False
+
+
+async def post(
+    slack: AsyncWebClient,
+    channel: str,
+    text: str,
+    blocks: list[bk.Block],
+    thread_ts: str | None = None,
+) -> str:
+    kwargs: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks}
+    if thread_ts:
+        kwargs["thread_ts"] = thread_ts
+    try:
+        response = await slack.chat_postMessage(**kwargs)
+    except SlackApiError as e:
+        SLACK_ERRORS.labels(method="chat.postMessage", error=slack_error(e)).inc()
+        raise
+    return str(response["ts"])
+
+
+async def update(slack: AsyncWebClient, place: Place, text: str, blocks: list[bk.Block]) -> None:
+    try:
+        await slack.chat_update(channel=place.channel, ts=place.ts, text=text, blocks=blocks)
+    except SlackApiError as e:
+        # A lost status update is cosmetic; the thread still gets the result.
+        SLACK_ERRORS.labels(method="chat.update", error=slack_error(e)).inc()
+        log.warning("could not update anchor %s/%s: %s", place.channel, place.ts, slack_error(e))
+
+
+async def open_dm(slack: AsyncWebClient, user: str) -> str:
+    response = await slack.conversations_open(users=user)
+    return str(response["channel"]["id"])
+
+
+async def post_anchor(
+    slack: AsyncWebClient,
+    channel: str,
+    user: str,
+    text: str,
+    blocks: list[bk.Block],
+    reply: Reply,
+) -> Place:
+    """Post in the channel; join it if public and not joined; else tell the user and use a DM."""
+    try:
+        return Place(channel, await post(slack, channel, text, blocks))
+    except SlackApiError as e:
+        code = slack_error(e)
+        if code not in ("not_in_channel", "channel_not_found", "is_archived", "restricted_action"):
+            raise
+    if code == "not_in_channel":
+        try:
+            await slack.conversations_join(channel=channel)
+            return Place(channel, await post(slack, channel, text, blocks))
+        except SlackApiError as e:
+            log.info("could not join %s: %s", channel, slack_error(e))
+    notice_text, notice_blocks = bk.not_in_private_channel(channel)
+    await reply(notice_text, notice_blocks)
+    dm = await open_dm(slack, user)
+    return Place(dm, await post(slack, dm, text, blocks), dm=True)

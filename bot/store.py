@@ -1,0 +1,297 @@
+"""The tracking store: every request and every delivery, in SQLite or PostgreSQL.
+
+State lives here, not in memory: a restart, a crash or a second replica rebuilds from these rows.
+Workers claim a row before polling it (a lease with an expiry, taken atomically), so two workers
+never poll the same request at once; a delivery is a row with a unique key, so nothing is posted
+twice.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.config import async_database_url
+
+# Our states. "creating": anchor posted, Motive create under way (a crash here leaves the outcome
+# unknown, and we say so rather than create twice). "tracking": Motive has it, we poll.
+CREATING, TRACKING, DONE, FAILED, UNKNOWN = "creating", "tracking", "done", "failed", "unknown"
+FINAL_STATES = frozenset({DONE, FAILED, UNKNOWN})
+IN_FLIGHT_STATES = frozenset({CREATING, TRACKING})
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC on the way out, whatever the backend kept."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class TrackedRequest(Base):
+    __tablename__ = "tracked_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # recall | snapshot
+    dedupe_key: Mapped[str] = mapped_column(String(300), index=True)
+    target_kind: Mapped[str] = mapped_column(String(16))
+    target_name: Mapped[str] = mapped_column(String(200))
+    start_time: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    duration: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    recall_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    cameras: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON list, null = all
+    position: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    camera_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    requester: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(64))
+    anchor_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    motive_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    motive_status: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON of Motive's last answer
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    motive_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    @property
+    def camera_list(self) -> list[str] | None:
+        return None if self.cameras is None else list(json.loads(self.cameras))
+
+    @property
+    def result_data(self) -> dict[str, Any]:
+        return dict(json.loads(self.result)) if self.result else {}
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("request_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("tracked_requests.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64))  # e.g. "links", "image", "final"
+    status: Mapped[str] = mapped_column(String(16))  # posting | posted
+    ts: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Store:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = async_database_url(url)
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.url.startswith("sqlite"):
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs["pool_size"] = 10
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.is_sqlite = self.url.startswith("sqlite")
+
+    async def create_schema(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def ping(self) -> None:
+        async with self.sessions() as s:
+            await s.execute(select(1))
+
+    # --- requests -------------------------------------------------------------------------
+
+    async def add(self, row: TrackedRequest) -> TrackedRequest:
+        async with self.sessions() as s, s.begin():
+            s.add(row)
+        return row
+
+    async def get(self, request_id: int) -> TrackedRequest | None:
+        async with self.sessions() as s:
+            return await s.get(TrackedRequest, request_id)
+
+    async def by_motive_id(self, kind: str, motive_id: str) -> TrackedRequest | None:
+        async with self.sessions() as s:
+            found = await s.execute(
+                select(TrackedRequest)
+                .where(TrackedRequest.kind == kind, TrackedRequest.motive_id == motive_id)
+                .limit(1)
+            )
+            return found.scalar_one_or_none()
+
+    async def in_flight_duplicate(self, dedupe_key: str) -> TrackedRequest | None:
+        async with self.sessions() as s:
+            found = await s.execute(
+                select(TrackedRequest)
+                .where(
+                    TrackedRequest.dedupe_key == dedupe_key,
+                    TrackedRequest.state.in_(IN_FLIGHT_STATES),
+                )
+                .order_by(TrackedRequest.id)
+                .limit(1)
+            )
+            return found.scalar_one_or_none()
+
+    async def set(self, request_id: int, **values: Any) -> None:
+        values.setdefault("updated_at", datetime.now(UTC))
+        async with self.sessions() as s, s.begin():
+            await s.execute(
+                update(TrackedRequest).where(TrackedRequest.id == request_id).values(**values)
+            )
+
+    async def in_flight(self) -> Sequence[TrackedRequest]:
+        async with self.sessions() as s:
+            found = await s.execute(
+                select(TrackedRequest)
+                .where(TrackedRequest.state.in_(IN_FLIGHT_STATES))
+                .order_by(TrackedRequest.id)
+            )
+            return found.scalars().all()
+
+    async def count_in_flight(self) -> int:
+        async with self.sessions() as s:
+            found = await s.execute(
+                select(func.count())
+                .select_from(TrackedRequest)
+                .where(TrackedRequest.state.in_(IN_FLIGHT_STATES))
+            )
+            return int(found.scalar_one())
+
+    async def due(
+        self, now: datetime, horizon: timedelta, limit: int = 500
+    ) -> Sequence[TrackedRequest]:
+        """Tracked requests whose next poll falls before now + horizon and that nobody holds."""
+        async with self.sessions() as s:
+            found = await s.execute(
+                select(TrackedRequest)
+                .where(
+                    TrackedRequest.state == TRACKING,
+                    TrackedRequest.next_poll_at <= now + horizon,
+                    or_(TrackedRequest.claimed_until.is_(None), TrackedRequest.claimed_until < now),
+                )
+                .order_by(TrackedRequest.next_poll_at)
+                .limit(limit)
+            )
+            return found.scalars().all()
+
+    async def claim(self, request_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
+        """Take the row for `lease`, unless another worker holds it. Atomic on both backends."""
+        async with self.sessions() as s, s.begin():
+            result = await s.execute(
+                update(TrackedRequest)
+                .where(
+                    TrackedRequest.id == request_id,
+                    TrackedRequest.state.in_(IN_FLIGHT_STATES),
+                    or_(
+                        TrackedRequest.claimed_until.is_(None),
+                        TrackedRequest.claimed_until < now,
+                        TrackedRequest.claimed_by == worker,
+                    ),
+                )
+                .values(claimed_by=worker, claimed_until=now + lease)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    async def release(self, request_id: int, worker: str) -> None:
+        async with self.sessions() as s, s.begin():
+            await s.execute(
+                update(TrackedRequest)
+                .where(TrackedRequest.id == request_id, TrackedRequest.claimed_by == worker)
+                .values(claimed_by=None, claimed_until=None)
+            )
+
+    # --- deliveries -----------------------------------------------------------------------
+
+    async def begin_delivery(
+        self, request_id: int, key: str, now: datetime
+    ) -> tuple[Delivery | None, bool]:
+        """Reserve a delivery: (None, False) if it was posted already; else the row, and whether
+        it is new. A row that is not new was left half-done (a crash, or Slack failing): the
+        caller looks in the thread before posting again."""
+        values = {"request_id": request_id, "key": key, "status": "posting", "created_at": now}
+        async with self.sessions() as s, s.begin():
+            insert = pg_insert if not self.is_sqlite else sqlite_insert
+            result = await s.execute(insert(Delivery).values(**values).on_conflict_do_nothing())
+            fresh = bool(getattr(result, "rowcount", 0))
+            found = await s.execute(
+                select(Delivery).where(Delivery.request_id == request_id, Delivery.key == key)
+            )
+            row = found.scalar_one()
+        return (None, False) if row.status == "posted" else (row, fresh)
+
+    async def delivery(self, request_id: int, key: str) -> Delivery | None:
+        async with self.sessions() as s:
+            found = await s.execute(
+                select(Delivery).where(Delivery.request_id == request_id, Delivery.key == key)
+            )
+            return found.scalar_one_or_none()
+
+    async def finish_delivery(self, delivery_id: int, ts: str | None, now: datetime) -> None:
+        async with self.sessions() as s, s.begin():
+            await s.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id)
+                .values(status="posted", ts=ts, posted_at=now)
+            )
+
+    async def deliveries(self, request_id: int | None = None) -> Sequence[Delivery]:
+        async with self.sessions() as s:
+            q = select(Delivery).order_by(Delivery.id)
+            if request_id is not None:
+                q = q.where(Delivery.request_id == request_id)
+            return (await s.execute(q)).scalars().all()
+
+    async def all_requests(self) -> Sequence[TrackedRequest]:
+        async with self.sessions() as s:
+            return (
+                (await s.execute(select(TrackedRequest).order_by(TrackedRequest.id)))
+                .scalars()
+                .all()
+            )
+
+
+def new_worker_id() -> str:
+    return uuid.uuid4().hex[:12]
