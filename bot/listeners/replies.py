@@ -50,7 +50,10 @@ def after_ack(svc: Services, reply: Reply, work: Callable[[], Awaitable[Any]]) -
 
     async def guarded() -> None:
         try:
-            await work()
+            # A bounded number of requests are worked on at once, so that a burst of commands
+            # does not crowd out the acks of the ones still arriving.
+            async with svc.work_slots:
+                await work()
         except Exception:
             log.exception("request handling failed")
             try:
