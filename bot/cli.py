@@ -1,10 +1,40 @@
-"""The `motive-bot` command line."""
+"""The `motive-bot` command line: serve, console, simulator."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import logging
 import sys
+from typing import Any
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out)
+
+
+def setup_logging(level: str = "INFO", as_json: bool = False) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if as_json:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # Request bodies and URLs can carry tokens at DEBUG: keep the HTTP clients quiet.
+    for noisy in ("httpx", "httpcore", "slack_sdk", "slack_bolt", "apscheduler", "aiosqlite"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
 def _simulator(args: argparse.Namespace) -> int:
@@ -19,14 +49,119 @@ def _simulator(args: argparse.Namespace) -> int:
         webhook_secret=args.webhook_secret,
     )
     app = build_app(Simulator(config))
-    print(f"Motive simulator on http://{args.host}:{args.port} (time factor {args.time_factor:g})")
+    print(
+        f"Motive simulator on http://{args.host}:{args.port} (time factor {args.time_factor:g})",
+        flush=True,
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bot.app import build_bolt_app
+    from bot.config import Settings
+    from bot.server import Health, build_server
+    from bot.services import build_services
+
+    settings = Settings()
+    setup_logging(settings.log_level, settings.log_json)
+    log = logging.getLogger("motive-bot")
+    missing = [
+        name
+        for name, value in (
+            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+            (
+                "SLACK_SIGNING_SECRET or SLACK_APP_TOKEN",
+                settings.slack_signing_secret or settings.slack_app_token,
+            ),
+            # Only the real Motive needs a key; a simulator or test server may not.
+            (
+                "MOTIVE_API_KEY",
+                settings.motive_api_key
+                or not settings.motive_api_url.startswith("https://api.gomotive.com")
+                or None,
+            ),
+        )
+        if value is None
+    ]
+    if missing:
+        print(
+            f"motive-bot serve needs {', '.join(missing)} (see README.md); "
+            "`motive-bot console` runs without any credentials.",
+            file=sys.stderr,
+        )
+        return 2
+    role = args.role
+    svc = build_services(settings, role=role)
+    socket_mode = settings.slack_app_token is not None
+    bolt = build_bolt_app(svc, socket_mode=socket_mode) if role != "worker" else None
+    health = Health(svc, role)
+    handler: Any = None
+
+    async def on_start() -> None:
+        nonlocal handler
+        if socket_mode and bolt is not None and settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            handler = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
+            await handler.connect_async()  # not start(): the scheduler runs beside it
+            health.socket = handler
+            log.info("connected to Slack in Socket Mode")
+
+    async def on_stop() -> None:
+        if handler is not None:
+            await handler.close_async()
+
+    server = build_server(
+        svc,
+        None if socket_mode else bolt,
+        role=role,
+        health=health,
+        on_start=on_start,
+        on_stop=on_stop,
+    )
+    mode = "Socket Mode" if socket_mode else f"HTTP on {args.host}:{settings.port}"
+    log.info("motive-bot serve: role %s, %s", role, mode)
+    uvicorn.run(
+        server,
+        host=args.host,
+        port=settings.port,
+        log_level="warning",
+        timeout_graceful_shutdown=15,
+    )
+    return 0
+
+
+def _console(args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    return asyncio.run(run_console(args))
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motive-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the bot (Socket Mode if SLACK_APP_TOKEN is set)")
+    serve.add_argument("--role", choices=["all", "web", "worker"], default="all")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.set_defaults(func=_serve)
+
+    console = sub.add_parser(
+        "console", help="the real app driven from the terminal, no credentials"
+    )
+    console.add_argument("--real-time", action="store_true", help="Motive simulator at real speed")
+    console.add_argument("--user", default="U0DISPATCH", help="the fake dispatcher's user id")
+    console.add_argument("--channel", default="C0DISPATCH", help="the fake channel")
+    console.add_argument("--tz", default="America/Chicago", help="the fake dispatcher's time zone")
+    console.add_argument("--database-url", default=None, help="defaults to a temporary SQLite file")
+    console.add_argument(
+        "--timeout", type=float, default=120.0, help="longest wait for results (s)"
+    )
+    console.set_defaults(func=_console)
+
     sim = sub.add_parser("simulator", help="run the Motive simulator alone")
     sim.add_argument("--port", type=int, default=8787)
     sim.add_argument("--host", default="127.0.0.1")
@@ -39,7 +174,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = build_parser().parse_args(argv)
     return int(args.func(args))
 

@@ -229,6 +229,17 @@ def parse_recall(text: str, *, now: datetime, tz: ZoneInfo) -> RecallFields:
     return fields
 
 
+def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
+    """Just the time words of the grammar (for the console's date-and-time field)."""
+    fields = parse_recall(f"_ {text}", now=now, tz=tz)
+    assert fields.start_time is not None
+    if set(fields.words) - {"target", "start_time"}:
+        raise ParseError(
+            f"{text!r} is not a time; write 14:05, 2026-11-20 14:05 or 20m ago.", word=text
+        )
+    return fields.start_time
+
+
 def _unknown_word(tok: str) -> ParseError:
     vocabulary = [*CAMERA_WORDS, *TYPE_WORDS, "ago"]
     close = difflib.get_close_matches(tok.lower(), vocabulary, n=1, cutoff=0.6)

@@ -110,9 +110,13 @@ class Tracker:
         self.scheduler.start()
         IN_FLIGHT.set(await self.store.count_in_flight())
 
-    async def stop(self) -> None:
+    async def stop(self, drain_seconds: float = 10.0) -> None:
+        """Stop polling, let work already started finish (briefly), then cancel the rest.
+        Nothing is lost either way: what did not finish is still in the store."""
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=drain_seconds)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -119,6 +119,15 @@ async def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> None:
         await asyncio.sleep(0.01)
 
 
+async def eventually(check: Callable[[], Any], timeout: float = 10.0) -> None:
+    """Wait until the coroutine function `check` returns something true."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
 @contextlib.asynccontextmanager
 async def running_stack(
     database_url: str,
@@ -127,10 +136,13 @@ async def running_stack(
     role: str = "web",
     clock: ManualClock | None = None,
     settings_overrides: dict[str, Any] | None = None,
+    sim: Simulator | None = None,
+    slack: FakeSlack | None = None,
 ) -> AsyncIterator[Stack]:
+    """The bot against a simulator and a fake Slack; pass those in to keep them over a restart."""
     clock = clock or ManualClock()
-    sim = Simulator(sim_config or SimConfig(), clock=clock)
-    slack = FakeSlack(openapi=OPENAPI)
+    sim = sim or Simulator(sim_config or SimConfig(), clock=clock)
+    slack = slack or FakeSlack(openapi=OPENAPI)
     async with (
         serve_on_loopback(build_app(sim, tick_seconds=3600)) as sim_url,
         serve_on_loopback(slack.app()) as slack_url,

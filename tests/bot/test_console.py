@@ -1,0 +1,63 @@
+"""The console, non-interactively, in a subprocess: the transcript a newcomer first sees."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_console(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOTIVE_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "console", "--timeout", "60", *args],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env=env,
+    )
+
+
+def test_scripted_session_ends_with_links_image_and_an_explanation() -> None:
+    done = run_console((ROOT / "examples" / "demo.txt").read_text())
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    # The recall: anchor, then its links in the thread, then the anchor marked done.
+    assert "Video recall for TRK-102" in out and "Footage is ready — 2 of 2 cameras" in out
+    assert out.count("Open video http://127.0.0.1:") == 2
+    # The snapshot: the JPEG uploaded into its thread.
+    assert "file in thread of message 2: snapshot-Reefer_12-rear.jpg (2059 bytes)" in out
+    # The bad command: which word, what is allowed, and a corrected example.
+    assert "`4m`: Regular recalls last 1, 2 or 3 minutes; you asked for 4." in out
+    assert "Try: `/recall TRK-101 14:05 3m`" in out
+    assert out.rstrip().endswith("All 2 requests reached a final state.")
+    assert "Traceback" not in done.stderr
+
+
+def test_modal_answered_field_by_field_with_an_error_asked_again() -> None:
+    script = "\n".join(
+        [
+            "/snapshot",
+            "2",  # asset
+            "Reefer",  # typeahead: one match
+            "1",  # side_left
+            "/snapshot",
+            "",  # vehicle (default)
+            "TRK-101",
+            "5",  # rear: TRK-101 has no rear camera, Motive says so on the anchor
+            "press 99",
+            "/unknown thing",
+        ]
+    )
+    done = run_console(script + "\n")
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    assert "form: Camera snapshot" in out and "form sent" in out
+    assert "Snapshot from asset \"Reefer 12\"" in out and "snapshot-Reefer_12-side_left.jpg" in out
+    assert "TRK-101 has no rear camera" in out
+    assert "There is no button [99]" in out and "/unknown is not a command of this app" in out
