@@ -218,18 +218,15 @@ class Store:
             return found.scalars().all()
 
     async def claim(self, request_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
-        """Take the row for `lease`, unless another worker holds it. Atomic on both backends."""
+        """Take the row for `lease`, unless someone holds it (even this worker: a webhook and a
+        scheduled poll must not run at once). One atomic UPDATE on both backends."""
         async with self.sessions() as s, s.begin():
             result = await s.execute(
                 update(TrackedRequest)
                 .where(
                     TrackedRequest.id == request_id,
                     TrackedRequest.state.in_(IN_FLIGHT_STATES),
-                    or_(
-                        TrackedRequest.claimed_until.is_(None),
-                        TrackedRequest.claimed_until < now,
-                        TrackedRequest.claimed_by == worker,
-                    ),
+                    or_(TrackedRequest.claimed_until.is_(None), TrackedRequest.claimed_until < now),
                 )
                 .values(claimed_by=worker, claimed_until=now + lease)
             )

@@ -188,6 +188,7 @@ class Tracker:
         now = self.clock.now()
         if not await self.store.claim(request_id, self.worker_id, now, LEASE):
             return
+        next_at: datetime | None = None
         try:
             row = await self.store.get(request_id)
             if row is None or row.state != TRACKING:
@@ -198,11 +199,17 @@ class Tracker:
             await self._reschedule_in(request_id, 60.0, "internal error")
         finally:
             await self.store.release(request_id, self.worker_id)
+            after = await self.store.get(request_id)
+            if after is not None and after.state == TRACKING:
+                next_at = after.next_poll_at
+        # Scheduled only now, with the claim released and this job about to end: a job that
+        # re-added itself while still running could be skipped by the scheduler.
+        if next_at is not None:
+            self.schedule(request_id, next_at)
 
     async def _reschedule_in(self, request_id: int, seconds: float, error: str | None) -> None:
         when = self.clock.now() + timedelta(seconds=seconds)
         await self.store.set(request_id, next_poll_at=when, last_error=error)
-        self.schedule(request_id, when)
 
     async def _fetch(self, row: TrackedRequest) -> Outcome:
         assert row.motive_id is not None
@@ -270,7 +277,6 @@ class Tracker:
         delay = next_delay(row.kind, row.attempts + 1, **self._overrides(), rng=self.rng)
         when = now + timedelta(seconds=delay)
         await self.store.set(row.id, attempts=row.attempts + 1, next_poll_at=when, last_error=None)
-        self.schedule(row.id, when)
 
     def _overrides(self) -> dict[str, float | None]:
         return {

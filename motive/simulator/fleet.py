@@ -42,13 +42,17 @@ def build_fleet(seed: int, extra_vehicles: int = 125, extra_assets: int = 40) ->
         Unit("asset", 9022, "Flatbed 7", OMNICAM, gaps=((2.0, 60.0),)),
         Unit("asset", 9023, "Dry Van 3", OMNICAM, online=False, parked_minutes=90.0),
     ]
+
+    def gap() -> tuple[tuple[float, float], ...]:
+        # Parked some time yesterday or this morning; always back on the road an hour ago.
+        hours = rng.uniform(3, 24)
+        return ((hours, rng.uniform(10, min(180, (hours - 1) * 60))),)
+
     for i in range(extra_vehicles):
         cams = DASHCAM[:2] + (OMNICAM if rng.random() < 0.3 else ())
-        gap = ((rng.uniform(2, 24), rng.uniform(10, 180)),)
-        units.append(Unit("vehicle", 1300200 + i, f"TRK-{200 + i}", cams, gaps=gap))
+        units.append(Unit("vehicle", 1300200 + i, f"TRK-{200 + i}", cams, gaps=gap()))
     for i in range(extra_assets):
-        gap = ((rng.uniform(2, 24), rng.uniform(10, 180)),)
-        units.append(Unit("asset", 9100 + i, f"Trailer {100 + i}", OMNICAM, gaps=gap))
+        units.append(Unit("asset", 9100 + i, f"Trailer {100 + i}", OMNICAM, gaps=gap()))
     return units
 
 

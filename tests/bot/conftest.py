@@ -170,6 +170,38 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh database on the local PostgreSQL server, dropped afterwards. In CI it must run."""
+    import uuid
+
+    import asyncpg
+
+    admin_url = PG_URL
+    name = f"motive_bot_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = await asyncpg.connect(admin_url)
+    except (OSError, asyncpg.PostgresError) as e:
+        if os.environ.get("CI"):
+            raise AssertionError(
+                f"PostgreSQL is required in CI and unreachable at {admin_url}: {e}"
+            ) from e
+        pytest.skip(f"no PostgreSQL at {admin_url}")
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield admin_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'bot.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
 async def stack(sqlite_url: str) -> AsyncIterator[Stack]:
     async with running_stack(sqlite_url) as s:
         yield s

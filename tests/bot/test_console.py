@@ -58,6 +58,6 @@ def test_modal_answered_field_by_field_with_an_error_asked_again() -> None:
     out = done.stdout
     assert done.returncode == 0, done.stderr
     assert "form: Camera snapshot" in out and "form sent" in out
-    assert "Snapshot from asset \"Reefer 12\"" in out and "snapshot-Reefer_12-side_left.jpg" in out
+    assert 'Snapshot from asset "Reefer 12"' in out and "snapshot-Reefer_12-side_left.jpg" in out
     assert "TRK-101 has no rear camera" in out
     assert "There is no button [99]" in out and "/unknown is not a command of this app" in out

@@ -1,0 +1,120 @@
+"""The store on real SQLite and real PostgreSQL: claims, deliveries, due rows, the URL forms."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.config import async_database_url
+from bot.store import CREATING, DONE, TRACKING, Store, TrackedRequest
+
+NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
+
+
+def row(**kw: object) -> TrackedRequest:
+    values: dict[str, object] = {
+        "kind": "recall",
+        "dedupe_key": "recall|vehicle|trk-101|x",
+        "target_kind": "vehicle",
+        "target_name": "TRK-101",
+        "requester": "U1",
+        "channel": "C1",
+        "anchor_ts": "1.1",
+        "state": TRACKING,
+        "attempts": 0,
+        "motive_id": "81234",
+        "next_poll_at": NOW,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+    values.update(kw)
+    return TrackedRequest(**values)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite:///bot.db", "sqlite+aiosqlite:///bot.db"),
+        ("sqlite:////abs/bot.db", "sqlite+aiosqlite:////abs/bot.db"),
+        ("postgresql://u@h:5432/db", "postgresql+asyncpg://u@h:5432/db"),
+        ("postgres://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("postgresql+asyncpg://u@h/db", "postgresql+asyncpg://u@h/db"),
+    ],
+)
+def test_plain_urls_get_the_async_driver(given: str, expected: str) -> None:
+    assert async_database_url(given) == expected
+
+
+async def test_times_come_back_aware_utc(any_db_url: str) -> None:
+    store = Store(any_db_url)
+    await store.create_schema()
+    added = await store.add(row(start_time=NOW - timedelta(hours=1)))
+    got = await store.get(added.id)
+    assert (
+        got is not None
+        and got.start_time == NOW - timedelta(hours=1)
+        and got.start_time.tzinfo is not None
+    )
+    await store.close()
+
+
+async def test_only_one_worker_holds_a_claim(any_db_url: str) -> None:
+    store = Store(any_db_url)
+    await store.create_schema()
+    r = await store.add(row())
+    results = await asyncio.gather(
+        *(store.claim(r.id, f"w{i}", NOW, timedelta(minutes=2)) for i in range(8))
+    )
+    assert results.count(True) == 1
+    winner = f"w{results.index(True)}"
+    assert not await store.claim(r.id, "late", NOW + timedelta(minutes=1), timedelta(minutes=2))
+    assert not await store.claim(r.id, winner, NOW + timedelta(minutes=1), timedelta(minutes=2))
+    assert await store.claim(
+        r.id, "late", NOW + timedelta(minutes=4), timedelta(minutes=2)
+    )  # expired
+    await store.release(r.id, "late")
+    assert await store.claim(r.id, "again", NOW + timedelta(minutes=4), timedelta(minutes=2))
+    await store.close()
+
+
+async def test_finished_requests_cannot_be_claimed(any_db_url: str) -> None:
+    store = Store(any_db_url)
+    await store.create_schema()
+    r = await store.add(row(state=DONE))
+    assert not await store.claim(r.id, "w", NOW, timedelta(minutes=2))
+    await store.close()
+
+
+async def test_a_delivery_is_reserved_once(any_db_url: str) -> None:
+    store = Store(any_db_url)
+    await store.create_schema()
+    r = await store.add(row())
+    got = await asyncio.gather(*(store.begin_delivery(r.id, "links", NOW) for _ in range(6)))
+    assert [fresh for _, fresh in got].count(True) == 1
+    first = got[0][0]
+    assert first is not None
+    await store.finish_delivery(first.id, "9.9", NOW)
+    assert await store.begin_delivery(r.id, "links", NOW) == (None, False)
+    assert (await store.delivery(r.id, "links")).ts == "9.9"  # type: ignore[union-attr]
+    await store.close()
+
+
+async def test_due_and_duplicates(any_db_url: str) -> None:
+    store = Store(any_db_url)
+    await store.create_schema()
+    soon = await store.add(row(next_poll_at=NOW + timedelta(seconds=5)))
+    await store.add(row(next_poll_at=NOW + timedelta(hours=1), dedupe_key="other"))
+    await store.add(row(state=CREATING, dedupe_key="creating", next_poll_at=None))
+    due = await store.due(NOW, timedelta(seconds=10))
+    assert [d.id for d in due] == [soon.id]
+    dup = await store.in_flight_duplicate("recall|vehicle|trk-101|x")
+    assert dup is not None and dup.id == soon.id
+    assert await store.in_flight_duplicate("creating") is not None
+    assert await store.count_in_flight() == 3
+    await store.set(soon.id, state=DONE)
+    assert await store.count_in_flight() == 2
+    assert await store.by_motive_id("recall", "81234") is not None
+    assert await store.by_motive_id("snapshot", "81234") is None
+    await store.close()
