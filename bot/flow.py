@@ -10,13 +10,11 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from slack_sdk.errors import SlackApiError
-
 from bot import blocks as bk
 from bot.metrics import REQUESTS
 from bot.schedule import next_delay
 from bot.services import Services
-from bot.slack_io import Place, Reply, post_anchor, slack_error, update
+from bot.slack_io import SLACK_FAILURES, Place, Reply, post_anchor, slack_error, update
 from bot.store import CREATING, FAILED, TRACKING, UNKNOWN, TrackedRequest
 from bot.tracker import anchor_info
 from motive.errors import (
@@ -47,7 +45,7 @@ async def submit(
         # A pre-flight call failed (Motive down, key refused...): nothing was created.
         REQUESTS.labels(kind=_kind(request), outcome="preflight_error").inc()
         await asker.reply(*bk.problem(f"I could not check this with Motive: {e.message}"))
-    except SlackApiError as e:
+    except SLACK_FAILURES as e:
         log.warning("Slack refused while submitting: %s", slack_error(e))
         await asker.reply(*bk.problem(f"Slack refused to post the request ({slack_error(e)})."))
     return None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -19,6 +21,9 @@ from bot import blocks as bk
 from bot.metrics import SLACK_ERRORS
 
 log = logging.getLogger(__name__)
+
+# What a Slack call can fail with: an error answer, or no answer at all.
+SLACK_FAILURES = (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError)
 
 # Sends a private message to the person who asked (a response_url, an ephemeral, or a DM).
 Reply = Callable[[str, list[bk.Block]], Awaitable[None]]
@@ -36,7 +41,9 @@ def web_client(token: str, base_url: str) -> AsyncWebClient:
     )
 
 
-def slack_error(e: SlackApiError) -> str:
+def slack_error(e: BaseException) -> str:
+    if not isinstance(e, SlackApiError):
+        return f"no answer from Slack ({type(e).__name__})"
     data = e.response.data if e.response is not None else None
     code = data.get("error") if isinstance(data, dict) else None
     return str(code or "unknown_error")
@@ -72,7 +79,7 @@ async def post(
 async def update(slack: AsyncWebClient, place: Place, text: str, blocks: list[bk.Block]) -> None:
     try:
         await slack.chat_update(channel=place.channel, ts=place.ts, text=text, blocks=blocks)
-    except SlackApiError as e:
+    except SLACK_FAILURES as e:
         # A lost status update is cosmetic; the thread still gets the result.
         SLACK_ERRORS.labels(method="chat.update", error=slack_error(e)).inc()
         log.warning("could not update anchor %s/%s: %s", place.channel, place.ts, slack_error(e))

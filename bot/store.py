@@ -12,16 +12,19 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    bindparam,
+    event,
     func,
     or_,
     select,
@@ -130,6 +133,8 @@ class Store:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
 
     async def create_schema(self) -> None:
         async with self.engine.begin() as conn:
@@ -232,12 +237,58 @@ class Store:
             )
             return bool(getattr(result, "rowcount", 0))
 
-    async def release(self, request_id: int, worker: str) -> None:
+    async def claim_rows(
+        self, request_ids: Sequence[int], worker: str, now: datetime, lease: timedelta
+    ) -> list[TrackedRequest]:
+        """Claim and read many tracked requests in one statement; those held elsewhere are left."""
+        table = cast(Table, TrackedRequest.__table__)
+        async with self.engine.begin() as conn:
+            found = await conn.execute(
+                update(table)
+                .where(
+                    table.c.id.in_(list(request_ids)),
+                    table.c.state == TRACKING,
+                    or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
+                )
+                .values(claimed_by=worker, claimed_until=now + lease)
+                .returning(*table.c)
+            )
+            return [TrackedRequest(**dict(r._mapping)) for r in found]
+
+    async def release_many(
+        self, worker: str, updates: Sequence[tuple[int, dict[str, Any]]]
+    ) -> None:
+        """Give many claims back in one transaction: rows with values get them written, with
+        one statement per distinct set of columns; rows without just lose the claim."""
+        table = cast(Table, TrackedRequest.__table__)
+        stamp = datetime.now(UTC)
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for request_id, values in updates:
+            cols = tuple(sorted(values))
+            params = {f"v_{k}": v for k, v in values.items()}
+            params["v_rid"] = request_id
+            groups.setdefault(cols, []).append(params)
+        async with self.engine.begin() as conn:
+            for cols, rows in groups.items():
+                extra: dict[str, Any] = {c: bindparam(f"v_{c}") for c in cols}
+                if cols:
+                    extra["updated_at"] = stamp
+                await conn.execute(
+                    update(table)
+                    .where(table.c.id == bindparam("v_rid"), table.c.claimed_by == worker)
+                    .values(claimed_by=None, claimed_until=None, **extra),
+                    rows,
+                )
+
+    async def release(self, request_id: int, worker: str, **values: Any) -> None:
+        """Give the claim back, recording what the poll learned in the same statement."""
+        if values:
+            values.setdefault("updated_at", datetime.now(UTC))
         async with self.sessions() as s, s.begin():
             await s.execute(
                 update(TrackedRequest)
                 .where(TrackedRequest.id == request_id, TrackedRequest.claimed_by == worker)
-                .values(claimed_by=None, claimed_until=None)
+                .values(claimed_by=None, claimed_until=None, **values)
             )
 
     # --- deliveries -----------------------------------------------------------------------
@@ -288,6 +339,16 @@ class Store:
                 .scalars()
                 .all()
             )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    # WAL: readers do not block the writer, and a commit is an append, not two fsyncs; with
+    # synchronous=NORMAL a power cut can lose the last commits but never corrupts the file.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
 
 
 def new_worker_id() -> str:

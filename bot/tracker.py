@@ -18,14 +18,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks as bk
 from bot.config import Settings
 from bot.metrics import DELIVERY_LAG, IN_FLIGHT, REQUESTS
 from bot.schedule import next_delay
-from bot.slack_io import Place, post, slack_error, update
+from bot.slack_io import SLACK_FAILURES, Place, post, slack_error, update
 from bot.store import CREATING, DONE, FAILED, TRACKING, UNKNOWN, Store, TrackedRequest
 from motive.client import MotiveClient
 from motive.clock import Clock
@@ -35,15 +34,20 @@ from motive.models import ImageCapture, Recall
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
+BATCH = 200  # requests claimed and released per store statement
 ORPHAN_AFTER = timedelta(minutes=5)
 
 
 @dataclass
 class Outcome:
     status: str
-    data: dict[str, Any]
+    model: Recall | ImageCapture
     terminal: bool
     reason: str | None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.model.model_dump(mode="json")
 
 
 def anchor_info(row: TrackedRequest, status: str, detail: str | None = None) -> bk.AnchorInfo:
@@ -94,6 +98,10 @@ class Tracker:
         self.scheduler: AsyncIOScheduler | None = AsyncIOScheduler() if run_scheduler else None
         self.polls = 0
         self._tasks: set[asyncio.Task[Any]] = set()
+        # After an outage thousands of jobs are overdue at once; poll a few at a time rather
+        # than exhaust the database pool and Motive's rate limit together.
+        self._poll_slots = asyncio.Semaphore(8)
+        self._batch: dict[int, asyncio.Future[None]] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -185,59 +193,74 @@ class Tracker:
         return True
 
     async def poll(self, request_id: int) -> None:
-        now = self.clock.now()
-        if not await self.store.claim(request_id, self.worker_id, now, LEASE):
-            return
-        next_at: datetime | None = None
-        try:
-            row = await self.store.get(request_id)
-            if row is None or row.state != TRACKING:
-                return
-            await self._poll_claimed(row, now)
-        except Exception:
-            log.exception("poll of request %s failed; retrying later", request_id)
-            await self._reschedule_in(request_id, 60.0, "internal error")
-        finally:
-            await self.store.release(request_id, self.worker_id)
-            after = await self.store.get(request_id)
-            if after is not None and after.state == TRACKING:
-                next_at = after.next_poll_at
-        # Scheduled only now, with the claim released and this job about to end: a job that
-        # re-added itself while still running could be skipped by the scheduler.
-        if next_at is not None:
-            self.schedule(request_id, next_at)
+        """Poll one request. Polls that fall due together share their store statements: the
+        request joins the current batch, and this returns when that batch is done."""
+        loop = asyncio.get_running_loop()
+        if self._batch is None:
+            self._batch = {}
+            loop.call_soon(lambda: self.spawn(self._flush()))
+        waiter = self._batch.get(request_id)
+        if waiter is None:
+            waiter = self._batch[request_id] = loop.create_future()
+        await asyncio.shield(waiter)
 
-    async def _reschedule_in(self, request_id: int, seconds: float, error: str | None) -> None:
-        when = self.clock.now() + timedelta(seconds=seconds)
-        await self.store.set(request_id, next_poll_at=when, last_error=error)
+    async def _flush(self) -> None:
+        batch, self._batch = self._batch or {}, None
+        try:
+            await self._poll_batch(list(batch))
+        finally:
+            for waiter in batch.values():
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    async def _poll_batch(self, request_ids: list[int]) -> None:
+        now = self.clock.now()
+        for start in range(0, len(request_ids), BATCH):
+            rows = await self.store.claim_rows(
+                request_ids[start : start + BATCH], self.worker_id, now, LEASE
+            )
+            results = await asyncio.gather(*(self._poll_one(row, now) for row in rows))
+            await self.store.release_many(
+                self.worker_id,
+                [(row.id, values) for row, values in zip(rows, results, strict=True)],
+            )
+            # Scheduled only now, with the claims released and these jobs about to end: a job
+            # that re-added itself while still running could be skipped by the scheduler.
+            for row, values in zip(rows, results, strict=True):
+                if values.get("next_poll_at") is not None:
+                    self.schedule(row.id, values["next_poll_at"])
+
+    async def _poll_one(self, row: TrackedRequest, now: datetime) -> dict[str, Any]:
+        async with self._poll_slots:
+            try:
+                return await self._poll_claimed(row, now)
+            except Exception:
+                log.exception("poll of request %s failed; retrying later", row.id)
+                return self._later(60.0, "internal error")
+
+    def _later(self, seconds: float, error: str | None) -> dict[str, Any]:
+        return {"next_poll_at": self.clock.now() + timedelta(seconds=seconds), "last_error": error}
 
     async def _fetch(self, row: TrackedRequest) -> Outcome:
         assert row.motive_id is not None
         self.polls += 1
         if row.kind == "recall":
             recall: Recall = await self.motive.recalls.retrieve(row.motive_id)
-            if not recall.is_known_status:
+            if not recall.is_known_status and recall.status != row.motive_status:
                 log.info(
                     "request %s: unknown Motive status %r, still waiting", row.id, recall.status
                 )
-            reason = recall.failure_reason
-            return Outcome(
-                recall.status, recall.model_dump(mode="json"), recall.is_terminal, reason
-            )
+            return Outcome(recall.status, recall, recall.is_terminal, recall.failure_reason)
         capture: ImageCapture = await self.motive.image_captures.retrieve(
             row.camera_type or "dashcam", row.motive_id
         )
-        return Outcome(
-            capture.status,
-            capture.model_dump(mode="json"),
-            capture.is_terminal,
-            capture.failure_reason,
-        )
+        return Outcome(capture.status, capture, capture.is_terminal, capture.failure_reason)
 
-    async def _poll_claimed(self, row: TrackedRequest, now: datetime) -> None:
+    async def _poll_claimed(self, row: TrackedRequest, now: datetime) -> dict[str, Any]:
+        """Poll once; returns what to record with the release ({} when the request ended)."""
         if row.deadline is not None and now >= row.deadline:
             hours = (row.deadline - row.created_at).total_seconds() / 3600
-            await self._finish(
+            done = await self._finish(
                 row,
                 FAILED,
                 "gave_up",
@@ -245,38 +268,38 @@ class Tracker:
                 f"{row.motive_status or 'unknown'}). The truck has probably been off or out of "
                 "coverage; ask again once it is back on the road.",
             )
-            return
+            return {} if done else self._later(30.0, "Slack delivery failed")
         try:
             outcome = await self._fetch(row)
         except RateLimitError as e:
-            await self._reschedule_in(row.id, max(e.retry_after or 30.0, 1.0), e.message)
-            return
+            return self._later(max(e.retry_after or 30.0, 1.0), e.message)
         except NotFoundError:
-            await self._finish(
+            done = await self._finish(
                 row, FAILED, "failed", "Motive no longer knows this request (it answered 404)."
             )
-            return
+            return {} if done else self._later(30.0, "Slack delivery failed")
         except MotiveError as e:
             delay = next_delay(row.kind, row.attempts + 1, **self._overrides(), rng=self.rng)
-            await self._reschedule_in(row.id, delay, e.message)
-            return
+            return self._later(delay, e.message)
+        values: dict[str, Any] = {}
         if outcome.status != row.motive_status:
-            await self.store.set(
-                row.id, motive_status=outcome.status, result=json.dumps(outcome.data)
-            )
             row.motive_status = outcome.status
             row.result = json.dumps(outcome.data)
+            values.update(motive_status=row.motive_status, result=row.result)
             if not outcome.terminal:
                 await self._update_anchor(row, outcome.status)
         if outcome.terminal:
             if row.motive_done_at is None:
                 row.motive_done_at = now
-                await self.store.set(row.id, motive_done_at=now)
-            await self._deliver(row, outcome)
-            return
+                await self.store.set(row.id, motive_done_at=now, **values)
+            if await self._deliver(row, outcome):
+                return {}
+            # Slack would not take it now; come back, fetch fresh links, and try again.
+            return self._later(30.0, "Slack delivery failed")
         delay = next_delay(row.kind, row.attempts + 1, **self._overrides(), rng=self.rng)
-        when = now + timedelta(seconds=delay)
-        await self.store.set(row.id, attempts=row.attempts + 1, next_poll_at=when, last_error=None)
+        values.update(attempts=row.attempts + 1, last_error=None)
+        values["next_poll_at"] = now + timedelta(seconds=delay)
+        return values
 
     def _overrides(self) -> dict[str, float | None]:
         return {
@@ -303,7 +326,7 @@ class Tracker:
             replies = await self.slack.conversations_replies(
                 channel=row.channel, ts=row.anchor_ts or "", limit=200
             )
-        except SlackApiError as e:
+        except SLACK_FAILURES as e:
             log.warning("could not read thread of request %s: %s", row.id, slack_error(e))
             raise
         for message in replies.get("messages") or []:
@@ -324,20 +347,16 @@ class Tracker:
             ts = None if fresh else await self._already_in_thread(row, marker)
             if ts is None:
                 ts = await send(marker)
-        except SlackApiError as e:
+        except SLACK_FAILURES as e:
             log.warning("delivery %s of request %s failed: %s", key, row.id, slack_error(e))
             return False
         await self.store.finish_delivery(delivery.id, ts, self.clock.now())
         return True
 
-    async def _deliver(self, row: TrackedRequest, outcome: Outcome) -> None:
+    async def _deliver(self, row: TrackedRequest, outcome: Outcome) -> bool:
         if row.kind == "recall":
-            ok = await self._deliver_recall(row, outcome)
-        else:
-            ok = await self._deliver_snapshot(row, outcome)
-        if not ok:
-            # Slack would not take it now; come back, fetch fresh links, and try again.
-            await self._reschedule_in(row.id, 30.0, "Slack delivery failed")
+            return await self._deliver_recall(row, outcome)
+        return await self._deliver_snapshot(row, outcome)
 
     async def _deliver_recall(self, row: TrackedRequest, outcome: Outcome) -> bool:
         cameras = list(outcome.data.get("cameras") or [])
@@ -361,7 +380,8 @@ class Tracker:
         )
 
     async def _deliver_snapshot(self, row: TrackedRequest, outcome: Outcome) -> bool:
-        capture = ImageCapture.model_validate(outcome.data)
+        capture = outcome.model
+        assert isinstance(capture, ImageCapture)
         image = capture.image
         if outcome.status != "success" or image is None or not image.url:
             reason = outcome.reason or "Motive did not return an image."
@@ -382,7 +402,7 @@ class Tracker:
                 )
                 file_id = (response.get("file") or {}).get("id") or ""
                 return f"file:{file_id}"
-            except (MotiveError, SlackApiError) as e:
+            except (MotiveError, *SLACK_FAILURES) as e:
                 why = e.message if isinstance(e, MotiveError) else slack_error(e)
                 text, blocks = bk.snapshot_link(url, expires, why)
                 return await post(
@@ -446,7 +466,7 @@ class Tracker:
                 )
             else:
                 await post(self.slack, row.channel, text, blocks, row.anchor_ts)
-        except SlackApiError as e:
+        except SLACK_FAILURES as e:
             return f"Slack would not take the fresh links ({slack_error(e)})."
         return None
 

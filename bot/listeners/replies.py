@@ -7,12 +7,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import blocks as bk
 from bot.services import Services
-from bot.slack_io import Reply, open_dm, slack_error
+from bot.slack_io import SLACK_FAILURES, Reply, open_dm, slack_error
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +35,7 @@ def via_origin(svc: Services, channel: str, user: str, response_url: str | None)
                 return
         try:
             await svc.slack.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
-        except SlackApiError as e:
+        except SLACK_FAILURES as e:
             log.info("ephemeral to %s failed (%s); sending a DM", user, slack_error(e))
             await svc.slack.chat_postMessage(
                 channel=await open_dm(svc.slack, user), text=text, blocks=blocks
