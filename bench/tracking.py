@@ -68,6 +68,7 @@ async def polls(n: int, webhooks: bool, seed: int) -> dict[str, Any]:
         )
         motive = MotiveClient(base_url=sim_url, clock=clock, rate_limit=None)
         svc = build_services(settings, role="web", clock=clock, motive=motive)
+        svc.tracker.rng = random.Random(seed)  # the same jitter in both runs: a fair comparison
         sim.config.webhook_secret = "bench-webhook-secret"
         async with serve_on_loopback(build_server(svc, build_bolt_app(svc), role="web")) as bot_url:
             if webhooks:

@@ -27,5 +27,7 @@ def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> AsyncApp:
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
         log.error("unhandled error in a listener: %s", type(error).__name__, exc_info=error)
 
+    # Bolt logs whole request bodies at DEBUG; never let them reach the logs.
+    app.logger.setLevel(max(logging.INFO, app.logger.getEffectiveLevel()))
     register(app, svc)
     return app

@@ -77,7 +77,9 @@ def build_server(
         finally:
             if on_stop is not None:
                 await on_stop()
+            in_flight = await svc.store.count_in_flight()
             await svc.stop()
+            log.info("stopped cleanly; %d request(s) in flight stay in the store", in_flight)
 
     routes = [
         Route("/motive/webhooks", webhooks.handler(svc), methods=["POST"]),

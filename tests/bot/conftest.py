@@ -21,6 +21,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.app import build_bolt_app
 from bot.config import Settings
 from bot.fakeslack import FakeSlack, find_openapi
+from bot.metrics import observe_motive
 from bot.server import build_server
 from bot.services import Services, build_services
 from motive.client import MotiveClient
@@ -157,7 +158,9 @@ async def running_stack(
             database_url=database_url,
             **(settings_overrides or {}),
         )
-        motive = MotiveClient(base_url=sim_url, clock=clock, retry_base_seconds=0.01)
+        motive = MotiveClient(
+            base_url=sim_url, clock=clock, retry_base_seconds=0.01, observer=observe_motive
+        )
         svc = build_services(settings, role=role, clock=clock, motive=motive, sweep_seconds=0.2)
         server = build_server(svc, build_bolt_app(svc), role=role)
         async with serve_on_loopback(server) as url, httpx.AsyncClient(timeout=10) as http:
