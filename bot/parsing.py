@@ -13,7 +13,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from motive.rules import DURATIONS, CameraPosition, RecallType, RuleViolation
+from motive.rules import (
+    DURATIONS,
+    CameraPosition,
+    RecallRequest,
+    RecallType,
+    RuleViolation,
+    SnapshotRequest,
+    validate_recall,
+    validate_snapshot,
+)
 
 CAMERA_WORDS: dict[str, CameraPosition] = {
     "front": CameraPosition.FRONT_FACING,
@@ -71,6 +80,18 @@ class RecallFields:
     words: dict[str, str] = field(default_factory=dict)
     tokens: list[str] = field(default_factory=list)
 
+    def request(self, now: datetime) -> RecallRequest:
+        """The recall these words ask for, checked by `motive.rules` (raises RuleViolation)."""
+        return validate_recall(
+            vehicle_number=self.vehicle_number,
+            asset_name=self.asset_name,
+            start_time=self.start_time,
+            duration=self.duration,
+            recall_type=self.recall_type,
+            camera_positions=self.camera_positions,
+            now=now,
+        )
+
 
 @dataclass
 class SnapshotFields:
@@ -79,6 +100,12 @@ class SnapshotFields:
     position: str | None = None
     words: dict[str, str] = field(default_factory=dict)
     tokens: list[str] = field(default_factory=list)
+
+    def request(self) -> SnapshotRequest:
+        """The snapshot these words ask for, checked by `motive.rules` (raises RuleViolation)."""
+        return validate_snapshot(
+            vehicle_number=self.vehicle_number, asset_name=self.asset_name, position=self.position
+        )
 
 
 def tokenize(text: str) -> list[str]:

@@ -9,7 +9,13 @@ from typing import Any
 
 from bot.blocks import Block, camera_label, quota_line
 from motive.models import QuotaInfo
-from motive.rules import DURATIONS, CameraPosition, RecallType, allowed_snapshot_positions
+from motive.rules import (
+    DURATIONS,
+    CameraPosition,
+    RecallType,
+    RuleViolation,
+    allowed_snapshot_positions,
+)
 
 RECALL_CALLBACK = "recall_modal"
 SNAPSHOT_CALLBACK = "snapshot_modal"
@@ -243,6 +249,13 @@ class ModalFields:
             "camera_positions": "cameras",
             "position": self.position_block,
         }.get(field, self.target_block)
+
+    def errors(self, violation: RuleViolation) -> dict[str, str]:
+        """`response_action: errors` for a violation: each message on the block at fault."""
+        out: dict[str, str] = {}
+        for v in violation.all_violations:
+            out.setdefault(self.block_for(v.field), v.message)
+        return out
 
 
 def read_view(view: dict[str, Any]) -> ModalFields:

@@ -9,7 +9,7 @@ import pytest
 
 from bot.parsing import ParseError, corrected_example, parse_recall, parse_snapshot
 from motive.rules import CameraPosition as P
-from motive.rules import RecallType, RuleViolation, validate_recall, validate_snapshot
+from motive.rules import RecallType, RuleViolation
 
 NOW = datetime(2026, 11, 21, 20, 30, tzinfo=UTC)  # 14:30 in Chicago
 CHICAGO = ZoneInfo("America/Chicago")
@@ -133,15 +133,7 @@ def test_snapshot_forms() -> None:
 def _violation(text: str) -> tuple[object, RuleViolation]:
     fields = parse_recall(text, now=NOW, tz=CHICAGO)
     try:
-        validate_recall(
-            vehicle_number=fields.vehicle_number,
-            asset_name=fields.asset_name,
-            start_time=fields.start_time,
-            duration=fields.duration,
-            recall_type=fields.recall_type,
-            camera_positions=fields.camera_positions,
-            now=NOW,
-        )
+        fields.request(NOW)
     except RuleViolation as e:
         return fields, e
     raise AssertionError("expected a violation")
@@ -162,21 +154,13 @@ def test_corrected_example_replaces_the_offending_word(text: str, example: str) 
     corrected = corrected_example("/recall", fields, err)  # type: ignore[arg-type]
     assert corrected == example
     again = parse_recall(corrected.removeprefix("/recall "), now=NOW, tz=CHICAGO)
-    validate_recall(
-        vehicle_number=again.vehicle_number,
-        asset_name=again.asset_name,
-        start_time=again.start_time,
-        duration=again.duration,
-        recall_type=again.recall_type,
-        camera_positions=again.camera_positions,
-        now=NOW,
-    )
+    assert again.request(NOW).duration == again.duration  # the corrected command is valid
 
 
 def test_snapshot_corrected_example() -> None:
     fields = parse_snapshot('asset:"Reefer 12" front')
     with pytest.raises(RuleViolation) as caught:
-        validate_snapshot(asset_name=fields.asset_name, position=fields.position)
+        fields.request()
     assert (
         corrected_example("/snapshot", fields, caught.value) == '/snapshot asset:"Reefer 12" rear'
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -35,7 +36,9 @@ def test_dockerfile_command_port_user_and_healthcheck_agree_with_the_code() -> N
     assert "/healthz" in DOCKERFILE.split("HEALTHCHECK", 1)[1]
     user = re.search(r"^USER (\S+)$", DOCKERFILE, re.M)
     assert user is not None and user.group(1) not in ("root", "0")
-    assert DOCKERFILE.index("pip install -r") < DOCKERFILE.index("COPY bot")  # cached dependency layer
+    assert DOCKERFILE.index("pip install -r") < DOCKERFILE.index(
+        "COPY bot"
+    )  # cached dependency layer
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["motive-bot"] == "bot.cli:main"
 
@@ -43,15 +46,28 @@ def test_dockerfile_command_port_user_and_healthcheck_agree_with_the_code() -> N
 def test_the_dockerfiles_dependency_command_lists_the_projects_dependencies(tmp_path: Path) -> None:
     command = re.search(r'RUN (python -c ".*?") > /tmp/requirements.txt', DOCKERFILE)
     assert command is not None
-    out = subprocess.run(command.group(1), shell=True, cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        command.group(1), shell=True, cwd=ROOT, capture_output=True, text=True, check=True
+    )
     listed = out.stdout.split()
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     assert listed == declared and any(d.startswith("slack-bolt") for d in listed)
     # The same install the Dockerfile makes resolves (a dry run against the package index).
     (tmp_path / "req.txt").write_text(out.stdout)
     dry = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "-r", str(tmp_path / "req.txt")],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--quiet",
+            "-r",
+            str(tmp_path / "req.txt"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert dry.returncode == 0, dry.stderr[-2000:]
 
@@ -69,7 +85,10 @@ async def test_healthz_and_metrics(stack: Stack) -> None:
     metrics = (await stack.http.get(f"{stack.url}/metrics")).text
     assert 'motive_bot_requests_total{kind="recall",outcome="requested"}' in metrics
     assert 'motive_bot_motive_calls_total{endpoint="recalls.create",status="201"}' in metrics
-    assert "motive_bot_requests_in_flight" in metrics and "motive_bot_delivery_lag_seconds_bucket" in metrics
+    assert (
+        "motive_bot_requests_in_flight" in metrics
+        and "motive_bot_delivery_lag_seconds_bucket" in metrics
+    )
 
 
 async def test_healthz_says_what_is_wrong(sqlite_url: str) -> None:
@@ -78,7 +97,9 @@ async def test_healthz_says_what_is_wrong(sqlite_url: str) -> None:
         assert stack.svc.tracker.scheduler is not None
         stack.svc.tracker.scheduler.shutdown(wait=False)
         await stack.svc.store.engine.dispose()
-        stack.svc.store.engine.sync_engine.url = stack.svc.store.engine.sync_engine.url.set(database="/nonexistent/dir/x.db")  # type: ignore[misc]
+        stack.svc.store.engine.sync_engine.url = stack.svc.store.engine.sync_engine.url.set(
+            database="/nonexistent/dir/x.db"
+        )  # type: ignore[misc]
         r = await stack.http.get(f"{stack.url}/healthz")
         assert r.status_code == 503
         assert "scheduler not running" in r.json()["problems"]
@@ -94,17 +115,34 @@ async def test_json_logs_carry_no_secret_and_sigterm_stops_cleanly(tmp_path: Pat
     sim = Simulator(SimConfig())
     slack = FakeSlack()
     port = _free_port()
-    token, signing, key = "xoxb-very-secret-token-42", "signing-secret-do-not-log", "motive-key-do-not-log"
-    async with serve_on_loopback(build_app(sim, tick_seconds=3600)) as sim_url, serve_on_loopback(slack.app()) as slack_url:
+    token, signing, key = (
+        "xoxb-very-secret-token-42",
+        "signing-secret-do-not-log",
+        "motive-key-do-not-log",
+    )
+    async with (
+        serve_on_loopback(build_app(sim, tick_seconds=3600)) as sim_url,
+        serve_on_loopback(slack.app()) as slack_url,
+    ):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOTIVE_"))}
         env.update(
-            PORT=str(port), SLACK_BOT_TOKEN=token, SLACK_SIGNING_SECRET=signing, MOTIVE_API_KEY=key,
-            SLACK_API_URL=f"{slack_url}/api/", MOTIVE_API_URL=sim_url, DATABASE_URL=f"sqlite:///{tmp_path}/b.db",
-            LOG_JSON="true", LOG_LEVEL="DEBUG",
+            PORT=str(port),
+            SLACK_BOT_TOKEN=token,
+            SLACK_SIGNING_SECRET=signing,
+            MOTIVE_API_KEY=key,
+            SLACK_API_URL=f"{slack_url}/api/",
+            MOTIVE_API_URL=sim_url,
+            DATABASE_URL=f"sqlite:///{tmp_path}/b.db",
+            LOG_JSON="true",
+            LOG_LEVEL="DEBUG",
         )
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"],
-            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         try:
             async with httpx.AsyncClient(timeout=5) as http:
@@ -113,20 +151,34 @@ async def test_json_logs_carry_no_secret_and_sigterm_stops_cleanly(tmp_path: Pat
                         if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
                             break
                     except httpx.HTTPError:
-                        time.sleep(0.05)
-                body = urlencode({"command": "/recall", "text": "TRK-101 30m ago 2m", "user_id": "U1",
-                                  "channel_id": "C0DISPATCH", "team_id": "T1", "trigger_id": "t",
-                                  "response_url": f"{slack_url}/respond/1"})
+                        await asyncio.sleep(0.05)
+                body = urlencode(
+                    {
+                        "command": "/recall",
+                        "text": "TRK-101 30m ago 2m",
+                        "user_id": "U1",
+                        "channel_id": "C0DISPATCH",
+                        "team_id": "T1",
+                        "trigger_id": "t",
+                        "response_url": f"{slack_url}/respond/1",
+                    }
+                )
                 ts = str(int(time.time()))
                 sig = SignatureVerifier(signing).generate_signature(timestamp=ts, body=body)
-                r = await http.post(f"http://127.0.0.1:{port}/slack/events", content=body,
-                                    headers={"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig,
-                                             "Content-Type": "application/x-www-form-urlencoded"})
+                r = await http.post(
+                    f"http://127.0.0.1:{port}/slack/events",
+                    content=body,
+                    headers={
+                        "X-Slack-Request-Timestamp": ts,
+                        "X-Slack-Signature": sig,
+                        "Content-Type": "application/x-www-form-urlencoded",
+                    },
+                )
                 assert r.status_code == 200
                 for _ in range(200):
                     if sim.stats.recalls_created:
                         break
-                    time.sleep(0.02)
+                    await asyncio.sleep(0.02)
                     await http.get(f"http://127.0.0.1:{port}/healthz")
         finally:
             proc.send_signal(signal.SIGTERM)

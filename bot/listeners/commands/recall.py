@@ -17,7 +17,7 @@ from bot.parsing import ParseError, corrected_example, parse_recall
 from bot.services import Services
 from bot.views import Origin, loading_view, recall_modal
 from motive.errors import MotiveError
-from motive.rules import RuleViolation, validate_recall
+from motive.rules import RuleViolation
 
 
 def describe(fields_words: dict[str, str], err: RuleViolation) -> str:
@@ -53,15 +53,7 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
                 await reply(*bk.problem(e.message, e.example))
                 return
             try:
-                request = validate_recall(
-                    vehicle_number=fields.vehicle_number,
-                    asset_name=fields.asset_name,
-                    start_time=fields.start_time,
-                    duration=fields.duration,
-                    recall_type=fields.recall_type,
-                    camera_positions=fields.camera_positions,
-                    now=now,
-                )
+                request = fields.request(now)
             except RuleViolation as e:
                 example = corrected_example("/recall", fields, e)
                 await reply(*bk.problem(describe(fields.words, e), example))

@@ -16,7 +16,7 @@ from bot.listeners.replies import after_ack, via_respond
 from bot.parsing import ParseError, corrected_example, parse_snapshot
 from bot.services import Services
 from bot.views import Origin, snapshot_modal
-from motive.rules import RuleViolation, validate_snapshot
+from motive.rules import RuleViolation
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:
@@ -36,11 +36,7 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
             return
         try:
             fields = parse_snapshot(text)
-            request = validate_snapshot(
-                vehicle_number=fields.vehicle_number,
-                asset_name=fields.asset_name,
-                position=fields.position,
-            )
+            request = fields.request()
         except ParseError as e:
             await reply(*bk.problem(e.message, e.example))
             return

@@ -25,10 +25,7 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
                 position=fields.position,
             )
         except RuleViolation as e:
-            errors: dict[str, str] = {}
-            for v in e.all_violations:
-                errors.setdefault(fields.block_for(v.field), v.message)
-            await ack(response_action="errors", errors=errors)
+            await ack(response_action="errors", errors=fields.errors(e))
             return
         await ack()
         reply = via_origin(svc, origin.channel, origin.user, origin.response_url)
