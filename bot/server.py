@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot import webhooks
+from bot.metrics import IN_FLIGHT
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ def build_server(
         return JSONResponse({"ok": True, "role": role})
 
     async def metrics(request: Request) -> Response:
+        # Read from the store at scrape time: right whichever replica created or finished what.
+        IN_FLIGHT.set(await svc.store.count_in_flight())
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @contextlib.asynccontextmanager

@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks as bk
 from bot.config import Settings
-from bot.metrics import DELIVERY_LAG, IN_FLIGHT, REQUESTS
+from bot.metrics import DELIVERY_LAG, REQUESTS
 from bot.schedule import next_delay
 from bot.slack_io import SLACK_FAILURES, Place, post, slack_error, update
 from bot.store import CREATING, DONE, FAILED, TRACKING, UNKNOWN, Store, TrackedRequest
@@ -116,7 +116,6 @@ class Tracker:
             self.sweep, "interval", seconds=self.sweep_seconds, id="sweep", max_instances=1
         )
         self.scheduler.start()
-        IN_FLIGHT.set(await self.store.count_in_flight())
 
     async def stop(self, drain_seconds: float = 10.0) -> None:
         """Stop polling, let work already started finish (briefly), then cancel the rest.
@@ -182,7 +181,6 @@ class Tracker:
         """Hand-over from the Slack side: Motive has accepted the request."""
         when = row.next_poll_at or self.clock.now()
         self.schedule(row.id, when)
-        IN_FLIGHT.inc()
 
     async def poll_motive_id(self, kind: str, motive_id: str) -> bool:
         """A webhook named this request: fetch it now (its payload's status is not trusted)."""
@@ -436,7 +434,6 @@ class Tracker:
         if row.motive_done_at is not None and state == DONE:
             DELIVERY_LAG.observe(max(0.0, (now - row.motive_done_at).total_seconds()))
         REQUESTS.labels(kind=row.kind, outcome=status).inc()
-        IN_FLIGHT.dec()
         if self.scheduler is not None and self.scheduler.get_job(f"poll-{row.id}"):
             self.scheduler.remove_job(f"poll-{row.id}")
         return True

@@ -15,6 +15,7 @@ from bot.flow import Asker, submit
 from bot.listeners.replies import after_ack, via_respond
 from bot.parsing import ParseError, corrected_example, parse_recall
 from bot.services import Services
+from bot.slack_io import Reply
 from bot.views import Origin, loading_view, recall_modal
 from motive.errors import MotiveError
 from motive.rules import RuleViolation
@@ -38,7 +39,7 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
         user, channel = command["user_id"], command["channel_id"]
         reply = via_respond(respond)
         if not text:
-            await open_modal(svc, client, command)
+            await open_modal(svc, client, command, reply)
             return
         if text.lower() in ("help", "?", "-h", "--help"):
             await reply(*bk.help_message("/recall"))
@@ -65,7 +66,9 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
     return recall_command
 
 
-async def open_modal(svc: Services, client: AsyncWebClient, command: dict[str, Any]) -> None:
+async def open_modal(
+    svc: Services, client: AsyncWebClient, command: dict[str, Any], reply: Reply
+) -> None:
     """Open at once (the trigger lives 3 s), then fill in what needs Motive."""
     origin = Origin(command["channel_id"], command["user_id"], command.get("response_url"))
     opened = await client.views_open(
@@ -83,8 +86,4 @@ async def open_modal(svc: Services, client: AsyncWebClient, command: dict[str, A
             view_id=view_id, view=recall_modal(origin, start=start, quota=quota)
         )
 
-    after_ack(svc, via_respond_noop, fill)
-
-
-async def via_respond_noop(text: str, blocks: list[bk.Block]) -> None:
-    """Filling a modal has nobody to tell but the log if it fails."""
+    after_ack(svc, reply, fill)
