@@ -106,12 +106,14 @@ class MotiveClient:
         params: dict[str, Any] | None = None,
         json: Any = None,
         create: bool = False,
+        urgent: bool = False,
     ) -> Any:
-        """Send one call with retries. A create is retried only when Motive surely did not act."""
+        """Send one call with retries. A create is retried only when Motive surely did not act.
+        `urgent` calls (someone is waiting on them) go first through the rate limiter."""
         attempt = 0
         while True:
             if self.limiter is not None:
-                await self.limiter.acquire()
+                await self.limiter.acquire(urgent=urgent or create)
             error: MotiveError
             retry_after: float | None = None
             try:
@@ -220,7 +222,7 @@ class Recalls(_Resource):
 
     async def quota(self) -> Quota:
         data = await self._client.request(
-            "GET", "/v1/video_recall_requests/quota", endpoint="recalls.quota"
+            "GET", "/v1/video_recall_requests/quota", endpoint="recalls.quota", urgent=True
         )
         quota = _parse(Quota, data, "quota")
         if quota.rate_limit is not None and self._client.limiter is not None:
@@ -237,6 +239,7 @@ class Recalls(_Resource):
             f"/v1/video_recall_requests/{path}/available_timelines",
             endpoint="recalls.timelines",
             params=params,
+            urgent=True,
         )
         return _parse(Timelines, data, "available timelines")
 

@@ -24,6 +24,9 @@ class TokenBucket:
         self._tokens = self.capacity
         self._stamp = self._clock.monotonic()
         self.waits = 0
+        self._urgent = 0
+        self._calm = asyncio.Event()
+        self._calm.set()
 
     @classmethod
     def for_limit(
@@ -48,12 +51,29 @@ class TokenBucket:
         self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
         self._stamp = now
 
-    async def acquire(self) -> None:
-        async with self._lock:
-            self._refill()
-            # The tolerance keeps float rounding from spinning on a sliver of a token.
-            while self._tokens < 1.0 - 1e-9:
-                self.waits += 1
-                await self._clock.sleep((1.0 - self._tokens) / self.rate)
-                self._refill()
-            self._tokens = max(0.0, self._tokens - 1.0)
+    async def acquire(self, *, urgent: bool = False) -> None:
+        """Take a token, waiting for one if needed. Urgent callers (a dispatcher waiting on a
+        create) go before background ones (status polls) whenever both are waiting."""
+        if urgent:
+            self._urgent += 1
+            self._calm.clear()
+        try:
+            while True:
+                if not urgent:
+                    await self._calm.wait()
+                async with self._lock:
+                    if not urgent and self._urgent:
+                        continue  # an urgent caller arrived while this one queued
+                    self._refill()
+                    # The tolerance keeps float rounding from spinning on a sliver of a token.
+                    while self._tokens < 1.0 - 1e-9:
+                        self.waits += 1
+                        await self._clock.sleep((1.0 - self._tokens) / self.rate)
+                        self._refill()
+                    self._tokens = max(0.0, self._tokens - 1.0)
+                    return
+        finally:
+            if urgent:
+                self._urgent -= 1
+                if not self._urgent:
+                    self._calm.set()

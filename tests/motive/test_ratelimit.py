@@ -31,3 +31,20 @@ async def test_reconfigure_shrinks_the_burst() -> None:
     for _ in range(3):
         await bucket.acquire()
     assert clock.monotonic() - start > 0
+
+
+async def test_urgent_callers_go_before_background_ones() -> None:
+    clock = ManualClock()
+    bucket = TokenBucket.for_limit(4, 4.0, clock=clock)  # 2 at once, then 0.4 a second
+    order: list[str] = []
+
+    async def take(name: str, urgent: bool) -> None:
+        await bucket.acquire(urgent=urgent)
+        order.append(name)
+
+    background = [asyncio.create_task(take(f"poll{i}", False)) for i in range(10)]
+    await asyncio.sleep(0)  # the polls are queued, two served, one waiting for a token
+    await take("create", True)
+    await asyncio.gather(*background)
+    assert len(order) == 11
+    assert order.index("create") <= 3  # the polls already served, at most one in hand, then it
