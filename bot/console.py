@@ -467,6 +467,27 @@ class Console:
         return 1
 
 
+def _enable_history() -> None:
+    """Line editing and a history kept between sessions, as Hubot's shell does."""
+    import atexit
+    import os
+
+    try:
+        import readline
+    except ImportError:  # not on every platform; the console works without it
+        return
+    path = os.path.expanduser("~/.motive_bot_history")
+    with contextlib.suppress(OSError):
+        readline.read_history_file(path)
+    readline.set_history_length(1000)
+
+    def save() -> None:
+        with contextlib.suppress(OSError):
+            readline.write_history_file(path)
+
+    atexit.register(save)
+
+
 def _pick(
     options: list[dict[str, Any]], answer: str, default: dict[str, Any] | None
 ) -> dict[str, Any] | None:
@@ -536,6 +557,9 @@ async def run_console(
             else motive_url
         )
         printer.line(f"(Slack is simulated on {slack_url}; Motive is {where})")
-        console = Console(args, svc, slack, bot_url, printer, stdin, interactive=stdin.isatty())
+        interactive = stdin.isatty()
+        if interactive:
+            _enable_history()
+        console = Console(args, svc, slack, bot_url, printer, stdin, interactive=interactive)
         return await console.run()
     return 1
