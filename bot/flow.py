@@ -5,6 +5,7 @@ Runs after the Slack request has been acknowledged; never on the ack path.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -159,7 +160,10 @@ async def _end(
 
 async def _recall_preflight(svc: Services, request: RecallRequest, asker: Asker) -> bool:
     """Footage for the window, and quota for its length, before a single minute is spent."""
-    timelines = await svc.motive.recalls.timelines(request.target)
+    # Both answers are needed before deciding; ask for them at once.
+    timelines, quota = await asyncio.gather(
+        svc.motive.recalls.timelines(request.target), svc.motive.recalls.quota()
+    )
     if not timelines.covers(request.start_time, request.end_time):
         nearest = [
             (w.start_time, w.end_time)
@@ -170,7 +174,6 @@ async def _recall_preflight(svc: Services, request: RecallRequest, asker: Asker)
             *bk.no_footage(request.target.label, request.start_time, request.end_time, nearest)
         )
         return False
-    quota = await svc.motive.recalls.quota()
     remaining = quota.quota_info.remaining(request.recall_type.value)
     if remaining < request.duration:
         REQUESTS.labels(kind="recall", outcome="no_quota").inc()

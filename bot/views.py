@@ -34,9 +34,17 @@ class Origin:
 
     @classmethod
     def load(cls, raw: str) -> Origin:
-        data = json.loads(raw or "{}")
+        try:
+            data = json.loads(raw or "{}")
+        except ValueError:
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        url = data.get("r")
         return cls(
-            channel=str(data.get("c", "")), user=str(data.get("u", "")), response_url=data.get("r")
+            channel=str(data.get("c", "")),
+            user=str(data.get("u", "")),
+            response_url=url if isinstance(url, str) else None,
         )
 
 

@@ -207,3 +207,11 @@ async def test_modal_preflight_problem_reaches_the_user(stack: Stack) -> None:
     await stack.interact({"type": "view_submission", "view": submitted})
     await stack.settle()
     assert "Only 1 regular minutes are left" in stack.slack.responses[-1]["text"]
+
+
+def test_origin_survives_malformed_private_metadata() -> None:
+    from bot.views import Origin
+
+    assert Origin.load("not json") == Origin("", "", None)
+    assert Origin.load("[1, 2]") == Origin("", "", None)
+    assert Origin.load('{"c": "C1", "u": "U1", "r": 5}') == Origin("C1", "U1", None)
