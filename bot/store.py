@@ -255,6 +255,18 @@ class Store:
             )
             return [TrackedRequest(**dict(r._mapping)) for r in found]
 
+    async def clear_claims(self) -> int:
+        """Drop every claim. Only for SQLite, where one process owns the database: claims left
+        by a crashed predecessor would otherwise hold its requests until their leases ran out."""
+        assert self.is_sqlite, "with PostgreSQL other workers may be alive: let leases expire"
+        async with self.sessions() as s, s.begin():
+            result = await s.execute(
+                update(TrackedRequest)
+                .where(TrackedRequest.claimed_by.is_not(None))
+                .values(claimed_by=None, claimed_until=None)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
     async def release_many(
         self, worker: str, updates: Sequence[tuple[int, dict[str, Any]]]
     ) -> None:

@@ -33,6 +33,7 @@ from motive.models import ImageCapture, Recall
 
 log = logging.getLogger(__name__)
 
+# How long a claim holds: longer than a poll with all its retries can take.
 LEASE = timedelta(minutes=2)
 BATCH = 200  # requests claimed and released per store statement
 ORPHAN_AFTER = timedelta(minutes=5)
@@ -108,6 +109,11 @@ class Tracker:
     async def start(self) -> None:
         if self.scheduler is None:
             return
+        if self.store.is_sqlite:
+            cleared = await self.store.clear_claims()
+            if cleared:
+                log.info("cleared %d claim(s) left by a previous run", cleared)
+        # With PostgreSQL a claim left by a crashed worker holds for the rest of its lease.
         await self.resolve_orphans()
         for row in await self.store.in_flight():
             if row.state == TRACKING:

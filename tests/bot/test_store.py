@@ -118,3 +118,13 @@ async def test_due_and_duplicates(any_db_url: str) -> None:
     assert await store.by_motive_id("recall", "81234") is not None
     assert await store.by_motive_id("snapshot", "81234") is None
     await store.close()
+
+
+async def test_sqlite_claims_left_by_a_crash_are_cleared(sqlite_url: str) -> None:
+    store = Store(sqlite_url)
+    await store.create_schema()
+    r = await store.add(row())
+    assert await store.claim(r.id, "dead-process", NOW, timedelta(minutes=2))
+    assert await store.clear_claims() == 1
+    assert await store.claim(r.id, "new-process", NOW, timedelta(minutes=2))
+    await store.close()
