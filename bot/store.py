@@ -354,11 +354,11 @@ class Store:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    # WAL: readers do not block the writer, and a commit is an append, not two fsyncs; with
-    # synchronous=NORMAL a power cut can lose the last commits but never corrupts the file.
+    # WAL: readers do not block the writer, and a commit appends to the log. synchronous=FULL
+    # keeps every commit across a power cut; it measured no dearer than NORMAL here.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
