@@ -256,6 +256,22 @@ def parse_recall(text: str, *, now: datetime, tz: ZoneInfo) -> RecallFields:
     return fields
 
 
+HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
+
+
+def is_help(text: str) -> bool:
+    return text.strip().lower() in HELP_WORDS
+
+
+def explain(words: dict[str, str], err: RuleViolation) -> str:
+    """Every violation, each led by the word that caused it."""
+    parts = []
+    for v in err.all_violations:
+        word = words.get(v.field)
+        parts.append(f"`{word}`: {v.message}" if word else v.message)
+    return "\n".join(parts)
+
+
 def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
     """Just the time words of the grammar (for the console's date-and-time field)."""
     fields = parse_recall(f"_ {text}", now=now, tz=tz)

@@ -292,17 +292,6 @@ class Store:
                     rows,
                 )
 
-    async def release(self, request_id: int, worker: str, **values: Any) -> None:
-        """Give the claim back, recording what the poll learned in the same statement."""
-        if values:
-            values.setdefault("updated_at", datetime.now(UTC))
-        async with self.sessions() as s, s.begin():
-            await s.execute(
-                update(TrackedRequest)
-                .where(TrackedRequest.id == request_id, TrackedRequest.claimed_by == worker)
-                .values(claimed_by=None, claimed_until=None, **values)
-            )
-
     # --- deliveries -----------------------------------------------------------------------
 
     async def begin_delivery(

@@ -295,7 +295,9 @@ class Tracker:
         if outcome.terminal:
             if row.motive_done_at is None:
                 row.motive_done_at = now
-                await self.store.set(row.id, motive_done_at=now, **values)
+                values["motive_done_at"] = now
+            if values:
+                await self.store.set(row.id, **values)
             if await self._deliver(row, outcome):
                 return {}
             # Slack would not take it now; come back, fetch fresh links, and try again.

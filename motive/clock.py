@@ -56,7 +56,3 @@ class ManualClock:
         self.slept.append(seconds)
         self.advance(max(0.0, seconds))
         await asyncio.sleep(0)
-
-
-def utc(dt: datetime) -> datetime:
-    return dt.astimezone(UTC)

@@ -201,10 +201,6 @@ class CameraSelection:
     road_facing_only: bool
     positions: tuple[CameraPosition, ...] | None
 
-    @property
-    def all_cameras(self) -> bool:
-        return self.positions is None
-
     def describe(self) -> str:
         if self.positions is None:
             return "all cameras"

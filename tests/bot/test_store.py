@@ -74,7 +74,7 @@ async def test_only_one_worker_holds_a_claim(any_db_url: str) -> None:
     assert await store.claim(
         r.id, "late", NOW + timedelta(minutes=4), timedelta(minutes=2)
     )  # expired
-    await store.release(r.id, "late")
+    await store.release_many("late", [(r.id, {})])
     assert await store.claim(r.id, "again", NOW + timedelta(minutes=4), timedelta(minutes=2))
     await store.close()
 

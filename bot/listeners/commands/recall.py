@@ -13,21 +13,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import blocks as bk
 from bot.flow import Asker, submit
 from bot.listeners.replies import after_ack, via_respond
-from bot.parsing import ParseError, corrected_example, parse_recall
+from bot.parsing import ParseError, corrected_example, explain, is_help, parse_recall
 from bot.services import Services
 from bot.slack_io import Reply
 from bot.views import Origin, loading_view, recall_modal
 from motive.errors import MotiveError
 from motive.rules import RuleViolation
-
-
-def describe(fields_words: dict[str, str], err: RuleViolation) -> str:
-    """Every violation, each led by the word that caused it."""
-    parts = []
-    for v in err.all_violations:
-        word = fields_words.get(v.field)
-        parts.append(f"`{word}`: {v.message}" if word else v.message)
-    return "\n".join(parts)
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:
@@ -41,7 +32,7 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
         if not text:
             await open_modal(svc, client, command, reply)
             return
-        if text.lower() in ("help", "?", "-h", "--help"):
+        if is_help(text):
             await reply(*bk.help_message("/recall"))
             return
 
@@ -57,7 +48,7 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
                 request = fields.request(now)
             except RuleViolation as e:
                 example = corrected_example("/recall", fields, e)
-                await reply(*bk.problem(describe(fields.words, e), example))
+                await reply(*bk.problem(explain(fields.words, e), example))
                 return
             await submit(svc, request, Asker(user, channel, reply, fields.note))
 

@@ -11,9 +11,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks as bk
 from bot.flow import Asker, submit
-from bot.listeners.commands.recall import describe
 from bot.listeners.replies import after_ack, via_respond
-from bot.parsing import ParseError, corrected_example, parse_snapshot
+from bot.parsing import ParseError, corrected_example, explain, is_help, parse_snapshot
 from bot.services import Services
 from bot.views import Origin, snapshot_modal
 from motive.rules import RuleViolation
@@ -31,7 +30,7 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
             origin = Origin(channel, user, command.get("response_url"))
             await client.views_open(trigger_id=command["trigger_id"], view=snapshot_modal(origin))
             return
-        if text.lower() in ("help", "?", "-h", "--help"):
+        if is_help(text):
             await reply(*bk.help_message("/snapshot"))
             return
         try:
@@ -42,7 +41,7 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
             return
         except RuleViolation as e:
             await reply(
-                *bk.problem(describe(fields.words, e), corrected_example("/snapshot", fields, e))
+                *bk.problem(explain(fields.words, e), corrected_example("/snapshot", fields, e))
             )
             return
 
