@@ -27,7 +27,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.app import build_bolt_app
 from bot.cli import setup_logging
 from bot.config import Settings
-from bot.fakeslack import FakeSlack, Message
+from bot.fakeslack import FakeSlack, Message, find_openapi
 from bot.parsing import ParseError, parse_when
 from bot.render import blocks_text, mrkdwn
 from bot.server import build_server
@@ -510,7 +510,7 @@ async def run_console(
     settings = Settings()
     setup_logging("WARNING", settings.log_json)
     tz = ZoneInfo(args.tz)
-    slack = FakeSlack(user_tz=args.tz)
+    slack = FakeSlack(openapi=find_openapi(), user_tz=args.tz)
     printer = Printer(tz, out, {c.id: c.name for c in slack.channels.values()})
     slack.listeners.append(printer.on_event)
     use_simulator = settings.motive_api_key is None

@@ -39,6 +39,7 @@ NEWER_METHODS: dict[str, set[str]] = {
 # client carries the workspace's team_id (for org-wide installs) on every call.
 NEWER_PARAMS_ALL_METHODS = {"team_id"}
 BOT_USER = "UBOT0001"
+SLACK_SPEC = Path(__file__).resolve().parent / "offline" / "slack_spec"
 
 
 @dataclass
@@ -100,24 +101,10 @@ class OpenAPICheck:
 
 
 def find_openapi() -> Path | None:
-    """shared/slack/web-api beside the repository, where the tests and CI have it."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = (
-            parent / "shared" / "slack" / "web-api" / "slack_web_openapi_v2_without_examples.json"
-        )
-        if candidate.exists():
-            return candidate
-        candidate = (
-            parent.parent
-            / "shared"
-            / "slack"
-            / "web-api"
-            / "slack_web_openapi_v2_without_examples.json"
-        )
-        if candidate.exists():
-            return candidate
-    return None
+    """Slack's OpenAPI file, shipped inside the package (bot/offline/slack_spec); None if a
+    trimmed install left it out, in which case calls are not checked."""
+    path = SLACK_SPEC / "web-api" / "slack_web_openapi_v2_without_examples.json"
+    return path if path.exists() else None
 
 
 class FakeSlack:

@@ -56,7 +56,7 @@ def build_services(
         )
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     slack = web_client(token, settings.slack_api_url)
-    store = Store(settings.database_url)
+    store = Store(settings.database_url, clock=clock)
     tracker = Tracker(
         settings=settings,
         store=store,

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.config import async_database_url
+from motive.clock import Clock, SystemClock
 
 # Our states. "creating": anchor posted, Motive create under way (a crash here leaves the outcome
 # unknown, and we say so rather than create twice). "tracking": Motive has it, we poll.
@@ -123,7 +124,8 @@ class Delivery(Base):
 
 
 class Store:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, clock: Clock | None = None, echo: bool = False) -> None:
+        self.clock: Clock = clock or SystemClock()
         self.url = async_database_url(url)
         kwargs: dict[str, Any] = {"echo": echo}
         if self.url.startswith("sqlite"):
@@ -181,7 +183,7 @@ class Store:
             return found.scalar_one_or_none()
 
     async def set(self, request_id: int, **values: Any) -> None:
-        values.setdefault("updated_at", datetime.now(UTC))
+        values.setdefault("updated_at", self.clock.now())
         async with self.sessions() as s, s.begin():
             await s.execute(
                 update(TrackedRequest).where(TrackedRequest.id == request_id).values(**values)
@@ -273,7 +275,7 @@ class Store:
         """Give many claims back in one transaction: rows with values get them written, with
         one statement per distinct set of columns; rows without just lose the claim."""
         table = cast(Table, TrackedRequest.__table__)
-        stamp = datetime.now(UTC)
+        stamp = self.clock.now()
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for request_id, values in updates:
             cols = tuple(sorted(values))

@@ -14,7 +14,7 @@ import json
 import logging
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -147,10 +147,12 @@ class Tracker:
     def schedule(self, request_id: int, when: datetime) -> None:
         if self.scheduler is None:
             return
+        # APScheduler keeps time by the wall clock, not ours: hand it the same delay from now.
+        delay = max(0.0, (when - self.clock.now()).total_seconds())
         self.scheduler.add_job(
             self.poll,
             "date",
-            run_date=max(when, self.clock.now()),
+            run_date=datetime.now(UTC) + timedelta(seconds=delay),
             args=[request_id],
             id=f"poll-{request_id}",
             replace_existing=True,

@@ -32,6 +32,7 @@ from motive.testing import serve_on_loopback
 SIGNING_SECRET = "test-signing-secret"
 WEBHOOK_SECRET = "8cbd43f98ba1e33c28c9"
 OPENAPI = find_openapi()
+assert OPENAPI is not None, "Slack's OpenAPI file is missing from bot/offline/slack_spec"
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 

@@ -8,15 +8,13 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from bot.fakeslack import find_openapi
+from bot.fakeslack import SLACK_SPEC
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _schema() -> dict[str, object]:
-    openapi = find_openapi()
-    assert openapi is not None, "../shared/slack is missing"
-    path = openapi.parents[1] / "manifest-schema" / "manifest.schema.1.0.0.json"
+    path = SLACK_SPEC / "manifest-schema" / "manifest.schema.1.0.0.json"
     return dict(json.loads(path.read_text()))
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from bot.config import async_database_url
 from bot.store import CREATING, DONE, TRACKING, Store, TrackedRequest
+from motive.clock import ManualClock
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 
@@ -127,4 +128,22 @@ async def test_sqlite_claims_left_by_a_crash_are_cleared(sqlite_url: str) -> Non
     assert await store.claim(r.id, "dead-process", NOW, timedelta(minutes=2))
     assert await store.clear_claims() == 1
     assert await store.claim(r.id, "new-process", NOW, timedelta(minutes=2))
+    await store.close()
+
+
+async def test_writes_are_stamped_by_the_injected_clock(any_db_url: str) -> None:
+    # A date far from today's: a stamp from the wall clock would not match it.
+    clock = ManualClock(datetime(2031, 3, 4, 5, 6, tzinfo=UTC))
+    store = Store(any_db_url, clock=clock)
+    await store.create_schema()
+    r = await store.add(row())
+    clock.advance(90)
+    await store.set(r.id, last_error="x")
+    got = await store.get(r.id)
+    assert got is not None and got.updated_at == clock.now()
+    [claimed] = await store.claim_rows([r.id], "w1", clock.now(), timedelta(minutes=2))
+    clock.advance(30)
+    await store.release_many("w1", [(claimed.id, {"attempts": 1})])
+    got = await store.get(r.id)
+    assert got is not None and got.updated_at == clock.now() and got.attempts == 1
     await store.close()

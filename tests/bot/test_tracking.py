@@ -10,6 +10,7 @@ import pytest
 
 from bot.store import DONE, FAILED, TRACKING, UNKNOWN, TrackedRequest
 from bot.tracker import Tracker
+from motive.clock import ManualClock
 from motive.webhooks import sign
 from tests.bot.conftest import WEBHOOK_SECRET, Stack, eventually, running_stack, wait_for
 
@@ -335,15 +336,13 @@ async def test_request_left_creating_by_a_crash_is_reported_not_repeated(sqlite_
 
 @pytest.fixture
 async def scheduled(sqlite_url: str) -> AsyncIterator[Stack]:
-    from motive.clock import SystemClock
-
+    # Real APScheduler timing with short waits: a clock that ticks, shared by every component.
     async with running_stack(
         sqlite_url,
         role="all",
-        clock=None,
+        clock=ManualClock(ticking=True),
         settings_overrides={"poll_first_seconds": 0.05, "poll_max_seconds": 0.1},
     ) as stack:
-        stack.svc.tracker.clock = SystemClock()  # real APScheduler timing, short waits
         yield stack
 
 

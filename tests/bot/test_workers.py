@@ -57,11 +57,16 @@ class ProbedTracker(Tracker):
 
 async def test_two_workers_share_postgres_without_double_polls_or_posts(pg_url: str) -> None:
     async with running_stack(
-        pg_url, role="web", settings_overrides={"poll_first_seconds": 0.05, "poll_max_seconds": 0.1}
+        pg_url,
+        role="web",
+        clock=ManualClock(ticking=True),  # real scheduler timing; one clock for every part
+        # On a ticking clock the rate limiter really waits; this test is about sharing the work.
+        sim_config=SimConfig(rate_limit=(100_000, 60.0)),
+        settings_overrides={"poll_first_seconds": 0.05, "poll_max_seconds": 0.1},
     ) as stack:
         workers = []
         for name in ("worker-a", "worker-b"):
-            store = Store(pg_url)
+            store = Store(pg_url, clock=stack.clock)
             motive = MotiveClient(base_url=stack.sim_url, clock=stack.clock, rate_limit=None)
             workers.append(
                 ProbedTracker(
@@ -69,7 +74,7 @@ async def test_two_workers_share_postgres_without_double_polls_or_posts(pg_url: 
                     store=store,
                     motive=motive,
                     slack=stack.svc.slack,
-                    clock=SystemClock(),
+                    clock=stack.clock,
                     worker_id=name,
                     sweep_seconds=0.2,
                 )
