@@ -13,13 +13,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import build_bolt_app
 from bot.config import Settings
-from bot.fakeslack import FakeSlack
+from bot.offline.fakeslack import FakeSlack
+from bot.offline.loopback import serve_on_loopback
 from bot.server import build_server
 from bot.services import build_services
+from bot.slack.app import build_bolt_app
 from motive.simulator import SimConfig, Simulator, build_app
-from motive.testing import serve_on_loopback
 
 SECRET = "bench-signing-secret"
 

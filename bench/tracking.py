@@ -26,17 +26,17 @@ from typing import Any
 
 import httpx
 
-from bot.app import build_bolt_app
 from bot.config import Settings
-from bot.fakeslack import FakeSlack
+from bot.offline.fakeslack import FakeSlack
+from bot.offline.loopback import serve_on_loopback
 from bot.server import build_server
 from bot.services import build_services
-from bot.store import DONE, TRACKING, TrackedRequest
+from bot.slack.app import build_bolt_app
+from bot.tracking.store import DONE, TRACKING, TrackedRequest
 from motive.client import MotiveClient
 from motive.clock import ManualClock, SystemClock
 from motive.rules import validate_recall
 from motive.simulator import SimConfig, Simulator, build_app, send_due_webhooks
-from motive.testing import serve_on_loopback
 
 
 def pct(values: list[float], q: float) -> float:
@@ -157,7 +157,7 @@ async def polls(n: int, webhooks: bool, seed: int) -> dict[str, Any]:
 
 
 def _first() -> float:
-    from bot.schedule import next_delay
+    from bot.tracking.schedule import next_delay
 
     return next_delay("recall", 0)
 

@@ -4,37 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import sys
 from typing import Any
-
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        out: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out)
-
-
-def setup_logging(level: str = "INFO", as_json: bool = False) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    if as_json:
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    # Request bodies and URLs can carry tokens at DEBUG: keep the HTTP clients quiet.
-    for noisy in ("httpx", "httpcore", "slack_sdk", "slack_bolt", "apscheduler", "aiosqlite"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
 def _simulator(args: argparse.Namespace) -> int:
@@ -60,10 +32,11 @@ def _simulator(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from bot.app import build_bolt_app
     from bot.config import Settings
+    from bot.logs import setup_logging
     from bot.server import Health, build_server
     from bot.services import build_services
+    from bot.slack.app import build_bolt_app
 
     settings = Settings()
     setup_logging(settings.log_level, settings.log_json)
@@ -135,7 +108,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _console(args: argparse.Namespace) -> int:
-    from bot.console import run_console
+    from bot.offline.console import run_console
 
     return asyncio.run(run_console(args))
 

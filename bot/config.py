@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     motive_webhook_secret: SecretStr | None = None
     database_url: str = DEFAULT_DATABASE_URL
     port: int = 3000
-    # None means "fit Motive's real timing" (see bot.schedule); set, they apply to every kind.
+    # None means "fit Motive's real timing" (see bot.tracking.schedule); set, they apply to every kind.
     poll_first_seconds: float | None = Field(default=None, gt=0)
     poll_max_seconds: float | None = Field(default=None, gt=0)
     recall_deadline_hours: float = Field(default=36.0, gt=0)

@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot import webhooks
 from bot.metrics import IN_FLIGHT
 from bot.services import Services
+from bot.tracking import webhook_receiver
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def build_server(
             log.info("stopped cleanly; %d request(s) in flight stay in the store", in_flight)
 
     routes = [
-        Route("/motive/webhooks", webhooks.handler(svc), methods=["POST"]),
+        Route("/motive/webhooks", webhook_receiver.handler(svc), methods=["POST"]),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
     ]

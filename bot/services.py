@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.directory import Fleet, UserZones
 from bot.metrics import observe_motive
-from bot.slack_io import web_client
-from bot.store import Store, new_worker_id
-from bot.tracker import Tracker
+from bot.slack.lookups import Fleet, UserZones
+from bot.slack.web import web_client
+from bot.tracking.poller import Tracker
+from bot.tracking.store import Store, new_worker_id
 from motive.client import MotiveClient
 from motive.clock import Clock, SystemClock
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.offline.loopback import serve_on_loopback
 from motive.client import MotiveClient
 from motive.clock import ManualClock
 from motive.simulator import SimConfig, Simulator, build_app
-from motive.testing import serve_on_loopback
 
 
 @dataclass

@@ -18,16 +18,16 @@ import httpx
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import build_bolt_app
 from bot.config import Settings
-from bot.fakeslack import FakeSlack, find_openapi
 from bot.metrics import observe_motive
+from bot.offline.fakeslack import FakeSlack, find_openapi
+from bot.offline.loopback import serve_on_loopback
 from bot.server import build_server
 from bot.services import Services, build_services
+from bot.slack.app import build_bolt_app
 from motive.client import MotiveClient
 from motive.clock import ManualClock
 from motive.simulator import SimConfig, Simulator, build_app
-from motive.testing import serve_on_loopback
 
 SIGNING_SECRET = "test-signing-secret"
 WEBHOOK_SECRET = "8cbd43f98ba1e33c28c9"

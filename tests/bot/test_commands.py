@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot.store import TRACKING
+from bot.tracking.store import TRACKING
 from tests.bot.conftest import Stack, wait_for
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from bot.fakeslack import SLACK_SPEC
+from bot.offline.fakeslack import SLACK_SPEC
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -210,7 +210,7 @@ async def test_modal_preflight_problem_reaches_the_user(stack: Stack) -> None:
 
 
 def test_origin_survives_malformed_private_metadata() -> None:
-    from bot.views import Origin
+    from bot.slack.modals import Origin
 
     assert Origin.load("not json") == Origin("", "", None)
     assert Origin.load("[1, 2]") == Origin("", "", None)

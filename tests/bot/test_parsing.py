@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.parsing import ParseError, corrected_example, parse_recall, parse_snapshot
+from bot.slack.parsing import ParseError, corrected_example, parse_recall, parse_snapshot
 from motive.rules import CameraPosition as P
 from motive.rules import RecallType, RuleViolation
 

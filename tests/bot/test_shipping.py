@@ -19,9 +19,9 @@ import httpx
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings
-from bot.fakeslack import FakeSlack
+from bot.offline.fakeslack import FakeSlack
+from bot.offline.loopback import serve_on_loopback
 from motive.simulator import SimConfig, Simulator, build_app
-from motive.testing import serve_on_loopback
 from tests.bot.conftest import Stack, running_stack
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.config import async_database_url
-from bot.store import CREATING, DONE, TRACKING, Store, TrackedRequest
+from bot.tracking.store import CREATING, DONE, TRACKING, Store, TrackedRequest
 from motive.clock import ManualClock
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)

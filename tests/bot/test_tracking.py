@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.store import DONE, FAILED, TRACKING, UNKNOWN, TrackedRequest
-from bot.tracker import Tracker
+from bot.tracking.poller import Tracker
+from bot.tracking.store import DONE, FAILED, TRACKING, UNKNOWN, TrackedRequest
 from motive.clock import ManualClock
 from motive.webhooks import sign
 from tests.bot.conftest import WEBHOOK_SECRET, Stack, eventually, running_stack, wait_for
@@ -230,8 +230,8 @@ async def test_half_done_delivery_is_found_in_the_thread_not_posted_again(stack:
     # As if the process died after Slack took the post but before the store recorded it.
     from sqlalchemy import update
 
-    from bot.store import Delivery
-    from bot.store import TrackedRequest as TR
+    from bot.tracking.store import Delivery
+    from bot.tracking.store import TrackedRequest as TR
 
     async with stack.svc.store.sessions() as s, s.begin():
         await s.execute(update(Delivery).values(status="posting", ts=None))

@@ -13,12 +13,12 @@ from typing import Any, ClassVar
 
 import httpx
 
-from bot.store import DONE, TRACKING, Store, TrackedRequest
-from bot.tracker import Tracker
+from bot.offline.loopback import serve_on_loopback
+from bot.tracking.poller import Tracker
+from bot.tracking.store import DONE, TRACKING, Store, TrackedRequest
 from motive.client import MotiveClient
 from motive.clock import ManualClock, SystemClock
 from motive.simulator import SimConfig, Simulator, build_app
-from motive.testing import serve_on_loopback
 from tests.bot.conftest import SIGNING_SECRET, Stack, eventually, running_stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,7 +110,7 @@ def _free_port() -> int:
 
 
 async def test_sigkill_with_20_in_flight_then_restart_delivers_each_once(tmp_path: Path) -> None:
-    from bot.fakeslack import FakeSlack
+    from bot.offline.fakeslack import FakeSlack
     from tests.bot.conftest import OPENAPI
 
     sim = Simulator(

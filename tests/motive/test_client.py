@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.offline.loopback import serve_on_loopback
 from motive import (
     APIConnectionError,
     APITimeoutError,
@@ -27,7 +28,6 @@ from motive.client import MotiveClient
 from motive.clock import ManualClock
 from motive.rules import RecallRequest, validate_recall, validate_snapshot
 from motive.simulator import Fault, SimConfig, Simulator, build_app
-from motive.testing import serve_on_loopback
 from tests.conftest import SimEnv
 
 

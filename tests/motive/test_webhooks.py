@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.offline.loopback import serve_on_loopback
 from motive.rules import validate_recall
 from motive.simulator import send_due_webhooks
-from motive.testing import serve_on_loopback
 from motive.webhooks import SIGNATURE_HEADER, parse_event, sign, verify
 from tests.conftest import SimEnv
 

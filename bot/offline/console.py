@@ -24,16 +24,16 @@ from zoneinfo import ZoneInfo
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import build_bolt_app
-from bot.cli import setup_logging
 from bot.config import Settings
-from bot.fakeslack import FakeSlack, Message, find_openapi
-from bot.parsing import ParseError, parse_when
-from bot.render import blocks_text, mrkdwn
+from bot.logs import setup_logging
+from bot.offline.fakeslack import FakeSlack, Message, find_openapi
+from bot.offline.loopback import serve_on_loopback
+from bot.offline.transcript import blocks_text, mrkdwn
 from bot.server import build_server
 from bot.services import Services, build_services
+from bot.slack.app import build_bolt_app
+from bot.slack.parsing import ParseError, parse_when
 from motive.simulator import SimConfig, Simulator, build_app
-from motive.testing import serve_on_loopback
 
 SECRET = "console-signing-secret"
 WEBHOOK_SECRET = "console-webhook-secret"

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners.views import recall_submit, snapshot_submit
 from bot.services import Services
-from bot.views import RECALL_CALLBACK, SNAPSHOT_CALLBACK
+from bot.slack.listeners.views import recall_submit, snapshot_submit
+from bot.slack.modals import RECALL_CALLBACK, SNAPSHOT_CALLBACK
 
 
 def register(app: AsyncApp, svc: Services) -> None:

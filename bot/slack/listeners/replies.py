@@ -9,9 +9,9 @@ from typing import Any
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot import blocks as bk
 from bot.services import Services
-from bot.slack_io import SLACK_FAILURES, Reply, open_dm, slack_error
+from bot.slack import blocks as bk
+from bot.slack.web import SLACK_FAILURES, Reply, open_dm, slack_error
 
 log = logging.getLogger(__name__)
 

@@ -11,13 +11,13 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot import blocks as bk
 from bot.metrics import REQUESTS
-from bot.schedule import next_delay
 from bot.services import Services
-from bot.slack_io import SLACK_FAILURES, Place, Reply, post_anchor, slack_error, update
-from bot.store import CREATING, FAILED, TRACKING, UNKNOWN, TrackedRequest
-from bot.tracker import anchor_info
+from bot.slack import blocks as bk
+from bot.slack.web import SLACK_FAILURES, Place, Reply, post_anchor, slack_error, update
+from bot.tracking.poller import anchor_info
+from bot.tracking.schedule import next_delay
+from bot.tracking.store import CREATING, FAILED, TRACKING, UNKNOWN, TrackedRequest
 from motive.errors import (
     MotiveError,
     OutcomeUnknownError,

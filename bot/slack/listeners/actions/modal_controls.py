@@ -10,7 +10,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
-from bot.views import RECALL_CALLBACK, Origin, read_view, recall_modal, snapshot_modal
+from bot.slack.modals import RECALL_CALLBACK, Origin, read_view, recall_modal, snapshot_modal
 from motive.rules import RecallType
 
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.parsing import CAMERA_WORDS, DEFAULT_DURATION, RECALL_EXAMPLES, SNAPSHOT_EXAMPLES
-from bot.timefmt import escape, slack_date, slack_window
+from bot.slack.parsing import CAMERA_WORDS, DEFAULT_DURATION, RECALL_EXAMPLES, SNAPSHOT_EXAMPLES
+from bot.slack.timefmt import escape, slack_date, slack_window
 from motive.models import QuotaInfo
 from motive.rules import DURATIONS, CameraPosition, allowed_snapshot_positions
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners import register
 from bot.services import Services
+from bot.slack.listeners import register
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.services import Services
-from bot.views import read_view
+from bot.slack.modals import read_view
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:

@@ -20,12 +20,12 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks as bk
 from bot.config import Settings
 from bot.metrics import DELIVERY_LAG, REQUESTS
-from bot.schedule import next_delay
-from bot.slack_io import SLACK_FAILURES, Place, post, slack_error, update
-from bot.store import CREATING, DONE, FAILED, TRACKING, UNKNOWN, Store, TrackedRequest
+from bot.slack import blocks as bk
+from bot.slack.web import SLACK_FAILURES, Place, post, slack_error, update
+from bot.tracking.schedule import next_delay
+from bot.tracking.store import CREATING, DONE, FAILED, TRACKING, UNKNOWN, Store, TrackedRequest
 from motive.client import MotiveClient
 from motive.clock import Clock
 from motive.errors import MotiveError, NotFoundError, RateLimitError

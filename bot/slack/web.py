@@ -17,8 +17,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks as bk
 from bot.metrics import SLACK_ERRORS
+from bot.slack import blocks as bk
 
 log = logging.getLogger(__name__)
 

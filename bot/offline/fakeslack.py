@@ -39,7 +39,7 @@ NEWER_METHODS: dict[str, set[str]] = {
 # client carries the workspace's team_id (for org-wide installs) on every call.
 NEWER_PARAMS_ALL_METHODS = {"team_id"}
 BOT_USER = "UBOT0001"
-SLACK_SPEC = Path(__file__).resolve().parent / "offline" / "slack_spec"
+SLACK_SPEC = Path(__file__).resolve().parent / "slack_spec"
 
 
 @dataclass

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners.commands import recall, snapshot
 from bot.services import Services
+from bot.slack.listeners.options import targets
 
 
 def register(app: AsyncApp, svc: Services) -> None:
-    app.command("/recall")(recall.handler(svc))
-    app.command("/snapshot")(snapshot.handler(svc))
+    app.options("target_select")(targets.handler(svc))

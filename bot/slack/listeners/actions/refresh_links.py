@@ -8,9 +8,9 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot import blocks as bk
-from bot.listeners.replies import after_ack, via_respond
 from bot.services import Services
+from bot.slack import blocks as bk
+from bot.slack.listeners.replies import after_ack, via_respond
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:

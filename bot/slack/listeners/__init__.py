@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners import actions, commands, options, views
 from bot.services import Services
+from bot.slack.listeners import actions, commands, options, views
 
 
 def register(app: AsyncApp, svc: Services) -> None:

@@ -10,13 +10,13 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks as bk
-from bot.flow import Asker, submit
-from bot.listeners.replies import after_ack, via_respond
-from bot.parsing import ParseError, corrected_example, explain, is_help, parse_recall
 from bot.services import Services
-from bot.slack_io import Reply
-from bot.views import Origin, loading_view, recall_modal
+from bot.slack import blocks as bk
+from bot.slack.listeners.replies import after_ack, via_respond
+from bot.slack.modals import Origin, loading_view, recall_modal
+from bot.slack.parsing import ParseError, corrected_example, explain, is_help, parse_recall
+from bot.slack.submit import Asker, submit
+from bot.slack.web import Reply
 from motive.errors import MotiveError
 from motive.rules import RuleViolation
 

@@ -1,4 +1,4 @@
-"""The snapshot modal's submission."""
+"""The recall modal's submission: the same rules, shown on the block at fault."""
 
 from __future__ import annotations
 
@@ -7,22 +7,26 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.flow import Asker, submit
-from bot.listeners.replies import after_ack, via_origin
 from bot.services import Services
-from bot.views import Origin, read_view
-from motive.rules import RuleViolation, validate_snapshot
+from bot.slack.listeners.replies import after_ack, via_origin
+from bot.slack.modals import Origin, read_view
+from bot.slack.submit import Asker, submit
+from motive.rules import RuleViolation, validate_recall
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:
-    async def snapshot_submitted(ack: AsyncAck, view: dict[str, Any]) -> None:
+    async def recall_submitted(ack: AsyncAck, view: dict[str, Any]) -> None:
         fields = read_view(view)
         origin = Origin.load(view.get("private_metadata", ""))
         try:
-            request = validate_snapshot(
+            request = validate_recall(
                 vehicle_number=fields.target if fields.kind == "vehicle" else None,
                 asset_name=fields.target if fields.kind == "asset" else None,
-                position=fields.position,
+                start_time=fields.start,
+                duration=fields.duration,
+                recall_type=fields.recall_type or "regular",
+                camera_positions=fields.cameras,
+                now=svc.clock.now(),
             )
         except RuleViolation as e:
             await ack(response_action="errors", errors=fields.errors(e))
@@ -31,8 +35,8 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
         reply = via_origin(svc, origin.channel, origin.user, origin.response_url)
 
         async def work() -> None:
-            await submit(svc, request, Asker(origin.user, origin.channel, reply))
+            await submit(svc, request, Asker(origin.user, origin.channel, reply, fields.note))
 
         after_ack(svc, reply, work)
 
-    return snapshot_submitted
+    return recall_submitted

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.blocks import Block, camera_label, quota_line
+from bot.slack.blocks import Block, camera_label, quota_line
 from motive.models import QuotaInfo
 from motive.rules import (
     DURATIONS,

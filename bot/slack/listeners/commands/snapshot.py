@@ -9,12 +9,12 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks as bk
-from bot.flow import Asker, submit
-from bot.listeners.replies import after_ack, via_respond
-from bot.parsing import ParseError, corrected_example, explain, is_help, parse_snapshot
 from bot.services import Services
-from bot.views import Origin, snapshot_modal
+from bot.slack import blocks as bk
+from bot.slack.listeners.replies import after_ack, via_respond
+from bot.slack.modals import Origin, snapshot_modal
+from bot.slack.parsing import ParseError, corrected_example, explain, is_help, parse_snapshot
+from bot.slack.submit import Asker, submit
 from motive.rules import RuleViolation
 
 

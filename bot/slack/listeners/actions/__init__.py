@@ -4,8 +4,8 @@ import re
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners.actions import modal_controls, refresh_links
 from bot.services import Services
+from bot.slack.listeners.actions import modal_controls, refresh_links
 
 
 def register(app: AsyncApp, svc: Services) -> None:
