@@ -124,8 +124,7 @@ async def polls(n: int, webhooks: bool, seed: int) -> dict[str, Any]:
                         t0 = time.perf_counter()
                         await send_due_webhooks(sim, http)
                         # the bot fetches after answering 200: wait for its thread replies
-                        if svc.tracker._tasks:
-                            await asyncio.wait(set(svc.tracker._tasks))
+                        await svc.background.wait_idle()
                         wall.append(time.perf_counter() - t0)
                     else:
                         clock.set(max(clock.now(), next_poll))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.background import Background
 from bot.config import Settings
 from bot.metrics import observe_motive
 from bot.slack.lookups import Fleet, UserZones
@@ -27,6 +28,7 @@ class Services:
     fleet: Fleet
     zones: UserZones
     tracker: Tracker
+    background: Background
     work_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
 
     async def start(self) -> None:
@@ -35,7 +37,7 @@ class Services:
         self.fleet.refresh_soon()
 
     async def stop(self) -> None:
-        await self.tracker.stop()
+        await self.tracker.stop()  # stops polling, then drains the background work
         await self.motive.aclose()
         await self.store.close()
 
@@ -57,6 +59,7 @@ def build_services(
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     slack = web_client(token, settings.slack_api_url)
     store = Store(settings.database_url, clock=clock)
+    background = Background()
     tracker = Tracker(
         settings=settings,
         store=store,
@@ -66,6 +69,7 @@ def build_services(
         worker_id=new_worker_id(),
         run_scheduler=role in ("all", "worker"),
         sweep_seconds=sweep_seconds,
+        background=background,
     )
     return Services(
         settings=settings,
@@ -76,4 +80,5 @@ def build_services(
         fleet=Fleet(motive, clock),
         zones=UserZones(slack, clock),
         tracker=tracker,
+        background=background,
     )

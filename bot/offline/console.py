@@ -202,9 +202,7 @@ class Console:
     async def settle(self, seconds: float = 10.0) -> None:
         """Let the work an interaction started finish, so the transcript reads in order."""
         await asyncio.sleep(0.05)
-        pending = set(self.svc.tracker._tasks)
-        if pending:
-            await asyncio.wait(pending, timeout=seconds)
+        await self.svc.background.wait_current(seconds)
 
     # --- buttons ----------------------------------------------------------------------------
 
@@ -453,7 +451,7 @@ class Console:
         deadline = time.monotonic() + self.args.timeout
         while time.monotonic() < deadline:
             await self.settle(1.0)
-            if not self.svc.tracker._tasks and await self.svc.store.count_in_flight() == 0:
+            if not self.svc.background.busy and await self.svc.store.count_in_flight() == 0:
                 rows = await self.svc.store.all_requests()
                 self.printer.line(f"All {len(rows)} requests reached a final state.")
                 await self.http.aclose()

@@ -20,6 +20,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.background import Background
 from bot.config import Settings
 from bot.metrics import DELIVERY_LAG, REQUESTS
 from bot.slack import blocks as bk
@@ -87,6 +88,7 @@ class Tracker:
         run_scheduler: bool = True,
         sweep_seconds: float = 5.0,
         rng: random.Random | None = None,
+        background: Background | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -98,7 +100,7 @@ class Tracker:
         self.rng = rng or random.Random()
         self.scheduler: AsyncIOScheduler | None = AsyncIOScheduler() if run_scheduler else None
         self.polls = 0
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self.background = background or Background()
         # After an outage thousands of jobs are overdue at once; poll a few at a time rather
         # than exhaust the database pool and Motive's rate limit together.
         self._poll_slots = asyncio.Semaphore(8)
@@ -128,21 +130,11 @@ class Tracker:
         Nothing is lost either way: what did not finish is still in the store."""
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=drain_seconds)
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.background.stop(drain_seconds)
 
     @property
     def running(self) -> bool:
         return self.scheduler is not None and bool(self.scheduler.running)
-
-    def spawn(self, coro: Any) -> asyncio.Task[Any]:
-        task: asyncio.Task[Any] = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
 
     def schedule(self, request_id: int, when: datetime) -> None:
         if self.scheduler is None:
@@ -204,7 +196,7 @@ class Tracker:
         loop = asyncio.get_running_loop()
         if self._batch is None:
             self._batch = {}
-            loop.call_soon(lambda: self.spawn(self._flush()))
+            loop.call_soon(lambda: self.background.spawn(self._flush()))
         waiter = self._batch.get(request_id)
         if waiter is None:
             waiter = self._batch[request_id] = loop.create_future()

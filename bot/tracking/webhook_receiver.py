@@ -30,9 +30,9 @@ def handler(svc: Services) -> Callable[[Request], Awaitable[Response]]:
             return JSONResponse({"ok": True})
         # Fetch after answering: Motive wants its 200 within 3 seconds.
         for recall_id in event.recall_ids:
-            svc.tracker.spawn(svc.tracker.poll_motive_id("recall", recall_id))
+            svc.background.spawn(svc.tracker.poll_motive_id("recall", recall_id))
         for capture_id in event.capture_ids:
-            svc.tracker.spawn(svc.tracker.poll_motive_id("snapshot", capture_id))
+            svc.background.spawn(svc.tracker.poll_motive_id("snapshot", capture_id))
         return JSONResponse({"ok": True})
 
     return motive_webhook

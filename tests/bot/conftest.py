@@ -95,11 +95,8 @@ class Stack:
 
     async def settle(self, timeout: float = 10.0) -> None:
         """Wait until the work started after acks has finished."""
-        deadline = time.monotonic() + timeout
-        while self.svc.tracker._tasks:
-            if time.monotonic() > deadline:
-                raise AssertionError("background work did not finish")
-            await asyncio.sleep(0.005)
+        if not await self.svc.background.wait_idle(timeout):
+            raise AssertionError("background work did not finish")
 
     async def poll_all(self) -> None:
         for row in await self.svc.store.in_flight():

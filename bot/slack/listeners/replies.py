@@ -64,4 +64,4 @@ def after_ack(svc: Services, reply: Reply, work: Callable[[], Awaitable[Any]]) -
             except Exception:
                 log.exception("could not tell the user about the failure")
 
-    svc.tracker.spawn(guarded())
+    svc.background.spawn(guarded())
