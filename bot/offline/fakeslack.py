@@ -21,6 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.offline.socket_mode import FakeSocketMode
+
 log = logging.getLogger(__name__)
 
 # Methods newer than Slack's published OpenAPI file, with the parameters the SDK sends.
@@ -35,6 +37,9 @@ NEWER_METHODS: dict[str, set[str]] = {
         "blocks",
     },
 }
+# Socket Mode's URL request is authenticated by the app-level token and has no parameters; it is
+# not in the OpenAPI file either.
+NEWER_METHODS["apps.connections.open"] = set()
 # Parameters newer than the OpenAPI file that the SDK or Bolt themselves send: Bolt's per-request
 # client carries the workspace's team_id (for org-wide installs) on every call.
 NEWER_PARAMS_ALL_METHODS = {"team_id"}
@@ -110,6 +115,7 @@ def find_openapi() -> Path | None:
 class FakeSlack:
     def __init__(self, *, openapi: Path | None = None, user_tz: str = "America/Chicago") -> None:
         self.check = OpenAPICheck(openapi) if openapi else None
+        self.socket_mode: FakeSocketMode | None = None  # set to serve apps.connections.open
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self.messages: list[Message] = []
@@ -174,8 +180,10 @@ class FakeSlack:
         method = request.path_params["method"]
         params = await self._params(request)
         auth = request.headers.get("authorization", "")
-        if not auth.startswith("Bearer xoxb-") and not str(params.get("token", "")).startswith(
-            "xoxb-"
+        # apps.connections.open takes the app-level token (xapp-); everything else the bot token.
+        prefix = "xapp-" if method == "apps.connections.open" else "xoxb-"
+        if not auth.startswith(f"Bearer {prefix}") and not str(params.get("token", "")).startswith(
+            prefix
         ):
             return JSONResponse({"ok": False, "error": "not_authed"})
         self.calls.append(Call(method, params))
@@ -199,6 +207,13 @@ class FakeSlack:
 
     def _error(self, error: str) -> dict[str, Any]:
         return {"ok": False, "error": error}
+
+    def m_apps_connections_open(self, p: dict[str, Any]) -> dict[str, Any]:
+        if self.socket_mode is None:
+            return self._error("socket_mode_not_enabled")
+        if not self.socket_mode.accepting:
+            return self._error("internal_error")
+        return {"ok": True, "url": self.socket_mode.connection_url()}
 
     def m_auth_test(self, p: dict[str, Any]) -> dict[str, Any]:
         return {
