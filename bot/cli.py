@@ -143,7 +143,29 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--webhook-url", default=None)
     sim.add_argument("--webhook-secret", default=None)
     sim.set_defaults(func=_simulator)
+
+    policy = sub.add_parser("policy", help="the access policy file (see policy.example.toml)")
+    policy_sub = policy.add_subparsers(dest="policy_command", required=True)
+    check = policy_sub.add_parser("check", help="validate a policy file and say what it means")
+    check.add_argument("file")
+    check.set_defaults(func=_policy_check)
     return parser
+
+
+def _policy_check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.policy import PolicyError, describe, load_policy
+
+    try:
+        policy = load_policy(Path(args.file))
+    except PolicyError as e:
+        print(f"not valid: {e}", file=sys.stderr)
+        return 1
+    print(f"{args.file} is valid. It means:")
+    for line in describe(policy):
+        print(f"  - {line}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -116,6 +116,7 @@ class FakeSlack:
     def __init__(self, *, openapi: Path | None = None, user_tz: str = "America/Chicago") -> None:
         self.check = OpenAPICheck(openapi) if openapi else None
         self.socket_mode: FakeSocketMode | None = None  # set to serve apps.connections.open
+        self.usergroups: dict[str, list[str]] = {}  # user group ID -> member user IDs
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self.messages: list[Message] = []
@@ -214,6 +215,12 @@ class FakeSlack:
         if not self.socket_mode.accepting:
             return self._error("internal_error")
         return {"ok": True, "url": self.socket_mode.connection_url()}
+
+    def m_usergroups_users_list(self, p: dict[str, Any]) -> dict[str, Any]:
+        group = str(p.get("usergroup", ""))
+        if group not in self.usergroups:
+            return self._error("no_such_subteam")
+        return {"ok": True, "users": list(self.usergroups[group])}
 
     def m_auth_test(self, p: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -1,0 +1,219 @@
+"""The policy: its decisions as a table, the file (errors with their line, reloads, the last good
+policy kept), its meaning in words, and user groups read from the fake Slack."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.offline.fakeslack import FakeSlack
+from bot.offline.loopback import serve_on_loopback
+from bot.policy import (
+    OPEN,
+    Asker,
+    Policy,
+    PolicyError,
+    PolicyFile,
+    check_recall,
+    check_snapshot,
+    describe,
+    may_see,
+    parse_policy,
+    private_delivery,
+    uploads_video,
+)
+from bot.slack.usergroups import UserGroups
+from bot.slack.web import web_client
+from motive.clock import ManualClock
+from motive.rules import CameraPosition as P
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "policy.example.toml"
+ALL = (P.FRONT_FACING, P.DRIVER_FACING, P.SIDE_LEFT, P.SIDE_RIGHT, P.REAR)
+
+SAFETY = Asker("U0SAFE", frozenset({"S0SAFETY"}), "C0DISPATCH")
+DISPATCHER = Asker("U0DISP", frozenset({"S0DISPATCH"}), "C0DISPATCH")
+OUTSIDER = Asker("U0OTHER", frozenset(), "C0DISPATCH")
+
+
+def policy() -> Policy:
+    return parse_policy(EXAMPLE.read_text(), EXAMPLE)
+
+
+def recall(
+    who: Asker, cameras: tuple[P, ...] | None, *, minutes: int = 0, duration: int = 2
+) -> tuple[bool, str | None, tuple[P, ...] | None]:
+    d = check_recall(policy(), who, cameras, ALL, duration=duration, minutes_today=minutes)
+    return d.allowed, d.rule, d.cameras
+
+
+@pytest.mark.parametrize(
+    ("who", "cameras", "expected"),
+    [
+        (SAFETY, None, (True, None, None)),
+        (SAFETY, (P.DRIVER_FACING,), (True, None, (P.DRIVER_FACING,))),
+        (DISPATCHER, (P.FRONT_FACING, P.REAR), (True, None, (P.FRONT_FACING, P.REAR))),
+        # "all cameras" narrowed to what a dispatcher may see
+        (
+            DISPATCHER,
+            None,
+            (True, "requesters.in_cab", (P.FRONT_FACING, P.SIDE_LEFT, P.SIDE_RIGHT, P.REAR)),
+        ),
+        (DISPATCHER, (P.DRIVER_FACING,), (False, "requesters.in_cab", None)),
+        (DISPATCHER, (P.FRONT_FACING, P.DRIVER_FACING), (False, "requesters.in_cab", None)),
+        (OUTSIDER, (P.FRONT_FACING,), (False, "requesters.road_video", None)),
+        (OUTSIDER, None, (False, "requesters.road_video", None)),
+        # a user named directly, not through a group
+        (Asker("U0SAFE", frozenset(), "C0SAFETY"), None, (False, "requesters.road_video", None)),
+    ],
+)
+def test_recall_decisions(
+    who: Asker, cameras: tuple[P, ...] | None, expected: tuple[bool, str | None, object]
+) -> None:
+    assert recall(who, cameras) == expected
+
+
+def test_refusals_name_the_rule_and_the_contact() -> None:
+    d = check_recall(policy(), DISPATCHER, (P.DRIVER_FACING,), ALL, duration=1, minutes_today=0)
+    assert d.message is not None and "in-cab" in d.message
+    assert "the safety team in #fleet-safety" in d.message
+    narrowed = check_recall(policy(), DISPATCHER, None, ALL, duration=1, minutes_today=0)
+    assert narrowed.narrowed and "other cameras" in (narrowed.message or "")
+
+
+def test_channels_and_direct_messages() -> None:
+    elsewhere = Asker("U0SAFE", frozenset({"S0SAFETY"}), "C0RANDOM")
+    assert recall(elsewhere, None)[:2] == (False, "channels.allowed")
+    dm = Asker("U0SAFE", frozenset({"S0SAFETY"}), "D0DM")
+    assert recall(dm, None)[0] is True
+    no_dms = policy().model_copy(
+        update={"channels": policy().channels.model_copy(update={"direct_messages": False})}
+    )
+    d = check_recall(no_dms, dm, None, ALL, duration=1, minutes_today=0)
+    assert (d.allowed, d.rule) == (False, "channels.direct_messages")
+
+
+def test_daily_limit_counts_what_was_already_asked_for() -> None:
+    assert recall(SAFETY, None, minutes=28, duration=2)[0] is True
+    allowed, rule, _ = recall(SAFETY, None, minutes=29, duration=2)
+    assert (allowed, rule) == (False, "limits.daily_recall_minutes_per_user")
+    d = check_recall(policy(), SAFETY, None, ALL, duration=3, minutes_today=29)
+    assert d.message is not None and "1 of your 30" in d.message
+
+
+def test_snapshots() -> None:
+    p = policy()
+    assert check_snapshot(p, DISPATCHER, P.FRONT_FACING).allowed
+    assert check_snapshot(p, DISPATCHER, P.DRIVER_FACING).rule == "requesters.in_cab"
+    assert check_snapshot(p, SAFETY, P.DRIVER_FACING).allowed
+    assert check_snapshot(p, OUTSIDER, P.REAR).rule == "requesters.snapshots"
+
+
+def test_seeing_refreshing_delivering_uploading() -> None:
+    p = policy()
+    assert may_see(p, SAFETY, ALL) and not may_see(p, DISPATCHER, ALL)
+    assert may_see(p, DISPATCHER, (P.FRONT_FACING, P.REAR))
+    assert private_delivery(p, (P.DRIVER_FACING,)) and not private_delivery(p, (P.REAR,))
+    assert not private_delivery(OPEN, (P.DRIVER_FACING,))
+    assert uploads_video(p, P.FRONT_FACING) and not uploads_video(p, P.REAR)
+
+
+def test_without_a_policy_everything_is_allowed_as_before() -> None:
+    for who in (SAFETY, DISPATCHER, OUTSIDER, Asker("U1", frozenset(), "D1")):
+        d = check_recall(OPEN, who, None, ALL, duration=60, minutes_today=10_000)
+        assert (d.allowed, d.message, d.cameras) == (True, None, None)
+        assert check_snapshot(OPEN, who, P.DRIVER_FACING).allowed
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ('contact = "x"\n[requesters]\nin_cab = ["nobody"]\n', 3, "not a Slack user"),
+        ('[channels]\nallowed = ["C0OK"]\ndirect_messages = "yes"\n', 3, "direct_messages"),
+        ('[in_cab]\n\ndeliver_to = "everyone"\n', 3, "deliver_to"),
+        ("[limits]\ndaily_recall_minutes_per_user = 0\n", 2, "greater than or equal to 1"),
+        ('[video_upload]\ncameras = ["roof"]\n', 2, "cameras"),
+        ("[requesters\nroad_video = []\n", 1, "line 1"),
+        ("[surprise]\nkey = 1\n", 1, "surprise"),
+    ],
+)
+def test_broken_files_name_their_line(text: str, line: int, words: str) -> None:
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(text, "policy.toml")
+    assert caught.value.line == line and words in str(caught.value)
+    assert f"policy.toml, line {line}" in str(caught.value)
+
+
+def test_the_file_is_reread_when_it_changes_and_a_broken_one_keeps_the_last_good(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text('[requesters]\nin_cab = ["S0SAFETY"]\n')
+    watched = PolicyFile(path)
+    assert watched.policy.requesters.in_cab == ["S0SAFETY"]
+
+    def rewrite(text: str, stamp: int) -> None:
+        path.write_text(text)
+        os.utime(path, (stamp, stamp))  # a new mtime even within the same clock tick
+
+    rewrite('[requesters]\nin_cab = ["S0SAFETY", "U0NEW"]\n', 1_000)
+    assert watched.policy.requesters.in_cab == ["S0SAFETY", "U0NEW"]
+    with caplog.at_level(logging.ERROR, logger="bot.policy"):
+        rewrite('[requesters]\nin_cab = "everyone"\n', 2_000)
+        assert watched.policy.requesters.in_cab == ["S0SAFETY", "U0NEW"]
+    assert watched.last_error is not None and "line 2" in watched.last_error
+    assert any("keeping the last good policy" in r.getMessage() for r in caplog.records)
+    rewrite("[requesters]\nin_cab = []\n", 3_000)
+    assert watched.policy.requesters.in_cab == [] and watched.last_error is None
+
+
+def test_a_file_that_was_never_good_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="cannot read"):
+        PolicyFile(tmp_path / "missing.toml")
+
+
+def test_the_example_in_words() -> None:
+    words = "\n".join(describe(policy()))
+    assert (
+        "In-cab (driver-facing) video and images may be requested by <!subteam^S0SAFETY>." in words
+    )
+    assert "only in <#C0DISPATCH>, <#C0SAFETY>" in words
+    assert "at most 30 minutes of video a day" in words
+    assert "go only to the requester" in words and "front_facing are uploaded" in words
+    assert "Road-facing and exterior video may be requested by anyone." in "\n".join(describe(OPEN))
+
+
+async def test_user_groups_are_cached_refreshed_and_never_guessed() -> None:
+    slack = FakeSlack()
+    slack.usergroups = {"S0SAFETY": ["U0SAFE"], "S0DISPATCH": ["U0DISP"]}
+    clock = ManualClock()
+    async with serve_on_loopback(slack.app()) as url:
+        groups = UserGroups(web_client("xoxb-test", f"{url}/api/"), clock, ttl_seconds=300)
+        named = ["S0SAFETY", "S0DISPATCH", "U0SOMEONE"]
+        assert await groups.groups_of("U0SAFE", named) == {"S0SAFETY"}
+        slack.usergroups["S0SAFETY"].append("U0NEW")
+        assert await groups.groups_of("U0NEW", named) == frozenset()  # cached
+        clock.advance(301)
+        assert await groups.groups_of("U0NEW", named) == {"S0SAFETY"}  # refreshed
+        # Slack failing: the last known members stand; a group never read counts as empty.
+        clock.advance(301)
+        slack.fail_next("usergroups.users.list", 500)
+        slack.fail_next("usergroups.users.list", 500)
+        assert await groups.groups_of("U0NEW", named) == {"S0SAFETY"}
+        assert await groups.groups_of("U0X", ["S0UNKNOWN"]) == frozenset()
+    assert len(slack.called("usergroups.users.list")) >= 4
+
+
+def test_policy_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    assert main(["policy", "check", str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "is valid" in out and "at most 30 minutes" in out
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[limits]\ndaily_recall_minutes_per_user = -5\n")
+    assert main(["policy", "check", str(bad)]) == 1
+    assert f"not valid: {bad}, line 2" in capsys.readouterr().err
