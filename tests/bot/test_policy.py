@@ -177,10 +177,8 @@ def test_a_file_that_was_never_good_is_an_error(tmp_path: Path) -> None:
 
 def test_the_example_in_words() -> None:
     words = "\n".join(describe(policy()))
-    assert (
-        "In-cab (driver-facing) video and images may be requested by <!subteam^S0SAFETY>." in words
-    )
-    assert "only in <#C0DISPATCH>, <#C0SAFETY>" in words
+    assert "In-cab (driver-facing) video and images may be requested by group S0SAFETY." in words
+    assert "only in channels C0DISPATCH, C0SAFETY" in words
     assert "at most 30 minutes of video a day" in words
     assert "go only to the requester" in words and "front_facing are uploaded" in words
     assert "Road-facing and exterior video may be requested by anyone." in "\n".join(describe(OPEN))
