@@ -342,9 +342,7 @@ def describe(policy: Policy) -> list[str]:
     if c.allowed is None:
         lines.append("Requests may be made in any channel the bot is in.")
     else:
-        lines.append(
-            "Requests may be made only in " + ", ".join(f"<#{x}>" for x in c.allowed) + "."
-        )
+        lines.append("Requests may be made only in channels " + ", ".join(c.allowed) + ".")
     lines.append(
         "Direct messages with the bot may be used."
         if c.direct_messages
