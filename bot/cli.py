@@ -144,12 +144,37 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--webhook-secret", default=None)
     sim.set_defaults(func=_simulator)
 
+    migrate = sub.add_parser("migrate", help="bring the database schema up to date (DATABASE_URL)")
+    migrate.set_defaults(func=_migrate)
+
     policy = sub.add_parser("policy", help="the access policy file (see policy.example.toml)")
     policy_sub = policy.add_subparsers(dest="policy_command", required=True)
     check = policy_sub.add_parser("check", help="validate a policy file and say what it means")
     check.add_argument("file")
     check.set_defaults(func=_policy_check)
     return parser
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from bot.config import Settings
+    from bot.logs import setup_logging
+    from bot.tracking.store import Store
+
+    settings = Settings()
+    setup_logging(settings.log_level, settings.log_json)
+
+    async def run() -> tuple[str | None, str | None]:
+        from bot.tracking.migrate import migrate
+
+        store = Store(settings.database_url)
+        try:
+            return await migrate(store.engine)
+        finally:
+            await store.close()
+
+    before, after = asyncio.run(run())
+    print(f"database schema: {before or 'empty'} -> {after}")
+    return 0
 
 
 def _policy_check(args: argparse.Namespace) -> int:

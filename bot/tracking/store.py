@@ -139,8 +139,10 @@ class Store:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
 
     async def create_schema(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
+        """Bring the schema up to date (Alembic migrations, under a lock)."""
+        from bot.tracking.migrate import migrate  # the migrations import this module
+
+        await migrate(self.engine)
 
     async def close(self) -> None:
         await self.engine.dispose()
