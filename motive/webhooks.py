@@ -19,7 +19,9 @@ def sign(body: bytes, secret: str) -> str:
 def verify(body: bytes, signature: str | None, secret: str) -> bool:
     if not signature or not secret:
         return False
-    return hmac.compare_digest(sign(body, secret), signature.strip().lower())
+    # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, then a 500).
+    given = signature.strip().lower().encode("utf-8", "replace")
+    return hmac.compare_digest(sign(body, secret).encode(), given)
 
 
 @dataclass(frozen=True)

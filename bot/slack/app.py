@@ -9,6 +9,8 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
 from bot.slack.listeners import register
+from bot.slack.payload_guard import PayloadGuard
+from bot.slack.replay import ReplayGuard
 
 log = logging.getLogger(__name__)
 
@@ -29,5 +31,7 @@ def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> AsyncApp:
 
     # Bolt logs whole request bodies at DEBUG; never let them reach the logs.
     app.logger.setLevel(max(logging.INFO, app.logger.getEffectiveLevel()))
+    app.use(ReplayGuard())  # after Bolt's own signature and timestamp checks
+    app.use(PayloadGuard())
     register(app, svc)
     return app
