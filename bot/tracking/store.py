@@ -166,7 +166,7 @@ class TrackedRequest(Base):
     # Read-only views of the request, for logs and tests.
     @property
     def target_name(self) -> str:
-        return self.request.target.name
+        return str(self.request_data["target"]["name"])
 
     @property
     def duration(self) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -199,4 +200,46 @@ async def test_writes_are_stamped_by_the_injected_clock(any_db_url: str) -> None
     await store.release_many("w1", [(claimed.id, Progress(next_poll_at=clock.now(), attempts=1))])
     got = await store.get(r.id)
     assert got is not None and got.updated_at == clock.now() and got.attempts == 1
+    await store.close()
+
+
+async def test_rows_from_before_the_typed_request_migrate_to_it(any_db_url: str) -> None:
+    from sqlalchemy import text
+
+    from bot.tracking.migrate import migrate
+
+    store = Store(any_db_url)
+    await migrate(store.engine, "0001")
+    t = NOW.replace(tzinfo=None) if store.is_sqlite else NOW
+    start = (
+        (NOW - timedelta(hours=1)).replace(tzinfo=None)
+        if store.is_sqlite
+        else NOW - timedelta(hours=1)
+    )
+    answer = {"request_id": "45780", "camera_type": "omnicam", "status": "pending"}
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO tracked_requests (kind, dedupe_key, target_kind, target_name, "
+                "start_time, duration, recall_type, cameras, requester, channel, state, attempts, "
+                "created_at, updated_at) VALUES ('recall', 'k1', 'vehicle', 'TRK-101', :s, 2, "
+                "'regular', '[\"front_facing\", \"rear\"]', 'U1', 'C1', 'tracking', 0, :t, :t)"
+            ),
+            {"s": start, "t": t},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO tracked_requests (kind, dedupe_key, target_kind, target_name, "
+                "position, camera_type, result, requester, channel, state, attempts, created_at, "
+                "updated_at) VALUES ('snapshot', 'k2', 'asset', 'Reefer 12', 'rear', 'omnicam', "
+                ":r, 'U1', 'C1', 'tracking', 0, :t, :t)"
+            ),
+            {"r": json.dumps(answer), "t": t},
+        )
+    assert await migrate(store.engine) == ("0001", "0002")
+    recall_row, snap_row = await store.all_requests()
+    assert recall_row.request == RECALL and recall_row.answer is None
+    assert snap_row.request == validate_snapshot(asset_name="Reefer 12", position="rear")
+    assert snap_row.answer == ImageCapture.model_validate(answer)
+    assert snap_row.camera_type == "omnicam"
     await store.close()
