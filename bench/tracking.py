@@ -32,9 +32,10 @@ from bot.offline.loopback import serve_on_loopback
 from bot.server import build_server
 from bot.services import build_services
 from bot.slack.app import build_bolt_app
-from bot.tracking.store import DONE, TRACKING, TrackedRequest
+from bot.tracking.store import DONE, TRACKING, TrackedRequest, answer_dump
 from motive.client import MotiveClient
 from motive.clock import ManualClock, SystemClock
+from motive.models import Recall
 from motive.rules import validate_recall
 from motive.simulator import SimConfig, Simulator, build_app, send_due_webhooks
 
@@ -85,22 +86,14 @@ async def polls(n: int, webhooks: bool, seed: int) -> dict[str, Any]:
                 )
                 created = await motive.recalls.create(req)
                 now = clock.now()
-                row = TrackedRequest(
-                    kind="recall",
-                    dedupe_key=f"b{i}",
-                    target_kind="vehicle",
-                    target_name=req.target.name,
-                    start_time=req.start_time,
-                    duration=1,
-                    recall_type="regular",
+                row = TrackedRequest.new(
+                    req,
                     requester="U1",
                     channel="C0DISPATCH",
-                    state="creating",
-                    attempts=0,
-                    created_at=now,
-                    updated_at=now,
+                    now=now,
                     deadline=now + timedelta(hours=36),
                 )
+                row.dedupe_key = f"b{i}"
                 anchor = await svc.slack.chat_postMessage(channel="C0DISPATCH", text="anchor")
                 row.anchor_ts = anchor["ts"]
                 row.motive_id, row.state = created.id, TRACKING
@@ -209,30 +202,28 @@ async def capacity(n: int, sample: int, database_url: str | None = None) -> None
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     now = clock.now()
     far = now + timedelta(hours=2)  # jobs exist but are not due while we measure
-    async with svc.store.sessions() as s, s.begin():
-        s.add_all(
-            TrackedRequest(
-                kind="recall",
-                dedupe_key=f"k{i}",
-                target_kind="vehicle",
-                target_name=f"TRK-{i}",
-                start_time=now,
-                duration=1,
-                recall_type="regular",
-                requester="U1",
-                channel="C1",
-                anchor_ts=f"1.{i}",
-                state=TRACKING,
-                attempts=0,
-                motive_id=str(10**6 + i),
-                motive_status="processing",  # unchanged by the poll: no Slack call is measured
-                next_poll_at=far,
-                deadline=now + timedelta(hours=36),
-                created_at=now,
-                updated_at=now,
-            )
-            for i in range(n)
+    pending_answer = Recall.model_validate({"id": "0", "status": "processing"})
+
+    def tracked(i: int) -> TrackedRequest:
+        request = validate_recall(
+            vehicle_number=f"TRK-{i}", start_time=now - timedelta(hours=1), duration=1, now=now
         )
+        row = TrackedRequest.new(
+            request,
+            requester="U1",
+            channel="C1",
+            now=now,
+            deadline=now + timedelta(hours=36),
+            state=TRACKING,
+        )
+        row.dedupe_key, row.anchor_ts, row.motive_id = f"k{i}", f"1.{i}", str(10**6 + i)
+        # Unchanged by the poll: no Slack call is measured.
+        row.motive_status, row.answer_data = "processing", answer_dump(pending_answer)
+        row.next_poll_at = far
+        return row
+
+    async with svc.store.sessions() as s, s.begin():
+        s.add_all(tracked(i) for i in range(n))
     await svc.tracker.start()  # rebuilds one APScheduler job per request from the store
     assert svc.tracker.scheduler is not None
     jobs = len(svc.tracker.scheduler.get_jobs())

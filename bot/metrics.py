@@ -27,3 +27,10 @@ SLACK_ERRORS = Counter(
 
 def observe_motive(endpoint: str, outcome: str) -> None:
     MOTIVE_CALLS.labels(endpoint=endpoint, status=outcome).inc()
+
+
+UNKNOWN_STATUS = Counter(
+    "motive_bot_unknown_status_total",
+    "Status words from Motive the bot does not know, by kind (counted once per request and word)",
+    ["kind", "status"],
+)

@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.metrics import observe_motive
 from bot.slack.lookups import Fleet, UserZones
 from bot.slack.web import web_client
+from bot.tracking.delivery import Deliverer
 from bot.tracking.poller import Tracker
 from bot.tracking.store import Store, new_worker_id
 from motive.client import MotiveClient
@@ -28,6 +29,7 @@ class Services:
     fleet: Fleet
     zones: UserZones
     tracker: Tracker
+    delivery: Deliverer
     background: Background
     work_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
 
@@ -60,6 +62,7 @@ def build_services(
     slack = web_client(token, settings.slack_api_url)
     store = Store(settings.database_url, clock=clock)
     background = Background()
+    delivery = Deliverer(store=store, slack=slack, motive=motive, clock=clock)
     tracker = Tracker(
         settings=settings,
         store=store,
@@ -70,6 +73,7 @@ def build_services(
         run_scheduler=role in ("all", "worker"),
         sweep_seconds=sweep_seconds,
         background=background,
+        delivery=delivery,
     )
     return Services(
         settings=settings,
@@ -80,5 +84,6 @@ def build_services(
         fleet=Fleet(motive, clock),
         zones=UserZones(slack, clock),
         tracker=tracker,
+        delivery=delivery,
         background=background,
     )

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.slack.parsing import CAMERA_WORDS, DEFAULT_DURATION, RECALL_EXAMPLES, SNAPSHOT_EXAMPLES
 from bot.slack.timefmt import escape, slack_date, slack_window
-from motive.models import QuotaInfo
-from motive.rules import DURATIONS, CameraPosition, allowed_snapshot_positions
+from motive.models import QuotaInfo, RecallCamera
+from motive.rules import (
+    DURATIONS,
+    CameraPosition,
+    RecallRequest,
+    SnapshotRequest,
+    allowed_snapshot_positions,
+)
 
 Block = dict[str, Any]
 
@@ -55,40 +62,46 @@ def context(text: str) -> Block:
 
 @dataclass(frozen=True)
 class AnchorInfo:
-    """What the anchor message shows about one request."""
+    """What the anchor message shows about one request: the validated request itself, and where
+    it stands."""
 
-    kind: str  # recall | snapshot
+    request: RecallRequest | SnapshotRequest
     requester: str
-    target_label: str
     status: str
-    start: datetime | None = None
-    end: datetime | None = None
-    recall_type: str | None = None
-    cameras: list[str] | None = None
-    position: str | None = None
     note: str | None = None
     motive_id: str | None = None
     detail: str | None = None
+    # `status` is a word Motive answered that the bot does not know: shown as Motive's own.
+    motive_word: bool = False
+
+
+def _status_label(info: AnchorInfo) -> str:
+    if info.motive_word or info.status not in STATUS_LABELS:
+        return f':grey_question: Motive says "{escape(info.status)}" — still waiting'
+    return STATUS_LABELS[info.status]
 
 
 def anchor(info: AnchorInfo) -> tuple[str, list[Block]]:
-    status = STATUS_LABELS.get(info.status, f":grey_question: {escape(info.status)}")
-    if info.kind == "recall":
+    status = _status_label(info)
+    req = info.request
+    label = req.target.label
+    if isinstance(req, RecallRequest):
         cams = (
-            "all cameras" if not info.cameras else ", ".join(camera_label(c) for c in info.cameras)
+            "all cameras"
+            if not req.camera_positions
+            else ", ".join(camera_label(c) for c in req.camera_positions)
         )
-        window = slack_window(info.start, info.end) if info.start and info.end else "?"
-        title = f":movie_camera: *Video recall* for *{escape(info.target_label)}*"
+        title = f":movie_camera: *Video recall* for *{escape(label)}*"
         lines = [
             title,
-            f"*When:* {window}",
-            f"*Type:* {info.recall_type or 'regular'} · *Cameras:* {cams}",
+            f"*When:* {slack_window(req.start_time, req.end_time)}",
+            f"*Type:* {req.recall_type.value} · *Cameras:* {cams}",
         ]
-        fallback = f"Video recall for {info.target_label}: {status}"
+        fallback = f"Video recall for {label}: {status}"
     else:
-        title = f":camera_with_flash: *Snapshot* from *{escape(info.target_label)}*"
-        lines = [title, f"*Camera:* {camera_label(info.position)}"]
-        fallback = f"Snapshot from {info.target_label}: {status}"
+        title = f":camera_with_flash: *Snapshot* from *{escape(label)}*"
+        lines = [title, f"*Camera:* {camera_label(req.position)}"]
+        fallback = f"Snapshot from {label}: {status}"
     lines.append(f"*Asked by:* <@{info.requester}>")
     if info.note:
         lines.append(f"*Note:* {escape(info.note)}")
@@ -175,34 +188,38 @@ def duplicate(channel: str, ts: str | None, existing_id: int) -> tuple[str, list
 
 
 def recall_results(
-    request_id: int, cameras: list[dict[str, Any]], *, refreshed: bool = False
+    request_id: int, cameras: Sequence[RecallCamera], *, refreshed: bool = False
 ) -> tuple[str, list[Block]]:
     """One thread reply: a link button per finished camera, and why any camera failed."""
-    done = [c for c in cameras if c.get("download_url")]
-    failed = [c for c in cameras if not c.get("download_url")]
+    done = [c for c in cameras if c.download_url]
+    failed = [c for c in cameras if not c.download_url]
     head = ":arrows_counterclockwise: Fresh links" if refreshed else ":clapper: Footage is ready"
     blocks: list[Block] = [section(f"*{head}* — {len(done)} of {len(cameras)} cameras")]
     for cam in done:
-        expires = cam.get("expires_at")
-        when = f"link expires {slack_date(_dt(expires))}" if expires else "link expiry not given"
+        assert cam.download_url is not None
+        when = (
+            f"link expires {slack_date(cam.expires_at)}"
+            if cam.expires_at
+            else "link expiry not given"
+        )
         blocks.append(
             {
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": f"*{camera_label(cam.get('position'))}* ({cam.get('camera_type') or 'camera'}) · {when}",
+                    "text": f"*{camera_label(cam.position)}* ({cam.camera_type or 'camera'}) · {when}",
                 },
                 "accessory": {
                     "type": "button",
                     "text": {"type": "plain_text", "text": "Open video"},
-                    "url": str(cam["download_url"])[:3000],
-                    "action_id": f"open_video_{cam.get('position') or 'x'}",
+                    "url": cam.download_url[:3000],
+                    "action_id": f"open_video_{cam.position or 'x'}",
                 },
             }
         )
     for cam in failed:
-        why = cam.get("error_message") or f"status {cam.get('status') or 'unknown'}"
-        blocks.append(section(f":x: *{camera_label(cam.get('position'))}*: {escape(str(why))}"))
+        why = cam.error_message or f"status {cam.status or 'unknown'}"
+        blocks.append(section(f":x: *{camera_label(cam.position)}*: {escape(why)}"))
     if done:
         blocks.append(
             {
@@ -218,12 +235,12 @@ def recall_results(
                 ],
             }
         )
-    links = ", ".join(f"{camera_label(c.get('position'))}: {c['download_url']}" for c in done)
+    links = ", ".join(f"{camera_label(c.position)}: {c.download_url}" for c in done)
     return f"Footage is ready: {links}" if links else "No camera produced footage.", blocks
 
 
-def snapshot_link(url: str, expires: str | None, why: str) -> tuple[str, list[Block]]:
-    until = f" (expires {slack_date(_dt(expires))})" if expires else ""
+def snapshot_link(url: str, expires: datetime | None, why: str) -> tuple[str, list[Block]]:
+    until = f" (expires {slack_date(expires)})" if expires else ""
     text = f":frame_with_picture: <{url}|Open the snapshot>{until}. I could not upload it here: {escape(why)}"
     return f"Snapshot: {url}", [section(text)]
 
@@ -254,9 +271,3 @@ def marked(blocks: list[Block], marker: str) -> list[Block]:
     if out:
         out[0]["block_id"] = marker
     return out
-
-
-def _dt(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))

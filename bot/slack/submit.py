@@ -6,7 +6,6 @@ Runs after the Slack request has been acknowledged; never on the ack path.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,9 +14,17 @@ from bot.metrics import REQUESTS
 from bot.services import Services
 from bot.slack import blocks as bk
 from bot.slack.web import SLACK_FAILURES, Place, Reply, post_anchor, slack_error, update
-from bot.tracking.poller import anchor_info
+from bot.tracking.delivery import anchor_of
 from bot.tracking.schedule import next_delay
-from bot.tracking.store import CREATING, FAILED, TRACKING, UNKNOWN, TrackedRequest
+from bot.tracking.store import (
+    FAILED,
+    PENDING,
+    TRACKING,
+    UNKNOWN,
+    Answer,
+    TrackedRequest,
+    answer_dump,
+)
 from motive.errors import (
     MotiveError,
     OutcomeUnknownError,
@@ -69,46 +76,32 @@ async def _submit(
         return None
 
     now = svc.clock.now()
-    row = TrackedRequest(
-        kind=kind,
-        dedupe_key=request.dedupe_key(),
-        target_kind=request.target.kind,
-        target_name=request.target.name,
-        note=asker.note,
+    if isinstance(request, RecallRequest):
+        deadline = now + timedelta(hours=svc.settings.recall_deadline_hours)
+    else:
+        deadline = now + timedelta(minutes=svc.settings.snapshot_deadline_minutes)
+    row = TrackedRequest.new(
+        request,
         requester=asker.user,
         channel=asker.channel,
-        state=CREATING,
-        attempts=0,
-        created_at=now,
-        updated_at=now,
+        note=asker.note,
+        now=now,
+        deadline=deadline,
     )
-    if isinstance(request, RecallRequest):
-        row.start_time = request.start_time
-        row.duration = request.duration
-        row.recall_type = request.recall_type.value
-        row.cameras = (
-            None
-            if request.camera_positions is None
-            else json.dumps([p.value for p in request.camera_positions])
-        )
-        row.deadline = now + timedelta(hours=svc.settings.recall_deadline_hours)
-    else:
-        row.position = request.position.value
-        row.camera_type = request.camera_type.value
-        row.deadline = now + timedelta(minutes=svc.settings.snapshot_deadline_minutes)
 
-    text, blocks = bk.anchor(anchor_info(row, "creating"))
+    text, blocks = bk.anchor(anchor_of(row, "creating"))
     place = await post_anchor(svc.slack, asker.channel, asker.user, text, blocks, asker.reply)
     row.channel, row.anchor_ts = place.channel, place.ts
     await svc.store.add(row)  # "creating": a crash from here on is reported, never repeated
 
+    answer: Answer
     try:
         if isinstance(request, RecallRequest):
-            motive_id = (await svc.motive.recalls.create(request)).id
+            answer = await svc.motive.recalls.create(request)
+            motive_id = answer.id
         else:
-            capture = await svc.motive.image_captures.create(request)
-            motive_id = capture.request_id
-            row.camera_type = capture.camera_type or row.camera_type
+            answer = await svc.motive.image_captures.create(request)
+            motive_id = answer.request_id
     except OutcomeUnknownError as e:
         await _end(
             svc,
@@ -126,17 +119,11 @@ async def _submit(
     first = next_delay(
         kind, 0, first=svc.settings.poll_first_seconds, longest=svc.settings.poll_max_seconds
     )
-    row.motive_id, row.state, row.motive_status = motive_id, TRACKING, "pending"
+    row.motive_id, row.state = motive_id, TRACKING
+    row.motive_status, row.answer_data = PENDING, answer_dump(answer)
     row.next_poll_at = svc.clock.now() + timedelta(seconds=first)
-    await svc.store.set(
-        row.id,
-        motive_id=motive_id,
-        state=TRACKING,
-        motive_status="pending",
-        camera_type=row.camera_type,
-        next_poll_at=row.next_poll_at,
-    )
-    text, blocks = bk.anchor(anchor_info(row, "pending"))
+    await svc.store.start_tracking(row.id, motive_id, answer, row.next_poll_at)
+    text, blocks = bk.anchor(anchor_of(row, "pending"))
     await update(svc.slack, place, text, blocks)
     REQUESTS.labels(kind=kind, outcome="requested").inc()
     await svc.tracker.track(row)
@@ -153,7 +140,7 @@ async def _end(
     svc: Services, row: TrackedRequest, place: Place, state: str, status: str, why: str
 ) -> None:
     await svc.store.set(row.id, state=state, finished_at=svc.clock.now(), last_error=why)
-    text, blocks = bk.anchor(anchor_info(row, status, why))
+    text, blocks = bk.anchor(anchor_of(row, status, why))
     await update(svc.slack, place, text, blocks)
     REQUESTS.labels(kind=row.kind, outcome=status).inc()
 

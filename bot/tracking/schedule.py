@@ -24,12 +24,16 @@ def next_delay(
     first: float | None = None,
     longest: float | None = None,
     rng: random.Random | None = None,
+    draw: float | None = None,
 ) -> float:
-    """Seconds to wait before poll number `attempts + 1` (attempts = polls already made)."""
+    """Seconds to wait before poll number `attempts + 1` (attempts = polls already made).
+    The jitter is `draw` (in [-1, 1]) when given, else a draw from `rng`."""
     base_first, growth, base_max = PROFILES[kind]
     first = base_first if first is None else first
     longest = base_max if longest is None else longest
     # After the first wait, start at half of it and grow towards the longest wait.
     delay = first if attempts <= 0 else min(longest, first * 0.5 * growth**attempts)
-    jittered = delay * (1 + (rng or random).uniform(-JITTER, JITTER))
+    if draw is None:
+        draw = (rng or random).uniform(-1.0, 1.0)
+    jittered = delay * (1 + JITTER * draw)
     return max(0.05, min(longest, jittered) if attempts > 0 else jittered)

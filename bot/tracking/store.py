@@ -8,13 +8,15 @@ twice.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, Literal, cast
 
+from pydantic import TypeAdapter
 from sqlalchemy import (
+    JSON,
     DateTime,
     ForeignKey,
     Integer,
@@ -38,12 +40,17 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.config import async_database_url
 from motive.clock import Clock, SystemClock
+from motive.models import ImageCapture, Recall
+from motive.rules import RecallRequest, SnapshotRequest
 
 # Our states. "creating": anchor posted, Motive create under way (a crash here leaves the outcome
 # unknown, and we say so rather than create twice). "tracking": Motive has it, we poll.
 CREATING, TRACKING, DONE, FAILED, UNKNOWN = "creating", "tracking", "done", "failed", "unknown"
 FINAL_STATES = frozenset({DONE, FAILED, UNKNOWN})
 IN_FLIGHT_STATES = frozenset({CREATING, TRACKING})
+# Motive's status word for a request it accepted and we have not polled yet.
+PENDING = "pending"
+Kind = Literal["recall", "snapshot"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -68,20 +75,28 @@ class Base(DeclarativeBase):
     pass
 
 
+Request = RecallRequest | SnapshotRequest
+Answer = Recall | ImageCapture
+
+_RECALL = TypeAdapter(RecallRequest)
+_SNAPSHOT = TypeAdapter(SnapshotRequest)
+
+
+def kind_of(request: Request) -> Kind:
+    return "recall" if isinstance(request, RecallRequest) else "snapshot"
+
+
 class TrackedRequest(Base):
+    """One dispatcher request. What was asked is the validated request itself, kept as its
+    pydantic dump (`request`); Motive's last answer likewise (`answer`). The other columns are
+    the bot's own bookkeeping and the few fields the queries select on."""
+
     __tablename__ = "tracked_requests"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(16))  # recall | snapshot
     dedupe_key: Mapped[str] = mapped_column(String(300), index=True)
-    target_kind: Mapped[str] = mapped_column(String(16))
-    target_name: Mapped[str] = mapped_column(String(200))
-    start_time: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    duration: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    recall_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    cameras: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON list, null = all
-    position: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    camera_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    request_data: Mapped[dict[str, Any]] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     requester: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(64))
@@ -89,25 +104,120 @@ class TrackedRequest(Base):
     state: Mapped[str] = mapped_column(String(16), index=True)
     motive_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     motive_status: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    answer_data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    result: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON of Motive's last answer
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     motive_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
-    @property
-    def camera_list(self) -> list[str] | None:
-        return None if self.cameras is None else list(json.loads(self.cameras))
+    @classmethod
+    def new(
+        cls,
+        request: Request,
+        *,
+        requester: str,
+        channel: str,
+        now: datetime,
+        deadline: datetime,
+        note: str | None = None,
+        state: str = CREATING,
+    ) -> TrackedRequest:
+        row = cls(
+            kind=kind_of(request),
+            dedupe_key=request.dedupe_key(),
+            note=note,
+            requester=requester,
+            channel=channel,
+            state=state,
+            attempts=0,
+            deadline=deadline,
+            created_at=now,
+            updated_at=now,
+        )
+        row.request = request
+        return row
 
     @property
-    def result_data(self) -> dict[str, Any]:
-        return dict(json.loads(self.result)) if self.result else {}
+    def request(self) -> Request:
+        if self.kind == "recall":
+            return _RECALL.validate_python(self.request_data)
+        return _SNAPSHOT.validate_python(self.request_data)
+
+    @request.setter
+    def request(self, value: Request) -> None:
+        adapter: TypeAdapter[Any] = _RECALL if isinstance(value, RecallRequest) else _SNAPSHOT
+        self.request_data = adapter.dump_python(value, mode="json")
+
+    @property
+    def answer(self) -> Answer | None:
+        """Motive's last answer about this request, as its model (None before the first)."""
+        if self.answer_data is None:
+            return None
+        if self.kind == "recall":
+            return Recall.model_validate(self.answer_data)
+        return ImageCapture.model_validate(self.answer_data)
+
+    # Read-only views of the request, for logs and tests.
+    @property
+    def target_name(self) -> str:
+        return str(self.request_data["target"]["name"])
+
+    @property
+    def duration(self) -> int | None:
+        req = self.request
+        return req.duration if isinstance(req, RecallRequest) else None
+
+    @property
+    def position(self) -> str | None:
+        req = self.request
+        return req.position.value if isinstance(req, SnapshotRequest) else None
+
+    @property
+    def camera_type(self) -> str | None:
+        """A snapshot's camera type: Motive's word from its last answer, else the request's."""
+        req = self.request
+        if not isinstance(req, SnapshotRequest):
+            return None
+        answer = self.answer
+        if isinstance(answer, ImageCapture) and answer.camera_type:
+            return answer.camera_type
+        return req.camera_type.value
+
+    @property
+    def camera_list(self) -> list[str] | None:
+        req = self.request
+        if not isinstance(req, RecallRequest) or req.camera_positions is None:
+            return None
+        return [p.value for p in req.camera_positions]
+
+
+def answer_dump(answer: Answer) -> dict[str, Any]:
+    return answer.model_dump(mode="json")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a poll that did not end the request records with the release of its claim."""
+
+    next_poll_at: datetime
+    last_error: str | None = None
+    attempts: int | None = None  # None: unchanged
+    answer: Answer | None = None  # None: unchanged (Motive's status word comes with it)
+
+    def columns(self) -> dict[str, Any]:
+        values: dict[str, Any] = {"next_poll_at": self.next_poll_at, "last_error": self.last_error}
+        if self.attempts is not None:
+            values["attempts"] = self.attempts
+        if self.answer is not None:
+            values["motive_status"] = self.answer.status
+            values["answer_data"] = answer_dump(self.answer)
+        return values
 
 
 class Delivery(Base):
@@ -118,6 +228,9 @@ class Delivery(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("tracked_requests.id"), index=True)
     key: Mapped[str] = mapped_column(String(64))  # e.g. "links", "image", "final"
     status: Mapped[str] = mapped_column(String(16))  # posting | posted
+    # An upload's Slack file id, kept before the upload is shared into the thread: after a
+    # crash it is what the thread is searched for (people never see a marker).
+    file_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     ts: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -272,14 +385,15 @@ class Store:
             return int(getattr(result, "rowcount", 0) or 0)
 
     async def release_many(
-        self, worker: str, updates: Sequence[tuple[int, dict[str, Any]]]
+        self, worker: str, updates: Sequence[tuple[int, Progress | None]]
     ) -> None:
-        """Give many claims back in one transaction: rows with values get them written, with
+        """Give many claims back in one transaction: rows with progress get it written, with
         one statement per distinct set of columns; rows without just lose the claim."""
         table = cast(Table, TrackedRequest.__table__)
         stamp = self.clock.now()
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for request_id, values in updates:
+        for request_id, progress in updates:
+            values = progress.columns() if progress is not None else {}
             cols = tuple(sorted(values))
             params = {f"v_{k}": v for k, v in values.items()}
             params["v_rid"] = request_id
@@ -295,6 +409,35 @@ class Store:
                     .values(claimed_by=None, claimed_until=None, **extra),
                     rows,
                 )
+
+    async def start_tracking(
+        self, request_id: int, motive_id: str, answer: Answer, next_poll_at: datetime
+    ) -> None:
+        """Motive accepted the request: from now on it is polled."""
+        await self.set(
+            request_id,
+            motive_id=motive_id,
+            state=TRACKING,
+            motive_status=PENDING,
+            answer_data=answer_dump(answer),
+            next_poll_at=next_poll_at,
+        )
+
+    async def record_answer(
+        self, request_id: int, answer: Answer, *, motive_done_at: datetime | None = None
+    ) -> None:
+        values: dict[str, Any] = {
+            "motive_status": answer.status,
+            "answer_data": answer_dump(answer),
+        }
+        if motive_done_at is not None:
+            values["motive_done_at"] = motive_done_at
+        await self.set(request_id, **values)
+
+    async def finish(self, request_id: int, state: str, now: datetime, problem: str | None) -> None:
+        await self.set(
+            request_id, state=state, finished_at=now, next_poll_at=None, last_error=problem
+        )
 
     # --- deliveries -----------------------------------------------------------------------
 
@@ -321,6 +464,13 @@ class Store:
                 select(Delivery).where(Delivery.request_id == request_id, Delivery.key == key)
             )
             return found.scalar_one_or_none()
+
+    async def note_delivery_file(self, delivery_id: int, file_id: str) -> None:
+        """Remember an upload's file id before it is shared, so a crash can be followed up."""
+        async with self.sessions() as s, s.begin():
+            await s.execute(
+                update(Delivery).where(Delivery.id == delivery_id).values(file_id=file_id)
+            )
 
     async def finish_delivery(self, delivery_id: int, ts: str | None, now: datetime) -> None:
         async with self.sessions() as s, s.begin():

@@ -4,6 +4,7 @@ made before migrations existed, two replicas at once, and the models matching th
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -20,6 +21,24 @@ from bot.tracking.store import Base, Store
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
+# A row as each revision's schema holds it (from 0002 on, the request is its JSON dump).
+INSERT_AT = {
+    "0001": "INSERT INTO tracked_requests (kind, dedupe_key, target_kind, target_name, "
+    "requester, channel, state, attempts, created_at, updated_at) VALUES "
+    "('recall', 'k', 'vehicle', 'TRK-101', 'U1', 'C1', 'done', 0, :t, :t)",
+    "0002": "INSERT INTO tracked_requests (kind, dedupe_key, request_data, requester, channel, "
+    "state, attempts, created_at, updated_at) VALUES ('recall', 'k', '"
+    + json.dumps(
+        {
+            "target": {"kind": "vehicle", "name": "TRK-101"},
+            "start_time": "2026-11-21T14:05:00Z",
+            "duration": 1,
+            "recall_type": "regular",
+            "camera_positions": None,
+        }
+    )
+    + "', 'U1', 'C1', 'done', 0, :t, :t)",
+}
 
 
 def _diffs(connection: Connection) -> list[object]:
@@ -50,11 +69,7 @@ async def test_from_every_earlier_revision_keeps_the_data(any_db_url: str) -> No
         await migrate(store.engine, start)
         async with store.engine.begin() as conn:
             await conn.execute(
-                text(
-                    "INSERT INTO tracked_requests (kind, dedupe_key, target_kind, target_name, "
-                    "requester, channel, state, attempts, created_at, updated_at) VALUES "
-                    "('recall', 'k', 'vehicle', 'TRK-101', 'U1', 'C1', 'done', 0, :t, :t)"
-                ),
+                text(INSERT_AT.get(start, INSERT_AT["0002"])),
                 {"t": NOW.replace(tzinfo=None) if store.is_sqlite else NOW},
             )
         assert await migrate(store.engine) == (start, head())
@@ -65,8 +80,10 @@ async def test_from_every_earlier_revision_keeps_the_data(any_db_url: str) -> No
 
 async def test_a_database_made_before_migrations_is_stamped_then_upgraded(any_db_url: str) -> None:
     store = Store(any_db_url)
-    async with store.engine.begin() as conn:  # what create_all made before migrations existed
-        await conn.run_sync(Base.metadata.create_all)
+    # What create_all made before migrations existed: revision 0001's tables, unversioned.
+    await migrate(store.engine, "0001")
+    async with store.engine.begin() as conn:
+        await conn.execute(text("DROP TABLE alembic_version"))
     before, after = await migrate(store.engine)
     assert (before, after) == ("0001", head())
     await store.close()

@@ -3,35 +3,49 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from bot.config import async_database_url
-from bot.tracking.store import CREATING, DONE, TRACKING, Store, TrackedRequest
+from bot.tracking.store import CREATING, DONE, TRACKING, Progress, Store, TrackedRequest
 from motive.clock import ManualClock
+from motive.models import ImageCapture, Recall
+from motive.rules import RecallRequest, validate_recall, validate_snapshot
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 
 
-def row(**kw: object) -> TrackedRequest:
-    values: dict[str, object] = {
-        "kind": "recall",
+RECALL = validate_recall(
+    vehicle_number="TRK-101",
+    start_time=NOW - timedelta(hours=1),
+    duration=2,
+    camera_positions=["front_facing", "rear"],
+    now=NOW,
+)
+
+
+def row(**kw: Any) -> TrackedRequest:
+    made = TrackedRequest.new(
+        kw.pop("request", RECALL),
+        requester="U1",
+        channel="C1",
+        now=NOW,
+        deadline=NOW + timedelta(hours=36),
+        state=TRACKING,
+    )
+    values: dict[str, Any] = {
         "dedupe_key": "recall|vehicle|trk-101|x",
-        "target_kind": "vehicle",
-        "target_name": "TRK-101",
-        "requester": "U1",
-        "channel": "C1",
         "anchor_ts": "1.1",
-        "state": TRACKING,
-        "attempts": 0,
         "motive_id": "81234",
         "next_poll_at": NOW,
-        "created_at": NOW,
-        "updated_at": NOW,
     }
     values.update(kw)
-    return TrackedRequest(**values)
+    for key, value in values.items():
+        setattr(made, key, value)
+    return made
 
 
 @pytest.mark.parametrize(
@@ -51,13 +65,53 @@ def test_plain_urls_get_the_async_driver(given: str, expected: str) -> None:
 async def test_times_come_back_aware_utc(any_db_url: str) -> None:
     store = Store(any_db_url)
     await store.create_schema()
-    added = await store.add(row(start_time=NOW - timedelta(hours=1)))
+    added = await store.add(row(next_poll_at=NOW - timedelta(hours=1)))
     got = await store.get(added.id)
-    assert (
-        got is not None
-        and got.start_time == NOW - timedelta(hours=1)
-        and got.start_time.tzinfo is not None
+    assert got is not None and got.next_poll_at == NOW - timedelta(hours=1)
+    assert got.next_poll_at.tzinfo is not None
+    request = got.request
+    assert isinstance(request, RecallRequest)
+    assert request.start_time == NOW - timedelta(hours=1) and request.start_time.utcoffset() == (
+        timedelta(0)
     )
+    await store.close()
+
+
+async def test_the_request_and_motives_answer_come_back_typed(any_db_url: str) -> None:
+    store = Store(any_db_url)
+    await store.create_schema()
+    snapshot = validate_snapshot(asset_name="Reefer 12", position="rear")
+    recall_row = await store.add(row())
+    snap_row = await store.add(row(request=snapshot, dedupe_key=snapshot.dedupe_key()))
+    answer = Recall.model_validate(
+        {
+            "id": "81234",
+            "status": "completed",
+            "cameras": [
+                {
+                    "position": "rear",
+                    "camera_type": "omnicam",
+                    "download_url": "https://media.example/1.mp4",
+                    "expires_at": "2026-11-21T16:00:00Z",
+                }
+            ],
+        }
+    )
+    await store.record_answer(recall_row.id, answer, motive_done_at=NOW)
+    got = await store.get(recall_row.id)
+    assert got is not None and got.request == RECALL and got.kind == "recall"
+    assert got.answer == answer and got.motive_status == "completed"
+    assert got.motive_done_at == NOW
+    got_snap = await store.get(snap_row.id)
+    assert got_snap is not None and got_snap.request == snapshot and got_snap.kind == "snapshot"
+    assert got_snap.answer is None and got_snap.camera_type == "omnicam"
+    capture = ImageCapture.model_validate({"request_id": "c1", "camera_type": "dashcam"})
+    await store.record_answer(snap_row.id, capture)
+    got_snap = await store.get(snap_row.id)
+    assert got_snap is not None and got_snap.answer == capture
+    assert got_snap.camera_type == "dashcam"  # Motive's own word wins over the request's
+    [claimed] = await store.claim_rows([recall_row.id], "w", NOW, timedelta(minutes=2))
+    assert claimed.request == RECALL and claimed.answer == answer
     await store.close()
 
 
@@ -75,7 +129,7 @@ async def test_only_one_worker_holds_a_claim(any_db_url: str) -> None:
     assert await store.claim(
         r.id, "late", NOW + timedelta(minutes=4), timedelta(minutes=2)
     )  # expired
-    await store.release_many("late", [(r.id, {})])
+    await store.release_many("late", [(r.id, None)])
     assert await store.claim(r.id, "again", NOW + timedelta(minutes=4), timedelta(minutes=2))
     await store.close()
 
@@ -143,7 +197,49 @@ async def test_writes_are_stamped_by_the_injected_clock(any_db_url: str) -> None
     assert got is not None and got.updated_at == clock.now()
     [claimed] = await store.claim_rows([r.id], "w1", clock.now(), timedelta(minutes=2))
     clock.advance(30)
-    await store.release_many("w1", [(claimed.id, {"attempts": 1})])
+    await store.release_many("w1", [(claimed.id, Progress(next_poll_at=clock.now(), attempts=1))])
     got = await store.get(r.id)
     assert got is not None and got.updated_at == clock.now() and got.attempts == 1
+    await store.close()
+
+
+async def test_rows_from_before_the_typed_request_migrate_to_it(any_db_url: str) -> None:
+    from sqlalchemy import text
+
+    from bot.tracking.migrate import migrate
+
+    store = Store(any_db_url)
+    await migrate(store.engine, "0001")
+    t = NOW.replace(tzinfo=None) if store.is_sqlite else NOW
+    start = (
+        (NOW - timedelta(hours=1)).replace(tzinfo=None)
+        if store.is_sqlite
+        else NOW - timedelta(hours=1)
+    )
+    answer = {"request_id": "45780", "camera_type": "omnicam", "status": "pending"}
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO tracked_requests (kind, dedupe_key, target_kind, target_name, "
+                "start_time, duration, recall_type, cameras, requester, channel, state, attempts, "
+                "created_at, updated_at) VALUES ('recall', 'k1', 'vehicle', 'TRK-101', :s, 2, "
+                "'regular', '[\"front_facing\", \"rear\"]', 'U1', 'C1', 'tracking', 0, :t, :t)"
+            ),
+            {"s": start, "t": t},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO tracked_requests (kind, dedupe_key, target_kind, target_name, "
+                "position, camera_type, result, requester, channel, state, attempts, created_at, "
+                "updated_at) VALUES ('snapshot', 'k2', 'asset', 'Reefer 12', 'rear', 'omnicam', "
+                ":r, 'U1', 'C1', 'tracking', 0, :t, :t)"
+            ),
+            {"r": json.dumps(answer), "t": t},
+        )
+    assert await migrate(store.engine) == ("0001", "0002")
+    recall_row, snap_row = await store.all_requests()
+    assert recall_row.request == RECALL and recall_row.answer is None
+    assert snap_row.request == validate_snapshot(asset_name="Reefer 12", position="rear")
+    assert snap_row.answer == ImageCapture.model_validate(answer)
+    assert snap_row.camera_type == "omnicam"
     await store.close()

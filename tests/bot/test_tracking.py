@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -357,3 +358,142 @@ async def test_scheduler_polls_until_delivered(scheduled: Stack) -> None:
             and not stack.svc.tracker.scheduler.get_job(f"poll-{row.id}")
         )
     )
+
+
+# --- status words the bot does not know ------------------------------------------------------
+
+
+def _unknown_count(kind: str, status: str) -> float:
+    from prometheus_client import REGISTRY
+
+    value = REGISTRY.get_sample_value(
+        "motive_bot_unknown_status_total", {"kind": kind, "status": status}
+    )
+    return value or 0.0
+
+
+async def test_unknown_status_is_shown_counted_and_logged_once(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    row = await ask(stack, "/recall", "TRK-101 40m ago 1m")
+    sim_recall = stack.sim.recalls[row.motive_id or ""]
+    original = stack.sim._recall_status
+    stack.sim._recall_status = lambda r: (  # type: ignore[method-assign]
+        ("queued_for_wifi", dict.fromkeys(r.cameras, "queued_for_wifi"))
+        if r is sim_recall
+        else original(r)
+    )
+    before = _unknown_count("recall", "queued_for_wifi")
+    stack.clock.advance(20 * 60)
+    with caplog.at_level("WARNING", logger="bot.tracking.poller"):
+        await stack.poll_all()
+        stack.clock.advance(5 * 60)
+        await stack.poll_all()
+    assert 'Motive says \\"queued_for_wifi\\"' in anchor_text(stack, row)
+    assert _unknown_count("recall", "queued_for_wifi") == before + 1
+    assert len([r for r in caplog.records if "queued_for_wifi" in r.getMessage()]) == 1
+    polled = await stack.svc.store.get(row.id)
+    assert polled is not None and polled.state == TRACKING and replies(stack, row) == []
+
+
+async def test_links_under_an_unknown_status_word_are_delivered(stack: Stack) -> None:
+    row = await ask(stack, "/recall", "TRK-101 40m ago 1m")
+    sim_recall = stack.sim.recalls[row.motive_id or ""]
+    original = stack.sim._recall_status
+    # Every camera finished (so each has a link), under a status word nobody guessed.
+    stack.sim._recall_status = lambda r: (  # type: ignore[method-assign]
+        ("uploaded", dict.fromkeys(r.cameras, "completed")) if r is sim_recall else original(r)
+    )
+    stack.clock.advance(20 * 60)
+    await stack.poll_all()
+    [reply] = replies(stack, row)
+    assert "Footage is ready" in reply.text and "2 of 2 cameras" in json.dumps(reply.blocks)
+    done = await stack.svc.store.get(row.id)
+    assert done is not None and done.state == DONE and done.motive_status == "uploaded"
+    assert "Done" in anchor_text(stack, row)
+
+
+# --- the snapshot upload ---------------------------------------------------------------------
+
+
+async def _snapshot_named(stack: Stack, name: str) -> TrackedRequest:
+    """A tracked snapshot whose target is called `name`; Motive's capture is Reefer 12's (the
+    simulator's fleet has no unit with such a name, and the capture is fetched by id)."""
+    from bot.tracking.store import TrackedRequest as TR
+    from motive.rules import validate_snapshot
+
+    capture = await stack.svc.motive.image_captures.create(
+        validate_snapshot(asset_name="Reefer 12", position="rear")
+    )
+    now = stack.clock.now()
+    row = TR.new(
+        validate_snapshot(asset_name=name, position="rear"),
+        requester="U0DISPATCH",
+        channel="C0DISPATCH",
+        now=now,
+        deadline=now + timedelta(hours=2),
+        state=TRACKING,
+    )
+    anchor = await stack.svc.slack.chat_postMessage(channel="C0DISPATCH", text="anchor")
+    row.anchor_ts, row.motive_id, row.next_poll_at = str(anchor["ts"]), capture.request_id, now
+    return await stack.svc.store.add(row)
+
+
+async def test_snapshot_comment_escapes_the_name_and_the_title_shows_no_marker(
+    stack: Stack,
+) -> None:
+    row = await _snapshot_named(stack, "<!channel> <@U0BOSS> & co")
+    stack.clock.advance(90)
+    await stack.poll_all()
+    [reply] = replies(stack, row)
+    [complete] = stack.slack.called("files.completeUploadExternal")
+    comment = str(complete["initial_comment"])
+    assert "&lt;!channel&gt; &lt;@U0BOSS&gt; &amp; co" in comment
+    assert "<!channel>" not in comment and "<@U0BOSS>" not in comment
+    files = complete["files"]
+    titles = [f["title"] for f in (json.loads(files) if isinstance(files, str) else files)]
+    assert titles == ["Snapshot <!channel> <@U0BOSS> & co, Rear"]  # a title is plain text
+    assert all("delivery-" not in str(f.get("title")) for f in reply.files)
+
+
+async def test_upload_found_in_the_thread_by_its_file_id_after_a_crash(stack: Stack) -> None:
+    row = await ask(stack, "/snapshot", 'asset:"Reefer 12" rear')
+    stack.clock.advance(90)
+    await stack.poll_all()
+    [reply] = replies(stack, row)
+    [delivery] = await stack.svc.store.deliveries(row.id)
+    file_id = reply.files[0]["id"]
+    assert delivery.file_id == file_id and delivery.ts == f"file:{file_id}"
+    # As if the process died after Slack shared the file but before the store recorded it.
+    from sqlalchemy import update
+
+    from bot.tracking.store import Delivery
+    from bot.tracking.store import TrackedRequest as TR
+
+    async with stack.svc.store.sessions() as s, s.begin():
+        await s.execute(update(Delivery).values(status="posting", ts=None))
+        await s.execute(update(TR).where(TR.id == row.id).values(state=TRACKING))
+    await stack.svc.tracker.poll(row.id)
+    assert len(replies(stack, row)) == 1
+    assert len(stack.slack.called("files.getUploadURLExternal")) == 1  # not uploaded again
+    [delivery] = await stack.svc.store.deliveries(row.id)
+    assert delivery.status == "posted" and delivery.ts == f"file:{file_id}"
+    assert (await stack.svc.store.get(row.id)).state == DONE  # type: ignore[union-attr]
+
+
+async def test_a_share_that_may_have_failed_is_looked_for_then_uploaded_once(
+    stack: Stack,
+) -> None:
+    row = await ask(stack, "/snapshot", 'asset:"Reefer 12" rear')
+    # Slack answers 500 to the share, beyond the SDK's own retries: it may or may not be done.
+    stack.slack.fail_next("files.completeUploadExternal", 500, count=4)
+    stack.clock.advance(90)
+    await stack.poll_all()
+    assert replies(stack, row) == []
+    [delivery] = await stack.svc.store.deliveries(row.id)
+    assert delivery.status == "posting" and delivery.file_id is not None
+    stack.clock.advance(31)
+    await stack.poll_all()
+    [reply] = replies(stack, row)
+    assert reply.files and stack.slack.called("conversations.replies")
+    assert (await stack.svc.store.get(row.id)).state == DONE  # type: ignore[union-attr]

@@ -28,7 +28,8 @@ async def submit_many(stack: Stack, n: int) -> list[TrackedRequest]:
     for i in range(n):
         await stack.command("/recall", f"TRK-{200 + i} {5 + i}m ago 1m")
     await stack.settle(30)
-    rows = [r for r in await stack.svc.store.all_requests() if r.state == TRACKING]
+    # Accepted by Motive: tracking, or (uploads being quick here) already delivered.
+    rows = [r for r in await stack.svc.store.all_requests() if r.state in (TRACKING, DONE)]
     assert len(rows) == n, stack.responses()
     return rows
 
@@ -61,7 +62,9 @@ async def test_two_workers_share_postgres_without_double_polls_or_posts(pg_url: 
         role="web",
         clock=ManualClock(ticking=True),  # real scheduler timing; one clock for every part
         # On a ticking clock the rate limiter really waits; this test is about sharing the work.
-        sim_config=SimConfig(rate_limit=(100_000, 60.0)),
+        # Uploads finish by themselves within seconds: jumping the clock instead would expire
+        # the leases of polls in flight, and let the other worker fetch the same request.
+        sim_config=SimConfig(rate_limit=(100_000, 60.0), time_factor=300.0),
         settings_overrides={"poll_first_seconds": 0.05, "poll_max_seconds": 0.1},
     ) as stack:
         workers = []
@@ -82,7 +85,6 @@ async def test_two_workers_share_postgres_without_double_polls_or_posts(pg_url: 
         await asyncio.gather(*(w.start() for w in workers))
         try:
             rows = await submit_many(stack, 30)
-            stack.clock.advance(20 * 60)  # every upload at the simulator is finished
 
             async def all_done() -> bool:
                 return all(r.state == DONE for r in await stack.svc.store.all_requests())
