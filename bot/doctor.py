@@ -614,13 +614,17 @@ class MotiveDoctor:
         request_id = next((inner.get(k) for k in c.CAPTURE_ID_FIELDS if inner.get(k)), None)
         self.report.hide(request_id)
         camera_type = inner.get("camera_type") or c.camera_type_of(self.options.position)
-        exact = all(k in inner for k in ("request_id", "camera_type", "status"))
+        notes = []
+        if not all(k in inner for k in ("request_id", "camera_type", "status")):
+            notes.append("request_id, camera_type or status missing; the bot copes")
+        if isinstance(body, dict) and c.CAPTURE_WRAPPER in body and len(body) > 1:
+            notes.append(f"wrapped beside {', '.join(sorted(set(body) - {c.CAPTURE_WRAPPER}))}")
         self.report.add(
             "capture.shape",
-            OK if exact and request_id else DIFFERS if request_id else FAILS,
+            FAILS if not request_id else DIFFERS if notes else OK,
             called,
             shape(body),
-            "" if exact else "request_id, camera_type or status missing",
+            "; ".join(notes) if request_id else "no id: the bot cannot follow the capture",
         )
         if request_id and camera_type:
             path = c.CAPTURE_PATH.format(camera_type=camera_type, request_id=request_id)
