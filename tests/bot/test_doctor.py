@@ -202,3 +202,11 @@ def test_command_line() -> None:
     )
     assert build_parser().parse_args(["simulator", "--variant", "wrapped,null-status"]).variant
     assert main(["simulator", "--variant", "no-such-variant"]) == 2
+
+
+def test_readme_section_starts_with_doctor() -> None:
+    readme = (MANIFEST.parent / "README.md").read_text()
+    section = readme.split("## Connecting a real Motive account\n", 1)[1].split("\n## ", 1)[0]
+    first_command = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    assert "motive-bot doctor" in first_command
+    assert "docs/motive-assumptions.md" in section
