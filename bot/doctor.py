@@ -729,13 +729,7 @@ async def reach(
 ) -> None:
     """As far as can be told from here: Slack's requests reach a bot that can verify them."""
     if settings.slack_app_token is not None:
-        report.add(
-            "slack.reach",
-            SKIPPED,
-            "Socket Mode",
-            "SLACK_APP_TOKEN is set: commands come over the bot's own connection",
-            "the running bot's /healthz says whether that connection is up",
-        )
+        await socket_mode(http, settings, report)
         return
     if not options.bot_url:
         report.add(
@@ -783,6 +777,38 @@ async def reach(
         )
     else:
         report.add("slack.reach", FAILS, called, f"{r.status_code}", "not the bot's answer")
+
+
+async def socket_mode(http: httpx.AsyncClient, settings: Settings, report: Report) -> None:
+    """Socket Mode: Slack hands commands to a connected bot. Asking for a connection address
+    (not using it) shows the app token works and Socket Mode is on for the app."""
+    assert settings.slack_app_token is not None
+    app_token = settings.slack_app_token.get_secret_value()
+    report.hide(app_token)
+    called = "POST apps.connections.open (SLACK_APP_TOKEN; the address is not used)"
+    url = settings.slack_api_url.rstrip("/") + "/apps.connections.open"
+    try:
+        r = await http.post(url, headers={"Authorization": f"Bearer {app_token}"})
+    except httpx.HTTPError as e:
+        report.add("slack.reach", FAILS, called, f"no answer ({type(e).__name__})")
+        return
+    body = _reply(r) or {}
+    if body.get("ok"):
+        report.add(
+            "slack.reach",
+            OK,
+            called,
+            f"{r.status_code} ok: Socket Mode is on and the app token works",
+            "commands reach a connected bot; the running bot's /healthz says if it is connected",
+        )
+    else:
+        report.add(
+            "slack.reach",
+            FAILS,
+            called,
+            f"{r.status_code} error {body.get('error')!r}",
+            "turn Socket Mode on for the app, or create an app-level token with connections:write",
+        )
 
 
 # --- entry point ----------------------------------------------------------------------------------

@@ -205,8 +205,8 @@ class FakeSlack:
         if handler is None:
             return JSONResponse({"ok": True})
         result: dict[str, Any] = handler(params)
-        headers = {"x-oauth-scopes": ",".join(self.scopes)} if self.scopes else None
-        return JSONResponse(result, headers=headers)
+        granted = {"x-oauth-scopes": ",".join(self.scopes)} if self.scopes else None
+        return JSONResponse(result, headers=granted)
 
     def _error(self, error: str) -> dict[str, Any]:
         return {"ok": False, "error": error}

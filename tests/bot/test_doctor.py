@@ -210,3 +210,18 @@ def test_readme_section_starts_with_doctor() -> None:
     first_command = section.split("```sh\n", 1)[1].split("```", 1)[0]
     assert "motive-bot doctor" in first_command
     assert "docs/motive-assumptions.md" in section
+
+
+async def test_socket_mode_reach_is_checked_with_the_app_token(doctor: Doctor) -> None:
+    opts = Options(manifest=MANIFEST)
+    report = await diagnose(doctor.settings(slack_app_token="xapp-doctor-app-token-1"), opts)
+    reach = next(ch for ch in report.checks if ch.key == "slack.reach")
+    # The fake Slack here runs no Socket Mode server: the app is told it is off.
+    assert reach.verdict == FAILS and "socket_mode_not_enabled" in reach.got
+    assert "xapp-doctor-app-token-1" not in report.render()
+    from bot.offline.socket_mode import FakeSocketMode
+
+    doctor.stack.slack.socket_mode = FakeSocketMode()
+    report = await diagnose(doctor.settings(slack_app_token="xapp-doctor-app-token-1"), opts)
+    reach = next(ch for ch in report.checks if ch.key == "slack.reach")
+    assert reach.verdict == OK and "Socket Mode is on" in reach.got
