@@ -3,6 +3,7 @@ variant (motive/simulator/variants.py), end to end over loopback."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from collections.abc import AsyncIterator
@@ -154,8 +155,15 @@ async def test_links_under_another_field_name_are_delivered(variant_stack: Stack
 
 # These two rest on the poller's pure decision (bot/tracking/decision.py, another change): a
 # recall whose cameras carry links is delivered whatever its word, and an unknown word is counted.
+# Until that lands they are expected to fail (strictly: passing without it is a surprise too).
+needs_decision = pytest.mark.xfail(
+    importlib.util.find_spec("bot.tracking.decision") is None,
+    reason="needs the poller's pure decision (bot/tracking/decision.py)",
+    strict=True,
+)
 
 
+@needs_decision
 @variant("status-words")
 async def test_unknown_status_word_with_links_is_delivered(variant_stack: Stack) -> None:
     stack = variant_stack
@@ -167,6 +175,7 @@ async def test_unknown_status_word_with_links_is_delivered(variant_stack: Stack)
     assert "Footage is ready" in reply.text and "6 of 6 cameras" in json.dumps(reply.blocks)
 
 
+@needs_decision
 @variant("status-words")
 async def test_unknown_status_without_links_is_shown_and_counted(variant_stack: Stack) -> None:
     stack = variant_stack

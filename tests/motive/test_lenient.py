@@ -211,3 +211,24 @@ def test_an_unparsed_reply_names_fields_not_values() -> None:
             "available timelines",
         )
     assert "available_timelines.0" in e.value.message and "TRK-101" not in e.value.message
+
+
+def test_a_dumped_answer_reads_back_the_same() -> None:
+    # The store keeps Motive's last answer as JSON: the lenient readers must take their own dump.
+    recall = Recall.model_validate(
+        {
+            "video_recall_request": {
+                "id": 5,
+                "status": None,
+                "vehicle": {"id": 1, "number": 77},
+                "created_at": "2026-07-01 15:02:11 UTC",
+                "cameras": [{"position": "rear", "file_url": "https://v/1", "reason": "x"}],
+            },
+            "meta": {},
+        }
+    )
+    assert Recall.model_validate(recall.model_dump(mode="json")) == recall
+    capture = ImageCapture.model_validate(
+        {"id": 9, "position": "rear", "images": {"rear": {"download_url": "https://i"}}}
+    )
+    assert ImageCapture.model_validate(capture.model_dump(mode="json")) == capture
