@@ -404,9 +404,7 @@ class MotiveDoctor:
         self.report.add("timelines.path", OK, called, f"{r.status_code}: the path exists")
         if r.status_code in (400, 422) or r.status_code == 404:
             why = _message(body) or _got(r, body)
-            self.report.add(
-                "timelines.query", FAILS, called, f"{r.status_code} {why}", f"{degrade}"
-            )
+            self.report.add("timelines.query", FAILS, called, f"{r.status_code} {why}", degrade)
             self.report.add("timelines.shape", SKIPPED, called, "the query was refused")
             return
         if r.status_code != 200:
