@@ -14,7 +14,8 @@ import pytest
 
 from bot.tracking.store import DONE, TRACKING, TrackedRequest
 from motive import contract
-from motive.simulator import SimConfig
+from motive.models import parse_time
+from motive.simulator import SimConfig, variants
 from tests.bot.conftest import Stack, running_stack
 
 
@@ -86,9 +87,8 @@ async def test_motive_still_refuses_what_the_skipped_check_would_have(
     await stack.command("/recall", f"TRK-101 {gap.strftime('%Y-%m-%dT%H:%M')}Z 2m")
     await stack.settle()
     [row] = await stack.svc.store.all_requests()
-    text = anchor(stack, row)
-    assert "Could not check footage first" in text or "No footage available" in text
-    assert "No footage available" in text and row.motive_id is None
+    assert "No footage available" in anchor(stack, row) and row.motive_id is None
+    assert stack.sim.stats.recalls_created == 0
 
 
 @variant("timelines-query")
@@ -128,11 +128,19 @@ async def test_naive_timestamps_check_footage_without_raising(variant_stack: Sta
 @variant("adjacent-segments")
 async def test_a_window_across_back_to_back_segments_is_covered(variant_stack: Stack) -> None:
     stack = variant_stack
-    body = stack.sim.timelines_for("vehicle", "TRK-102")
-    first = body["available_timelines"][-1]["start_time"]
-    assert first  # the simulator's own windows; the bot sees them cut every 10 minutes
-    # 10 minutes after a segment start, back 1 minute: the window spans two segments.
-    row = await ask(stack, "/recall", "TRK-102 41m ago 3m")
+    on = stack.sim.config.variants
+    segments = variants.timelines(stack.sim.timelines_for("vehicle", "TRK-102"), on)
+    ends = [parse_time(w["end_time"]) for w in segments["available_timelines"]]
+    now = stack.clock.now()
+    # A segment that ends 40-50 minutes ago; the recall starts a minute before its end.
+    end = next(e for e in reversed(ends) if timedelta(minutes=40) <= now - e < timedelta(hours=1))
+    start = end - timedelta(minutes=1)
+    assert not any(
+        parse_time(w["start_time"]) <= start
+        and start + timedelta(minutes=2) <= parse_time(w["end_time"])
+        for w in segments["available_timelines"]
+    )  # no one segment holds the window: only joined ones do
+    row = await ask(stack, "/recall", f"TRK-102 {start.strftime('%Y-%m-%dT%H:%M:%S')}Z 2m")
     assert "Could not check" not in anchor(stack, row)
     assert stack.sim.stats.recalls_created == 1
 
