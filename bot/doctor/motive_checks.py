@@ -49,6 +49,7 @@ class MotiveDoctor:
         await self.timelines()
         await self.recalls()
         await self.webhooks()
+        await self.errors()
         verdict, forms = time_forms(self.times)
         self.report.add(
             "timestamps",
@@ -411,6 +412,30 @@ class MotiveDoctor:
             called,
             "expires_at given" if all(expiry) else "no expires_at beside the link",
             "" if all(expiry) else "the thread says 'link expiry not given'",
+        )
+
+    async def errors(self) -> None:
+        """A read that must fail (no recall 0) shows where Motive puts its reasons."""
+        called = f"GET {c.RECALL_PATH.format(id=0)} (a recall that cannot exist)"
+        r = await self.get(c.RECALL_PATH.format(id=0))
+        body = reply(r)
+        if r.is_success:
+            self.report.add("errors", SKIPPED, called, f"{r.status_code}: no error to read")
+            return
+        fields = [
+            k
+            for k in (*c.ERROR_MESSAGE_FIELDS, c.ERROR_LIST_FIELD)
+            if isinstance(body, dict) and body.get(k)
+        ]
+        self.report.add(
+            "errors",
+            OK if fields else DIFFERS,
+            called,
+            got(r, body),
+            ""
+            if fields
+            else f"no reason under {', '.join(c.ERROR_MESSAGE_FIELDS)} or "
+            f"{c.ERROR_LIST_FIELD}: refusals will read 'Motive answered HTTP {r.status_code}'",
         )
 
     async def webhooks(self) -> None:
