@@ -1,4 +1,4 @@
-"""The `motive-bot` command line: serve, console, simulator."""
+"""The `motive-bot` command line: serve, console, simulator, doctor."""
 
 from __future__ import annotations
 
@@ -13,16 +13,25 @@ def _simulator(args: argparse.Namespace) -> int:
     import uvicorn
 
     from motive.simulator import SimConfig, Simulator, build_app
+    from motive.simulator.variants import check
 
+    try:
+        variants = check({v.strip() for arg in args.variant for v in arg.split(",") if v.strip()})
+    except ValueError as e:
+        print(f"motive-bot simulator: {e}", file=sys.stderr)
+        return 2
     config = SimConfig(
         seed=args.seed,
         time_factor=args.time_factor,
         webhook_url=args.webhook_url,
         webhook_secret=args.webhook_secret,
+        variants=variants,
     )
     app = build_app(Simulator(config))
+    playing = f", playing {', '.join(sorted(variants))}" if variants else ""
     print(
-        f"Motive simulator on http://{args.host}:{args.port} (time factor {args.time_factor:g})",
+        f"Motive simulator on http://{args.host}:{args.port} (time factor "
+        f"{args.time_factor:g}{playing})",
         flush=True,
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
@@ -113,6 +122,23 @@ def _console(args: argparse.Namespace) -> int:
     return asyncio.run(run_console(args))
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.config import Settings
+    from bot.doctor import Options, run
+
+    options = Options(
+        recall_ids=list(args.recall_id),
+        vehicle=args.vehicle,
+        create_test_snapshot=args.create_test_snapshot,
+        position=args.position,
+        bot_url=args.bot_url,
+        manifest=Path(args.manifest) if args.manifest else None,
+    )
+    return asyncio.run(run(Settings(), options))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motive-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -142,6 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--time-factor", type=float, default=60.0, help="simulated seconds per second")
     sim.add_argument("--webhook-url", default=None)
     sim.add_argument("--webhook-secret", default=None)
+    sim.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        help="answer as if a guess about Motive were wrong (repeat, or comma-separate; "
+        "see docs/motive-assumptions.md)",
+    )
     sim.set_defaults(func=_simulator)
 
     migrate = sub.add_parser("migrate", help="bring the database schema up to date (DATABASE_URL)")
@@ -152,6 +185,22 @@ def build_parser() -> argparse.ArgumentParser:
     check = policy_sub.add_parser("check", help="validate a policy file and say what it means")
     check.add_argument("file")
     check.set_defaults(func=_policy_check)
+
+    doctor = sub.add_parser(
+        "doctor", help="check the guesses about Motive and the Slack set-up (read-only)"
+    )
+    doctor.add_argument("--recall-id", action="append", default=[], help="a recall to read")
+    doctor.add_argument("--vehicle", default=None, help="the vehicle number to ask footage for")
+    doctor.add_argument(
+        "--create-test-snapshot",
+        metavar="TRK-…",
+        default=None,
+        help="also create one image capture from this vehicle (the only thing doctor creates)",
+    )
+    doctor.add_argument("--position", default="front_facing", help="camera for the test snapshot")
+    doctor.add_argument("--bot-url", default=None, help="the bot's public address, to try")
+    doctor.add_argument("--manifest", default=None, help="manifest.yml to compare scopes with")
+    doctor.set_defaults(func=_doctor)
     return parser
 
 

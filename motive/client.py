@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -9,6 +10,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from motive import contract as c
 from motive.clock import Clock, SystemClock
 from motive.errors import (
     APIConnectionError,
@@ -26,6 +28,7 @@ from motive.rules import RecallRequest, SnapshotRequest, Target
 
 DEFAULT_BASE_URL = "https://api.gomotive.com"
 M = TypeVar("M", bound=BaseModel)
+log = logging.getLogger(__name__)
 
 # Called after every attempt with (endpoint name, outcome): the HTTP status, or an error kind.
 Observer = Callable[[str, str], None]
@@ -189,12 +192,21 @@ def _retryable_status(error: APIStatusError, *, create: bool) -> bool:
     return False
 
 
+def shape_errors(e: ValidationError) -> str:
+    """Where and why a reply did not parse, without the values in it (they may be customer data)."""
+    parts = []
+    for err in e.errors(include_url=False, include_input=False)[:5]:
+        where = ".".join(str(x) for x in err["loc"]) or "reply"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
 def _parse(model: type[M], data: Any, what: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as e:
         raise UnexpectedResponseError(
-            f"Motive's {what} answer has an unexpected shape: {e}"
+            f"Motive's {what} answer has an unexpected shape ({shape_errors(e)})."
         ) from None
 
 
@@ -207,7 +219,7 @@ class Recalls(_Resource):
     async def create(self, request: RecallRequest) -> Recall:
         data = await self._client.request(
             "POST",
-            "/v1/video_recall_requests",
+            c.RECALLS_PATH,
             endpoint="recalls.create",
             json=request.as_body(),
             create=True,
@@ -216,13 +228,13 @@ class Recalls(_Resource):
 
     async def retrieve(self, recall_id: str) -> Recall:
         data = await self._client.request(
-            "GET", f"/v1/video_recall_requests/{recall_id}", endpoint="recalls.retrieve"
+            "GET", c.RECALL_PATH.format(id=recall_id), endpoint="recalls.retrieve"
         )
         return _parse(Recall, data, "recall")
 
     async def quota(self) -> Quota:
         data = await self._client.request(
-            "GET", "/v1/video_recall_requests/quota", endpoint="recalls.quota", urgent=True
+            "GET", c.QUOTA_PATH, endpoint="recalls.quota", urgent=True
         )
         quota = _parse(Quota, data, "quota")
         if quota.rate_limit is not None and self._client.limiter is not None:
@@ -231,12 +243,12 @@ class Recalls(_Resource):
 
     async def timelines(self, target: Target) -> Timelines:
         if target.kind == "vehicle":
-            path, params = "vehicles", {"vehicle_number": target.name}
+            path, params = c.VEHICLE_TIMELINES_PATH, {c.VEHICLE_TIMELINES_QUERY: target.name}
         else:
-            path, params = "assets", {"asset_name": target.name}
+            path, params = c.ASSET_TIMELINES_PATH, {c.ASSET_TIMELINES_QUERY: target.name}
         data = await self._client.request(
             "GET",
-            f"/v1/video_recall_requests/{path}/available_timelines",
+            path,
             endpoint="recalls.timelines",
             params=params,
             urgent=True,
@@ -248,7 +260,7 @@ class ImageCaptures(_Resource):
     async def create(self, request: SnapshotRequest) -> ImageCapture:
         data = await self._client.request(
             "POST",
-            "/v1/image_captures",
+            c.CAPTURES_PATH,
             endpoint="captures.create",
             json=request.as_body(),
             create=True,
@@ -257,7 +269,9 @@ class ImageCaptures(_Resource):
 
     async def retrieve(self, camera_type: str, request_id: str) -> ImageCapture:
         data = await self._client.request(
-            "GET", f"/v1/image_captures/{camera_type}/{request_id}", endpoint="captures.retrieve"
+            "GET",
+            c.CAPTURE_PATH.format(camera_type=camera_type, request_id=request_id),
+            endpoint="captures.retrieve",
         )
         return _parse(ImageCapture, data, "image capture")
 
@@ -265,27 +279,51 @@ class ImageCaptures(_Resource):
 async def _all_pages(client: MotiveClient, path: str, key: str, endpoint: str) -> list[Any]:
     items: list[Any] = []
     page = 1
+    previous: Any = None
     while True:
         data = await client.request(
-            "GET", path, endpoint=endpoint, params={"per_page": 100, "page_no": page}
+            "GET",
+            path,
+            endpoint=endpoint,
+            params={c.PAGE_SIZE_PARAM: c.PAGE_SIZE, c.PAGE_PARAM: page},
         )
         batch = data.get(key) if isinstance(data, dict) else None
         if not isinstance(batch, list):
             raise UnexpectedResponseError(f"Motive's {key} list has no {key!r} array.")
+        if batch and batch[0] == previous:
+            return items  # the page number was ignored: the same page came back
         items.extend(batch)
-        pagination = _parse(Pagination, data.get("pagination") or {}, "pagination")
-        if not batch or len(items) >= pagination.total or len(batch) < pagination.per_page:
+        pagination = _parse(Pagination, data.get(c.PAGINATION_KEY) or {}, "pagination")
+        size = pagination.per_page or c.PAGE_SIZE
+        if (
+            not batch
+            or (pagination.total is not None and len(items) >= pagination.total)
+            or len(batch) < size
+        ):
             return items
+        previous = batch[0]
         page += 1
+
+
+def _each(model: type[M], raw: list[Any], what: str) -> list[M]:
+    """Every item that parses; one odd item (a vehicle without a number) is skipped and logged,
+    never allowed to empty the whole list."""
+    out: list[M] = []
+    for n, item in enumerate(raw):
+        try:
+            out.append(model.model_validate(item))
+        except ValidationError as e:
+            log.warning("skipped %s #%d of Motive's list: %s", what, n + 1, shape_errors(e))
+    return out
 
 
 class Vehicles(_Resource):
     async def list_all(self) -> list[Vehicle]:
-        raw = await _all_pages(self._client, "/v1/vehicles", "vehicles", "vehicles.list")
-        return [_parse(Vehicle, item, "vehicle") for item in raw]
+        raw = await _all_pages(self._client, c.VEHICLES_PATH, c.VEHICLES_KEY, "vehicles.list")
+        return _each(Vehicle, raw, "vehicle")
 
 
 class Assets(_Resource):
     async def list_all(self) -> list[Asset]:
-        raw = await _all_pages(self._client, "/v1/assets", "assets", "assets.list")
-        return [_parse(Asset, item, "asset") for item in raw]
+        raw = await _all_pages(self._client, c.ASSETS_PATH, c.ASSETS_KEY, "assets.list")
+        return _each(Asset, raw, "asset")

@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from motive import contract
+
 
 class MotiveError(Exception):
     """Anything that went wrong talking to Motive."""
@@ -106,11 +108,11 @@ class InternalServerError(APIStatusError):
 def extract_message(body: object, fallback: str) -> str:
     """Motive's reason, from `error_message`, `message` or `errors` (a list or an object of lists)."""
     if isinstance(body, dict):
-        for key in ("error_message", "message", "error"):
+        for key in contract.ERROR_MESSAGE_FIELDS:
             value = body.get(key)
             if isinstance(value, str) and value.strip():
                 return value.strip()
-        errors = body.get("errors")
+        errors = body.get(contract.ERROR_LIST_FIELD)
         parts: list[str] = []
         if isinstance(errors, list):
             parts = [str(e) for e in errors if str(e).strip()]

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
+from motive import contract
+
 # --- vocabulary ------------------------------------------------------------------------------
 
 
@@ -152,7 +154,7 @@ class Target:
         return self.name if self.kind == "vehicle" else f'asset "{self.name}"'
 
     def as_body(self) -> dict[str, str]:
-        return {"vehicle_number" if self.kind == "vehicle" else "asset_name": self.name}
+        return {contract.BODY_VEHICLE if self.kind == "vehicle" else contract.BODY_ASSET: self.name}
 
 
 def _clean_name(value: object) -> str | None:
@@ -236,12 +238,12 @@ class RecallRequest:
     def as_body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
             **self.target.as_body(),
-            "start_time": self.start_time.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "duration": self.duration,
-            "recall_type": self.recall_type.value,
+            contract.BODY_START: self.start_time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            contract.BODY_DURATION: self.duration,
+            contract.BODY_TYPE: self.recall_type.value,
         }
         if self.camera_positions is not None:
-            body["camera_positions"] = [p.value for p in self.camera_positions]
+            body[contract.BODY_CAMERAS] = [p.value for p in self.camera_positions]
         return body
 
     def dedupe_key(self) -> str:
@@ -455,7 +457,7 @@ class SnapshotRequest:
         return self.position.camera_type
 
     def as_body(self) -> dict[str, str]:
-        return {**self.target.as_body(), "position": self.position.value}
+        return {**self.target.as_body(), contract.BODY_POSITION: self.position.value}
 
     def dedupe_key(self) -> str:
         return f"snapshot|{self.target.kind}|{self.target.name.casefold()}|{self.position.value}"

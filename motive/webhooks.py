@@ -8,7 +8,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-SIGNATURE_HEADER = "X-KT-Webhook-Signature"
+from motive.contract import SIGNATURE_HEADER, WEBHOOK_TEST_ACTION
+
+__all__ = ["SIGNATURE_HEADER", "WebhookEvent", "parse_event", "sign", "verify"]
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -32,7 +34,7 @@ class WebhookEvent:
 
     @property
     def is_test(self) -> bool:
-        return self.action == "test"
+        return self.action == WEBHOOK_TEST_ACTION
 
 
 def _id(value: Any) -> str | None:

@@ -134,6 +134,7 @@ class FakeSlack:
         self.failures: list[tuple[str, int, float | None]] = []  # (method, status, retry_after)
         self.listeners: list[Callable[[str, Any], None]] = []
         self.base_url = "http://127.0.0.1"
+        self.scopes: list[str] = []  # sent in x-oauth-scopes, as Slack does, when set
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
 
@@ -204,7 +205,8 @@ class FakeSlack:
         if handler is None:
             return JSONResponse({"ok": True})
         result: dict[str, Any] = handler(params)
-        return JSONResponse(result)
+        granted = {"x-oauth-scopes": ",".join(self.scopes)} if self.scopes else None
+        return JSONResponse(result, headers=granted)
 
     def _error(self, error: str) -> dict[str, Any]:
         return {"ok": False, "error": error}

@@ -72,8 +72,11 @@ async def _submit(
         REQUESTS.labels(kind=kind, outcome="duplicate_local").inc()
         await asker.reply(*bk.duplicate(existing.channel, existing.anchor_ts, existing.id))
         return None
-    if isinstance(request, RecallRequest) and not await _recall_preflight(svc, request, asker):
-        return None
+    checked = Preflight(go=True)
+    if isinstance(request, RecallRequest):
+        checked = await _recall_preflight(svc, request, asker)
+        if not checked.go:
+            return None
 
     now = svc.clock.now()
     if isinstance(request, RecallRequest):
@@ -89,7 +92,7 @@ async def _submit(
         deadline=deadline,
     )
 
-    text, blocks = bk.anchor(anchor_of(row, "creating"))
+    text, blocks = bk.anchor(anchor_of(row, "creating", checked.note))
     place = await post_anchor(svc.slack, asker.channel, asker.user, text, blocks, asker.reply)
     row.channel, row.anchor_ts = place.channel, place.ts
     await svc.store.add(row)  # "creating": a crash from here on is reported, never repeated
@@ -123,7 +126,7 @@ async def _submit(
     row.motive_status, row.answer_data = PENDING, answer_dump(answer)
     row.next_poll_at = svc.clock.now() + timedelta(seconds=first)
     await svc.store.start_tracking(row.id, motive_id, answer, row.next_poll_at)
-    text, blocks = bk.anchor(anchor_of(row, "pending"))
+    text, blocks = bk.anchor(anchor_of(row, "pending", checked.note))
     await update(svc.slack, place, text, blocks)
     REQUESTS.labels(kind=kind, outcome="requested").inc()
     await svc.tracker.track(row)
@@ -145,13 +148,31 @@ async def _end(
     REQUESTS.labels(kind=row.kind, outcome=status).inc()
 
 
-async def _recall_preflight(svc: Services, request: RecallRequest, asker: Asker) -> bool:
-    """Footage for the window, and quota for its length, before a single minute is spent."""
+@dataclass(frozen=True)
+class Preflight:
+    go: bool
+    note: str | None = None  # for the anchor: a check that could not be made
+
+
+async def _recall_preflight(svc: Services, request: RecallRequest, asker: Asker) -> Preflight:
+    """Footage for the window, and quota for its length, before a single minute is spent.
+
+    A check that fails or does not parse (Motive down, or one of our guesses about its API
+    wrong) does not block: the recall goes ahead with a note on the anchor, and Motive's own
+    answer to the create decides. Only a clear "no" stops it here.
+    """
     # Both answers are needed before deciding; ask for them at once.
     timelines, quota = await asyncio.gather(
-        svc.motive.recalls.timelines(request.target), svc.motive.recalls.quota()
+        svc.motive.recalls.timelines(request.target),
+        svc.motive.recalls.quota(),
+        return_exceptions=True,
     )
-    if not timelines.covers(request.start_time, request.end_time):
+    unchecked: list[tuple[str, str]] = []
+    if isinstance(timelines, MotiveError):
+        unchecked.append(("footage", timelines.message))
+    elif isinstance(timelines, BaseException):
+        raise timelines
+    elif not timelines.covers(request.start_time, request.end_time):
         nearest = [
             (w.start_time, w.end_time)
             for w in timelines.nearest(request.start_time, request.end_time)
@@ -160,9 +181,14 @@ async def _recall_preflight(svc: Services, request: RecallRequest, asker: Asker)
         await asker.reply(
             *bk.no_footage(request.target.label, request.start_time, request.end_time, nearest)
         )
-        return False
-    remaining = quota.quota_info.remaining(request.recall_type.value)
-    if remaining < request.duration:
+        return Preflight(go=False)
+    if isinstance(quota, MotiveError):
+        unchecked.append(("quota", quota.message))
+    elif isinstance(quota, BaseException):
+        raise quota
+    elif (remaining := quota.quota_info.remaining(request.recall_type.value)) is None:
+        unchecked.append(("quota", "Motive's reply did not say how many minutes are left"))
+    elif remaining < request.duration:
         REQUESTS.labels(kind="recall", outcome="no_quota").inc()
         await asker.reply(
             *bk.problem(
@@ -171,5 +197,9 @@ async def _recall_preflight(svc: Services, request: RecallRequest, asker: Asker)
                 "ask your Motive admin for more quota. No quota was spent."
             )
         )
-        return False
-    return True
+        return Preflight(go=False)
+    if not unchecked:
+        return Preflight(go=True)
+    note = "; ".join(f"could not check {what} first: {why.rstrip('.')}" for what, why in unchecked)
+    log.warning("pre-flight check skipped for a recall: %s", note)
+    return Preflight(go=True, note=f"{note[:1].upper()}{note[1:]}. Motive's answer decides.")

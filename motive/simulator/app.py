@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from motive import contract
+from motive.simulator import variants
 from motive.simulator.jpeg import SNAPSHOT_JPEG
 from motive.simulator.state import Fault, SimError, Simulator
 
@@ -86,15 +88,17 @@ def build_app(sim: Simulator, *, tick_seconds: float = 0.1) -> Starlette:
         except ValueError:
             raise SimError(400, "per_page and page_no must be whole numbers.") from None
         units = [u for u in sim.units if u.kind == kind]
-        chunk = units[(page - 1) * per_page : page * per_page]
         label = "number" if kind == "vehicle" else "name"
-        items = [
-            {kind: {"id": u.id, label: u.label, "status": "active", "company_id": 5}} for u in chunk
+        items: list[dict[str, Any]] = [
+            {kind: {"id": u.id, label: u.label, "status": "active", "company_id": 5}} for u in units
         ]
+        if kind == "vehicle":
+            items += variants.extra_vehicles(sim.config.variants)
+        chunk = items[(page - 1) * per_page : page * per_page]
         return JSONResponse(
             {
-                f"{kind}s": items,
-                "pagination": {"per_page": per_page, "page_no": page, "total": len(units)},
+                f"{kind}s": chunk,
+                "pagination": {"per_page": per_page, "page_no": page, "total": len(items)},
             }
         )
 
@@ -109,6 +113,8 @@ def build_app(sim: Simulator, *, tick_seconds: float = 0.1) -> Starlette:
         body = sim.recall_body(recall, _base(request))
         if sim.config.variant_shapes:
             body["id"] = int(body["id"])
+        if sim.config.variants:
+            body = variants.recall(body, sim.config.variants)
         return JSONResponse(shaped(body, "video_recall_request"), status_code=201)
 
     async def get_recall(request: Request) -> Response:
@@ -118,29 +124,70 @@ def build_app(sim: Simulator, *, tick_seconds: float = 0.1) -> Starlette:
             for cam in body["cameras"]:
                 cam["url"] = cam.pop("download_url")
                 cam.pop("expires_at", None)
+        if sim.config.variants:
+            body = variants.recall(body, sim.config.variants)
         return JSONResponse(body)
 
     async def quota(request: Request) -> Response:
         body = sim.quota()
         if sim.config.variant_shapes:
             body["api_rate_limits"] = body.pop("rate_limit")
-        return JSONResponse(body)
+        return JSONResponse(variants.quota(body, sim.config.variants))
+
+    def timelines_of(request: Request, kind: str) -> Response:
+        on = sim.config.variants
+        if "timelines-404" in on:
+            raise SimError(404, "Not Found")
+        if "timelines-query" in on:
+            param = f"{kind}_id"
+            wanted = request.query_params.get(param, "")
+            unit = next((u for u in sim.units if u.kind == kind and str(u.id) == wanted), None)
+            if unit is None:
+                raise SimError(400, f"{param} is required.")
+            label: str | None = unit.label
+        else:
+            query = (
+                contract.VEHICLE_TIMELINES_QUERY
+                if kind == "vehicle"
+                else contract.ASSET_TIMELINES_QUERY
+            )
+            label = request.query_params.get(query)
+        return JSONResponse(variants.timelines(sim.timelines_for(kind, label), on))
 
     async def vehicle_timelines(request: Request) -> Response:
-        return JSONResponse(
-            sim.timelines_for("vehicle", request.query_params.get("vehicle_number"))
-        )
+        return timelines_of(request, "vehicle")
 
     async def asset_timelines(request: Request) -> Response:
-        return JSONResponse(sim.timelines_for("asset", request.query_params.get("asset_name")))
+        return timelines_of(request, "asset")
 
     async def create_capture(request: Request) -> Response:
         capture = sim.create_capture(await body_of(request))
-        return JSONResponse(shaped(sim.capture_body(capture, _base(request)), "image_capture"), 201)
+        body = shaped(sim.capture_body(capture, _base(request)), "image_capture")
+        return JSONResponse(variants.capture(body, sim.config.variants), 201)
 
     async def get_capture(request: Request) -> Response:
         capture = sim.get_capture(request.path_params["camera_type"], request.path_params["id"])
-        return JSONResponse(sim.capture_body(capture, _base(request)))
+        body = variants.capture(sim.capture_body(capture, _base(request)), sim.config.variants)
+        return JSONResponse(body)
+
+    async def webhooks(request: Request) -> Response:
+        items = []
+        if sim.config.webhook_url:
+            hook = {
+                "id": 27,
+                "url": sim.config.webhook_url,
+                "secret": sim.config.webhook_secret or "",
+                "format": "json",
+                "actions": ["video_recall_request_completed"],
+                "enabled": True,
+            }
+            items.append({"company_webhook": hook})
+        return JSONResponse(
+            {
+                "company_webhooks": items,
+                "pagination": {"per_page": 25, "page_no": 1, "total": len(items)},
+            }
+        )
 
     async def media(request: Request) -> Response:
         path = request.path_params["path"]
@@ -173,6 +220,14 @@ def build_app(sim: Simulator, *, tick_seconds: float = 0.1) -> Starlette:
         sim.faults.append(Fault(**data))
         return JSONResponse({"ok": True})
 
+    async def set_variants(request: Request) -> Response:
+        data = await request.json()
+        try:
+            sim.config.variants = variants.check(set(data.get("variants") or []))
+        except ValueError as e:
+            return JSONResponse({"ok": False, "error": str(e)}, status_code=400)
+        return JSONResponse({"ok": True, "variants": sorted(sim.config.variants)})
+
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True})
 
@@ -202,9 +257,11 @@ def build_app(sim: Simulator, *, tick_seconds: float = 0.1) -> Starlette:
         Route("/v1/video_recall_requests/{id}", api("recalls.retrieve", get_recall)),
         Route("/v1/image_captures", api("captures.create", create_capture), methods=["POST"]),
         Route("/v1/image_captures/{camera_type}/{id}", api("captures.retrieve", get_capture)),
+        Route("/v1/company_webhooks", api("webhooks.list", webhooks)),
         Route("/media/{path:path}", media),
         Route("/_sim/stats", stats),
         Route("/_sim/faults", add_fault, methods=["POST"]),
+        Route("/_sim/variants", set_variants, methods=["POST"]),
         Route("/healthz", healthz),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -51,6 +51,8 @@ class SimConfig:
     video_monitoring: bool = True
     # Answer in the other shapes Part A allows: wrapped objects, integer ids, `url` for links.
     variant_shapes: bool = False
+    # Answer as if one of our guesses were wrong: names from `motive.simulator.variants.VARIANTS`.
+    variants: frozenset[str] = frozenset()
 
 
 class SimError(Exception):
