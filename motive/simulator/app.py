@@ -87,10 +87,7 @@ def build_app(sim: Simulator, *, tick_seconds: float = 0.1) -> Starlette:
             raise SimError(400, "per_page and page_no must be whole numbers.") from None
         units = [u for u in sim.units if u.kind == kind]
         chunk = units[(page - 1) * per_page : page * per_page]
-        label = "number" if kind == "vehicle" else "name"
-        items = [
-            {kind: {"id": u.id, label: u.label, "status": "active", "company_id": 5}} for u in chunk
-        ]
+        items = [{kind: u.list_item()} for u in chunk]
         return JSONResponse(
             {
                 f"{kind}s": items,
