@@ -464,7 +464,7 @@ def check_equipment(
     if target.kind == "asset" and installed is None:
         why = "dashcams are only on vehicles"
     else:
-        why = f"it has {_or_list(p.value for p in has) or 'no camera the fleet list names'}"
+        why = f"it has {', '.join(p.value for p in has) or 'no camera the fleet list names'}"
     violation = PositionViolation if snapshot else CameraPositionsViolation
     raise violation(
         f"{target.label} has no {_or_list(p.value for p in missing)} camera; {why}.",

@@ -286,9 +286,12 @@ def tokenize(text: str) -> list[str]:
     try:
         tokens = shlex.split(text)
     except ValueError:
+        opened = max(text.rfind('"'), text.rfind("'"))
+        word = text[text.rfind(" ", 0, opened) + 1 :].split()[0]
         raise ParseError(
-            'A quote is not closed; put names with spaces in quotes, like asset:"Reefer 12".',
-            word=text,
+            f"A quote is not closed in {word}; put names with spaces in quotes, like "
+            'asset:"Reefer 12".',
+            word=word,
             example=RECALL_EXAMPLES[2],
         ) from None
     # "Nov 21, 14:05": a comma ends a word, it is not part of it.
@@ -628,9 +631,7 @@ def _resolve(
             "Say when: a time like 14:05 or 2:15pm, a day and time like yesterday 3pm, "
             "Sat 14:05 or 11/21 14:05, or 20m ago, or now.",
             allowed=", ".join(WHEN_EXAMPLES),
-            example=_fix("/recall", tokens, {1: ["20m", "ago", tokens[1]]})
-            if len(tokens) > 1
-            else RECALL_EXAMPLES[0],
+            example=_fix("/recall", tokens, {len(tokens): ["20m", "ago"]}),
         )
     phrase = _span_at(tokens, at)
     fields.words["start_time"] = phrase
@@ -700,11 +701,12 @@ def _instant(fields: RecallFields, when: _When, zone: tzinfo, now: datetime) -> 
         days = [when.day]
     elif when.month_day is not None:
         month, mday = when.month_day
+        # The latest two that exist (Feb 29 skips years).
         days = [
             d
-            for year in (today.year, today.year - 1)
+            for year in range(today.year, today.year - 9, -1)
             if (d := _maybe_date(year, month, mday)) is not None
-        ]
+        ][:2]
     elif when.days_back is not None:
         days = [today - timedelta(days=when.days_back)]
     elif when.weekday is not None:
@@ -732,7 +734,17 @@ def _instant(fields: RecallFields, when: _When, zone: tzinfo, now: datetime) -> 
                 fields.remarks.append(_which(fields, when, wall, zone, instants, chosen))
             break
     if chosen is None:
-        chosen = _instants(datetime.combine(days[-1], when.clock), zone)[0]
+        later = [t for day in days for t in _instants(datetime.combine(day, when.clock), zone)]
+        if not later:
+            phrase = fields.words["start_time"]
+            raise ParseError(
+                f"{phrase} has not happened in the years I can look back on.",
+                word=phrase,
+                allowed="a date in the last few weeks",
+                example=_fix("/recall", fields.tokens, {j: [] for j in fields.spans["start_time"]})
+                + " 20m ago",
+            )
+        chosen = min(later)  # all still ahead: the rules will say it is in the future
     return chosen
 
 

@@ -57,6 +57,8 @@ def build_fleet(seed: int, extra_vehicles: int = 125, extra_assets: int = 40) ->
         Unit("asset", 9021, "Reefer 12", OMNICAM),
         Unit("asset", 9022, "Flatbed 7", OMNICAM, gaps=((2.0, 60.0),)),
         Unit("asset", 9023, "Dry Van 3", OMNICAM, online=False, parked_minutes=90.0),
+        # Slack's control characters in a name: sent as entities, to reach Motive as typed.
+        Unit("asset", 9024, "Yard A & B", OMNICAM),
     ]
 
     def gap() -> tuple[tuple[float, float], ...]:
