@@ -547,6 +547,7 @@ def parse_recall(
         if low in CAMERA_WORDS:
             fields.camera_positions = [*(fields.camera_positions or []), CAMERA_WORDS[low]]
             fields.words.setdefault("camera_positions", tok)
+            fields.words.setdefault(f"camera_positions:{CAMERA_WORDS[low].value}", tok)
             fields.spans.setdefault("camera_positions", []).append(i)
             i += 1
             continue
@@ -812,6 +813,10 @@ def explain(words: dict[str, str], err: RuleViolation) -> str:
     parts = []
     for v in err.all_violations:
         word = words.get(v.field)
+        # A camera violation names positions; point at the words that asked for them.
+        named = v.value if isinstance(v.value, list) else [v.value]
+        cams = [words[k] for n in named if (k := f"{v.field}:{n}") in words]
+        word = " ".join(cams) or word
         parts.append(f"`{word}`: {v.message}" if word else v.message)
     return "\n".join(parts)
 

@@ -45,7 +45,7 @@ class Unit:
         return item
 
 
-def build_fleet(seed: int, extra_vehicles: int = 125, extra_assets: int = 40) -> list[Unit]:
+def build_fleet(seed: int, extra_vehicles: int = 125, extra_assets: int = 39) -> list[Unit]:
     """The named units that demos and tests rely on, then seeded filler for paging and typeahead."""
     rng = random.Random(seed)
     units = [

@@ -279,9 +279,7 @@ def test_autumn_next_day_named_days_and_dates() -> None:
         assert f.start_time == datetime(2026, 11, 1, 7, 30, tzinfo=UTC), text
         assert "second" in f.remarks[0]
     # 15:00 on the day of the change is CST: 21:00 UTC, not 24 hours before today's 15:00 CDT.
-    assert at(later, "TRK-101 yesterday 3pm").start_time == datetime(
-        2026, 11, 1, 21, 0, tzinfo=UTC
-    )
+    assert at(later, "TRK-101 yesterday 3pm").start_time == datetime(2026, 11, 1, 21, 0, tzinfo=UTC)
     assert at(later, "TRK-101 2026-10-31 15:00").start_time == datetime(
         2026, 10, 31, 20, 0, tzinfo=UTC
     )
