@@ -13,6 +13,7 @@ from bot.slack.lookups import FleetUnit, match_unit
 from motive.clock import ManualClock
 from motive.models import Vehicle
 from motive.rules import CameraPosition as P
+from motive.simulator import Fault, SimConfig, Simulator
 from tests.bot.conftest import Stack, running_stack
 
 
@@ -196,3 +197,15 @@ async def test_anchor_says_which_of_the_two_autumn_hours(tmp_path: Path) -> None
 
 def test_unit_camera_positions() -> None:
     assert P.REAR not in (FleetUnit("vehicle", "x", frozenset({P.FRONT_FACING})).cameras or ())
+
+
+async def test_without_a_fleet_list_the_name_goes_to_motive_as_typed(tmp_path: Path) -> None:
+    sim = Simulator(SimConfig(), clock=ManualClock())
+    sim.faults.append(Fault(status=503, path_prefix="/v1/vehicles", count=1000))
+    async with running_stack(f"sqlite:///{tmp_path / 'bot.db'}", sim=sim) as stack:
+        await stack.command("/recall", "TRK-103 30m ago 2m")
+        await stack.settle(timeout=30)
+        # Nothing to check against: Motive judges, and its refusal is shown on the anchor.
+        [anchor] = stack.anchors()
+        shown = json.dumps(anchor.blocks)
+        assert "Motive refused the request" in shown and "Smart dashcam" in shown
