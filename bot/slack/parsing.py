@@ -14,10 +14,25 @@ import difflib
 import re
 import shlex
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.slack.timewords import (
+    DAYS_BACK,
+    MONTHS,
+    WEEKDAYS,
+    BadDate,
+    When,
+    amount,
+    clock_time,
+    day_words,
+    hours_text,
+    instants,
+    maybe_date,
+    zone_name,
+    zone_word,
+)
 from motive.rules import (
     DURATIONS,
     SMART_DASHCAM_DURATIONS,
@@ -80,80 +95,7 @@ DURATION_EXAMPLES = ("2m", "2 min", "3 minutes", "120s", "1h")
 # Words that ask for a list of requests, which these commands do not show (yet).
 LISTING_WORDS = frozenset({"list", "status", "mine", "requests", "history"})
 
-_MONTHS = {
-    name: i
-    for i, names in enumerate(
-        (
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ),
-        start=1,
-    )
-    for name in names
-}
-_WEEKDAYS = {
-    name: i
-    for i, names in enumerate(
-        (
-            ("mon", "monday"),
-            ("tue", "tues", "tuesday"),
-            ("wed", "weds", "wednesday"),
-            ("thu", "thur", "thurs", "thursday"),
-            ("fri", "friday"),
-            ("sat", "saturday"),
-            ("sun", "sunday"),
-        )
-    )
-    for name in names
-}
-_DAYS_BACK = {"today": 0, "yesterday": 1}
 _FILLERS = frozenset({"at", "on", "from", "for", "around", "about", "last", "starting"})
-# Fixed-offset abbreviations a dispatcher may write after a time (hours east of UTC). `CDT` names
-# one of the two 01:30s of the autumn change on its own.
-_ZONE_WORDS = {
-    "utc": 0,
-    "gmt": 0,
-    "z": 0,
-    "est": -5,
-    "edt": -4,
-    "cst": -6,
-    "cdt": -5,
-    "mst": -7,
-    "mdt": -6,
-    "pst": -8,
-    "pdt": -7,
-    "akst": -9,
-    "akdt": -8,
-    "hst": -10,
-    "bst": 1,
-    "cet": 1,
-    "cest": 2,
-    "eet": 2,
-    "eest": 3,
-}
-_UNITS = {
-    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1),
-    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60),
-    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 3600),
-}
-_AMOUNT = re.compile(r"^(\d{1,6})([a-z]+)$")
-_HM = re.compile(r"^(\d{1,3})h(\d{1,4})m?$")
-_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?(am|pm|a|p|a\.m\.|p\.m\.)?$")
-_AMPM = {"am": "am", "a.m.": "am", "pm": "pm", "p.m.": "pm"}
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_NUM_DATE = re.compile(r"^(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?$")
-_DAY_NUMBER = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?$")
-_OFFSET = re.compile(r"^(?:utc|gmt)?([+-])(\d{1,2})(?::?(\d{2}))?$")
 
 
 @dataclass(frozen=True)
@@ -167,32 +109,6 @@ class ParseError(Exception):
 
     def __str__(self) -> str:
         return self.message
-
-
-@dataclass
-class _When:
-    """The time words of a command, before they are resolved to an instant."""
-
-    day: date | None = None
-    month_day: tuple[int, int] | None = None
-    days_back: int | None = None
-    weekday: int | None = None
-    clock: time | None = None
-    zone: tzinfo | None = None
-    ago: timedelta | None = None
-    now: bool = False
-    aware: datetime | None = None
-    day_at: list[int] = field(default_factory=list)
-    clock_at: list[int] = field(default_factory=list)
-    zone_at: list[int] = field(default_factory=list)
-
-    @property
-    def has_day(self) -> bool:
-        return bool(self.day_at)
-
-    @property
-    def is_set(self) -> bool:
-        return bool(self.day_at or self.clock_at or self.zone_at)
 
 
 @dataclass
@@ -324,114 +240,6 @@ def _target(token: str, index: int, fields: RecallFields | SnapshotFields, comma
     fields.words["target"] = token
 
 
-def _clock_time(token: str, next_token: str) -> tuple[time, int] | None:
-    """A time of day, and how many words it took (`2:15 pm` is two)."""
-    m = _CLOCK.match(token.lower())
-    if not m:
-        return None
-    half = m.group(4)
-    taken = 1
-    if half is None and next_token.lower() in _AMPM:
-        half, taken = next_token.lower(), 2
-    if m.group(2) is None and half is None:
-        return None
-    hour, minute, second = int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
-    if half:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if half.startswith("p") else 0)
-    if hour > 23 or minute > 59 or second > 59:
-        return None
-    return time(hour, minute, second), taken
-
-
-def _amount(tokens: list[str], i: int) -> tuple[float, int] | None:
-    """`25m`, `1h30m`, `2 min`, `90 seconds`, `an hour`: seconds, and how many words it took."""
-    low = tokens[i].lower()
-    nxt = tokens[i + 1].lower() if i + 1 < len(tokens) else ""
-    if m := _HM.match(low):
-        return int(m.group(1)) * 3600 + int(m.group(2)) * 60, 1
-    if (m := _AMOUNT.match(low)) and m.group(2) in _UNITS:
-        return int(m.group(1)) * _UNITS[m.group(2)], 1
-    if low.isdigit() and len(low) <= 6 and nxt in _UNITS and len(nxt) > 1:
-        return int(low) * _UNITS[nxt], 2
-    if low in ("a", "an", "one") and nxt in _UNITS and len(nxt) > 1:
-        return _UNITS[nxt], 2
-    return None
-
-
-def _zone(token: str) -> tzinfo | None:
-    low = token.lower()
-    if low in _ZONE_WORDS:
-        return timezone(timedelta(hours=_ZONE_WORDS[low]))
-    if m := _OFFSET.match(low):
-        hours, minutes = int(m.group(2)), int(m.group(3) or 0)
-        if hours > 14 or minutes > 59:
-            return None
-        sign = -1 if m.group(1) == "-" else 1
-        return timezone(sign * timedelta(hours=hours, minutes=minutes))
-    if "/" in token and re.fullmatch(r"[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+", token):
-        try:
-            return ZoneInfo(token)
-        except (KeyError, ValueError, OSError):
-            return None
-    return None
-
-
-def _date(tokens: list[str], i: int, month_first: bool) -> tuple[_When, int] | None:
-    """A day: `2026-11-20`, `11/21`, `21.11.2026`, `Nov 21`, `21 Nov 2026`, `yesterday`, `Sat`."""
-    low = tokens[i].lower()
-    nxt = tokens[i + 1].lower() if i + 1 < len(tokens) else ""
-    w = _When()
-    if m := _ISO_DATE.match(low):
-        w.day = _real_date(int(m.group(1)), int(m.group(2)), int(m.group(3)), tokens[i])
-        return w, 1
-    if m := _NUM_DATE.match(low):
-        a, b = int(m.group(1)), int(m.group(2))
-        month, day = (a, b) if month_first else (b, a)
-        if month > 12 >= day:  # "21/11" in a month-first locale can only mean one thing
-            month, day = day, month
-        if m.group(3):
-            year = int(m.group(3)) + (2000 if len(m.group(3)) == 2 else 0)
-            w.day = _real_date(year, month, day, tokens[i])
-        else:
-            _real_date(2000, month, day, tokens[i])  # 2000 was a leap year: Feb 29 is real
-            w.month_day = (month, day)
-        return w, 1
-    if low in _DAYS_BACK:
-        w.days_back = _DAYS_BACK[low]
-        return w, 1
-    if low in _WEEKDAYS:
-        w.weekday = _WEEKDAYS[low]
-        return w, 1
-    month = _MONTHS.get(low, 0)
-    if month and (d := _DAY_NUMBER.match(nxt)):
-        day, taken = int(d.group(1)), 2
-    elif (d := _DAY_NUMBER.match(low)) and nxt in _MONTHS:
-        month, day, taken = _MONTHS[nxt], int(d.group(1)), 2
-    else:
-        return None
-    year_word = tokens[i + taken].lower() if i + taken < len(tokens) else ""
-    if re.fullmatch(r"\d{4}", year_word):
-        w.day = _real_date(int(year_word), month, day, " ".join(tokens[i : i + 3]))
-        return w, 3
-    _real_date(2000, month, day, " ".join(tokens[i : i + 2]))
-    w.month_day = (month, day)
-    return w, taken
-
-
-def _real_date(year: int, month: int, day: int, word: str) -> date:
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise ParseError(
-            f"{word} is not a real date.",
-            word=word,
-            allowed="a date like 2026-11-20, 11/21 or Nov 21",
-            example=RECALL_EXAMPLES[1],
-        ) from None
-
-
 def _twice(what: str, first: str, tokens: list[str], i: int, taken: int) -> ParseError:
     second = _span(tokens, i, taken)
     return ParseError(
@@ -442,7 +250,7 @@ def _twice(what: str, first: str, tokens: list[str], i: int, taken: int) -> Pars
     )
 
 
-def _first_when(fields: RecallFields, when: _When) -> str:
+def _first_when(fields: RecallFields, when: When) -> str:
     return _span_at(fields.tokens, when.day_at + when.clock_at) or fields.words.get(
         "start_time", ""
     )
@@ -464,7 +272,7 @@ def parse_recall(
     _no_listing("/recall", tokens)
     fields = RecallFields(tokens=tokens)
     _target(tokens[0], 0, fields, "/recall")
-    when = _When()
+    when = When()
     i = 1
     while i < len(tokens):
         tok = tokens[i]
@@ -482,9 +290,9 @@ def parse_recall(
             _set_relative(fields, when, tokens, i, taken, now=True)
             i += taken
             continue
-        amount = _amount(tokens, i)
-        if amount is not None:
-            seconds, taken = amount
+        length = amount(tokens, i)
+        if length is not None:
+            seconds, taken = length
             ago = tokens[i + taken].lower() if i + taken < len(tokens) else ""
             if ago == "ago":
                 _set_relative(fields, when, tokens, i, taken + 1, ago=timedelta(seconds=seconds))
@@ -515,7 +323,15 @@ def parse_recall(
                 when.aware, when.day_at, when.clock_at = parsed, [i], [i]
             i += 1
             continue
-        day = _date(tokens, i, month_first)
+        try:
+            day = day_words(tokens, i, month_first)
+        except BadDate as e:
+            raise ParseError(
+                f"{e.word} is not a real date.",
+                word=e.word,
+                allowed="a date like 2026-11-20, 11/21 or Nov 21",
+                example=RECALL_EXAMPLES[1],
+            ) from None
         if day is not None:
             parsed_day, taken = day
             if when.has_day or when.ago is not None or when.now or when.aware:
@@ -525,7 +341,7 @@ def parse_recall(
             when.day_at = list(range(i, i + taken))
             i += taken
             continue
-        clock = _clock_time(tok, nxt)
+        clock = clock_time(tok, nxt)
         if clock is not None:
             if when.clock_at or when.ago is not None or when.now or when.aware:
                 raise _twice("time", _first_when(fields, when), tokens, i, clock[1])
@@ -533,7 +349,7 @@ def parse_recall(
             when.clock_at = list(range(i, i + taken))
             i += taken
             continue
-        zone = _zone(tok)
+        zone = zone_word(tok)
         if zone is not None and when.clock_at and not when.zone_at:
             when.zone, when.zone_at = zone, [i]
             i += 1
@@ -571,7 +387,7 @@ def _span_at(tokens: list[str], at: list[int]) -> str:
 
 def _set_relative(
     fields: RecallFields,
-    when: _When,
+    when: When,
     tokens: list[str],
     i: int,
     taken: int,
@@ -586,7 +402,7 @@ def _set_relative(
     fields.spans["start_time"] = list(range(i, i + taken))
 
 
-def _guard_absolute(fields: RecallFields, when: _When, tokens: list[str], i: int) -> None:
+def _guard_absolute(fields: RecallFields, when: When, tokens: list[str], i: int) -> None:
     if when.is_set or when.ago is not None or when.now:
         raise _twice("start time", _first_when(fields, when), tokens, i, 1)
 
@@ -615,7 +431,7 @@ def _fix(command: str, tokens: list[str], changes: dict[int, list[str]]) -> str:
 
 
 def _resolve(
-    fields: RecallFields, when: _When, *, now: datetime, tz: ZoneInfo | None, zone_unknown: str
+    fields: RecallFields, when: When, *, now: datetime, tz: ZoneInfo | None, zone_unknown: str
 ) -> None:
     tokens = fields.tokens
     if when.now or when.ago is not None:
@@ -684,18 +500,7 @@ def _shift(when: datetime, by: timedelta, word: str) -> datetime:
         ) from None
 
 
-def _instants(wall: datetime, zone: tzinfo) -> list[datetime]:
-    """Every instant at which the clocks of `zone` showed `wall`: none (the spring gap), one, or
-    two (the autumn overlap), earliest first."""
-    out: list[datetime] = []
-    for fold in (0, 1):
-        instant = wall.replace(tzinfo=zone, fold=fold).astimezone(UTC)
-        if instant.astimezone(zone).replace(tzinfo=None) == wall and instant not in out:
-            out.append(instant)
-    return sorted(out)
-
-
-def _instant(fields: RecallFields, when: _When, zone: tzinfo, now: datetime) -> datetime:
+def _instant(fields: RecallFields, when: When, zone: tzinfo, now: datetime) -> datetime:
     assert when.clock is not None
     today = now.astimezone(zone).date()
     if when.day is not None:
@@ -706,7 +511,7 @@ def _instant(fields: RecallFields, when: _When, zone: tzinfo, now: datetime) -> 
         days = [
             d
             for year in range(today.year, today.year - 9, -1)
-            if (d := _maybe_date(year, month, mday)) is not None
+            if (d := maybe_date(year, month, mday)) is not None
         ][:2]
     elif when.days_back is not None:
         days = [today - timedelta(days=when.days_back)]
@@ -722,20 +527,20 @@ def _instant(fields: RecallFields, when: _When, zone: tzinfo, now: datetime) -> 
     chosen: datetime | None = None
     for day in days:
         wall = datetime.combine(day, when.clock)
-        instants = _instants(wall, zone)
-        if not instants:
+        found = instants(wall, zone)
+        if not found:
             skipped = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
             if named or skipped <= now:
                 raise _skipped(fields, when, wall, zone)
             continue
-        past = [t for t in instants if t <= now]
+        past = [t for t in found if t <= now]
         if past or named:
-            chosen = max(past) if past else instants[0]
-            if len(instants) == 2:
-                fields.remarks.append(_which(fields, when, wall, zone, instants, chosen))
+            chosen = max(past) if past else found[0]
+            if len(found) == 2:
+                fields.remarks.append(_which(fields, when, wall, zone, found, chosen))
             break
     if chosen is None:
-        later = [t for day in days for t in _instants(datetime.combine(day, when.clock), zone)]
+        later = [t for day in days for t in instants(datetime.combine(day, when.clock), zone)]
         if not later:
             phrase = fields.words["start_time"]
             raise ParseError(
@@ -749,20 +554,9 @@ def _instant(fields: RecallFields, when: _When, zone: tzinfo, now: datetime) -> 
     return chosen
 
 
-def _maybe_date(year: int, month: int, day: int) -> date | None:
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-def _zone_name(zone: tzinfo) -> str:
-    return str(getattr(zone, "key", None) or zone)
-
-
 def _which(
     fields: RecallFields,
-    when: _When,
+    when: When,
     wall: datetime,
     zone: tzinfo,
     instants: list[datetime],
@@ -777,7 +571,7 @@ def _which(
     )
 
 
-def _skipped(fields: RecallFields, when: _When, wall: datetime, zone: tzinfo) -> ParseError:
+def _skipped(fields: RecallFields, when: When, wall: datetime, zone: tzinfo) -> ParseError:
     tokens = fields.tokens
     clock_word = _span_at(tokens, when.clock_at)
     before = wall.replace(tzinfo=zone, fold=0).utcoffset() or timedelta()
@@ -788,17 +582,12 @@ def _skipped(fields: RecallFields, when: _When, wall: datetime, zone: tzinfo) ->
     changes[when.clock_at[0]] = [f"{same:%H:%M}"]
     return ParseError(
         f"{clock_word} did not happen on {wall:%a} {wall.day} {wall:%b} {wall.year} in "
-        f"{_zone_name(zone)}: the clocks jumped forward {_hours(jump)} at {wall:%H}:00. "
+        f"{zone_name(zone)}: the clocks jumped forward {hours_text(jump)} at {wall:%H}:00. "
         f"{same:%H:%M} is the moment {clock_word} would have been.",
         word=clock_word,
         allowed="a time the clocks showed",
         example=_fix("/recall", tokens, changes),
     )
-
-
-def _hours(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    return "an hour" if minutes == 60 else f"{minutes} minutes"
 
 
 HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
@@ -835,9 +624,9 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
 _VOCABULARY = [
     *CAMERA_WORDS,
     *TYPE_WORDS,
-    *_DAYS_BACK,
-    *_WEEKDAYS,
-    *_MONTHS,
+    *DAYS_BACK,
+    *WEEKDAYS,
+    *MONTHS,
     "ago",
     "now",
     "min",
