@@ -108,17 +108,27 @@ class Fleet:
         except MotiveError as e:
             log.warning("fleet list refresh failed: %s", e.message)
 
-    async def find(self, kind: str, name: str, wait: float = 10.0) -> Match | None:
+    async def find(
+        self, kind: str, name: str, wait: float = 10.0, recheck_after: float = 60.0
+    ) -> Match | None:
         """The unit a typed name means; None when the fleet list cannot be had (then Motive,
         which knows, will answer for the name as typed)."""
-        if self._loaded_at is None or self._stale():
-            try:
-                await asyncio.wait_for(self.refresh(), timeout=wait)
-            except (MotiveError, TimeoutError) as e:
-                log.warning("fleet list unavailable: %s", type(e).__name__)
+        if self._stale():
+            await self._refresh_within(wait)
         if self._loaded_at is None:
             return None
-        return match_unit(self._units, kind, name)
+        match = match_unit(self._units, kind, name)
+        if match.unit is None and self._clock.monotonic() - self._loaded_at > recheck_after:
+            # A unit added since the list was read is not a typo: read the list again once.
+            await self._refresh_within(wait)
+            match = match_unit(self._units, kind, name)
+        return match
+
+    async def _refresh_within(self, wait: float) -> None:
+        try:
+            await asyncio.wait_for(self.refresh(), timeout=wait)
+        except (MotiveError, TimeoutError) as e:
+            log.warning("fleet list unavailable: %s", type(e).__name__)
 
     async def search(self, kind: str, query: str, limit: int = 100, wait: float = 2.0) -> list[str]:
         if self._loaded_at is None:

@@ -559,11 +559,11 @@ def _which(
     when: When,
     wall: datetime,
     zone: tzinfo,
-    instants: list[datetime],
+    both: list[datetime],
     chosen: datetime,
 ) -> str:
     clock_word = _span_at(fields.tokens, when.clock_at)
-    order = "first" if chosen == instants[0] else "second"
+    order = "first" if chosen == both[0] else "second"
     local = chosen.astimezone(zone)
     return (
         f"{clock_word} happened twice on {wall:%a} {wall.day} {wall:%b} (the clocks went back); "

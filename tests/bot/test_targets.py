@@ -14,6 +14,7 @@ from motive.clock import ManualClock
 from motive.models import Vehicle
 from motive.rules import CameraPosition as P
 from motive.simulator import Fault, SimConfig, Simulator
+from motive.simulator.fleet import Unit
 from tests.bot.conftest import Stack, running_stack
 
 
@@ -209,3 +210,15 @@ async def test_without_a_fleet_list_the_name_goes_to_motive_as_typed(tmp_path: P
         [anchor] = stack.anchors()
         shown = json.dumps(anchor.blocks)
         assert "Motive refused the request" in shown and "Smart dashcam" in shown
+
+
+async def test_a_unit_added_since_the_list_was_read_is_found(stack: Stack) -> None:
+    first = await stack.svc.fleet.find("vehicle", "TRK-999")
+    assert first is not None and first.unit is None
+    stack.sim.units.append(Unit("vehicle", 1300999, "TRK-999", (P.FRONT_FACING,)))
+    soon = await stack.svc.fleet.find("vehicle", "TRK-999")  # the list is a minute fresh
+    assert soon is not None and soon.unit is None
+    stack.clock.advance(61)
+    again = await stack.svc.fleet.find("vehicle", "trk-999")
+    assert again is not None and again.unit is not None and again.unit.label == "TRK-999"
+    assert again.unit.cameras == frozenset({P.FRONT_FACING}) and again.unit.smart_dashcam is False
