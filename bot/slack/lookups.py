@@ -124,6 +124,11 @@ class Fleet:
             match = match_unit(self._units, kind, name)
         return match
 
+    def known(self, kind: str, name: str | None) -> FleetUnit | None:
+        """The unit by its exact name from the list already read, without waiting (for a
+        modal's ack, whose typeahead offered fleet names)."""
+        return match_unit(self._units, kind, name).unit if name else None
+
     async def _refresh_within(self, wait: float) -> None:
         try:
             await asyncio.wait_for(self.refresh(), timeout=wait)

@@ -4,7 +4,7 @@ the user's zone when Slack cannot say it. Signed commands into the running bot."
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from motive.rules import CameraPosition as P
 from motive.simulator import Fault, SimConfig, Simulator
 from motive.simulator.fleet import Unit
 from tests.bot.conftest import Stack, running_stack
+from tests.bot.test_modals import _opt, _state, open_recall_modal
 
 
 def answers(stack: Stack) -> str:
@@ -222,3 +223,36 @@ async def test_a_unit_added_since_the_list_was_read_is_found(stack: Stack) -> No
     again = await stack.svc.fleet.find("vehicle", "trk-999")
     assert again is not None and again.unit is not None and again.unit.label == "TRK-999"
     assert again.unit.cameras == frozenset({P.FRONT_FACING}) and again.unit.smart_dashcam is False
+
+
+async def test_modal_submission_checks_what_the_unit_carries(stack: Stack) -> None:
+    await stack.svc.fleet.find("vehicle", "TRK-103")  # the list the typeahead offered from
+    view = await open_recall_modal(stack)
+    start = int((stack.clock.now() - timedelta(minutes=40)).timestamp())
+    submitted = _state(
+        view,
+        target_kind=_opt("vehicle"),
+        target=_opt("TRK-103"),
+        start={"selected_date_time": start},
+        recall_type=_opt("regular"),
+        duration_regular=_opt("2"),
+    )
+    r = await stack.interact({"type": "view_submission", "view": submitted})
+    errors = r.json()["errors"]
+    assert "Smart dashcam recalls last 1 minute" in errors["duration_regular"]
+    await stack.command("/snapshot", "")
+    await stack.settle()
+    snapshot_view = next(v for v in stack.slack.views.values() if v is not view)
+    r = await stack.interact(
+        {
+            "type": "view_submission",
+            "view": _state(
+                snapshot_view,
+                target_kind=_opt("vehicle"),
+                target=_opt("TRK-101"),
+                position_vehicle=_opt("rear"),
+            ),
+        }
+    )
+    assert "TRK-101 has no rear camera" in r.json()["errors"]["position_vehicle"]
+    assert stack.anchors() == [] and stack.sim.recalls == {} and stack.sim.captures == {}
