@@ -189,6 +189,7 @@ class UserZones:
         hit = self._cache.get(user_id)
         if hit and self.clock.monotonic() - hit[0] < self.ttl_seconds:
             return hit[1]
+        name = None
         try:
             info = await self.slack.users_info(user=user_id, include_locale=True)
             user = info.get("user") or {}
@@ -198,9 +199,7 @@ class UserZones:
             known = UserZone(ZoneInfo(str(name)), str(user.get("locale") or "") or None)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as e:
             log.warning("time zone of %s unknown: %s", user_id, type(e).__name__)
-            return UserZone(
-                None, why_unknown="Slack did not answer when I asked for your time zone"
-            )
+            return UserZone(None, why_unknown="Slack could not tell me your time zone just now")
         except (ZoneInfoNotFoundError, ValueError) as e:
             log.warning("time zone of %s unreadable: %s", user_id, type(e).__name__)
             return UserZone(None, why_unknown=f"I do not know the time zone {name!r} Slack gave")
