@@ -151,7 +151,7 @@ async def test_zone_unknown_asks_and_is_not_cached(stack: Stack) -> None:
     await stack.command("/recall", "TRK-101 14:05 2m")
     await stack.settle()
     shown = answers(stack)
-    assert "did not answer when I asked for your time zone" in shown
+    assert "could not tell me your time zone just now" in shown
     assert "/recall TRK-101 14:05 UTC 2m" in shown
     assert stack.anchors() == [] and stack.sim.recalls == {}
     # A relative time needs no zone.
