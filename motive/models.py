@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -436,7 +437,52 @@ class ImageCapture(_Model):
         return next(iter(self.images.values()), None)
 
 
-class Vehicle(_Model):
+def _positions(value: Any) -> Any:
+    """Camera positions as plain names, from names or {position: ...} objects; junk is "unknown"."""
+    if not isinstance(value, list):
+        return None
+    out = []
+    for item in value:
+        name = item.get("position") if isinstance(item, dict) else item
+        if isinstance(name, str):
+            out.append(name)
+    return out
+
+
+class _Unit(_Model):
+    """What the fleet list may say about a unit's cameras. Motive documents `driver_facing_camera`
+    on vehicles; `camera_positions` and `dashcam_model` are what the simulator adds. Any of them
+    may be missing, which means "not known", never "none"."""
+
+    driver_facing_camera: bool | None = None
+    camera_positions: list[str] | None = Field(
+        default=None, validation_alias=AliasChoices("camera_positions", "cameras")
+    )
+    dashcam_model: str | None = None
+
+    @field_validator("camera_positions", mode="before")
+    @classmethod
+    def _lenient_positions(cls, v: Any) -> Any:
+        return _positions(v)
+
+    @field_validator("driver_facing_camera", mode="before")
+    @classmethod
+    def _bool_or_unknown(cls, v: Any) -> Any:
+        return v if isinstance(v, bool) else None
+
+    @field_validator("dashcam_model", mode="before")
+    @classmethod
+    def _str_or_unknown(cls, v: Any) -> Any:
+        return v if isinstance(v, str) else None
+
+    @property
+    def smart_dashcam(self) -> bool | None:
+        if self.dashcam_model is None:
+            return None
+        return self.dashcam_model.strip().lower().replace(" ", "_") == "smart_dashcam"
+
+
+class Vehicle(_Unit):
     id: int | str
     number: Annotated[str, BeforeValidator(_required_id)]
     status: OptionalText = None
@@ -447,7 +493,7 @@ class Vehicle(_Model):
         return unwrap(data, c.VEHICLE_WRAPPER)
 
 
-class Asset(_Model):
+class Asset(_Unit):
     id: int | str
     name: Annotated[str, BeforeValidator(_required_id)]
     status: OptionalText = None

@@ -444,6 +444,37 @@ def validate_recall(
     return RecallRequest(target, start, minutes, rtype, positions)
 
 
+def check_equipment(
+    target: Target,
+    positions: Sequence[CameraPosition] | None,
+    installed: frozenset[CameraPosition] | None = None,
+    *,
+    snapshot: bool = False,
+) -> None:
+    """Named cameras the unit cannot have: dashcams are on vehicles only, and where the fleet
+    list says what a unit carries (`installed`), nothing else. None means "not known"."""
+    if not positions:
+        return
+    absent = set(DASHCAM_POSITIONS) if target.kind == "asset" else set()
+    if installed is not None:
+        absent |= set(CameraPosition) - installed
+    missing = [p for p in positions if p in absent]
+    if not missing:
+        return
+    order = list(CameraPosition)
+    has = sorted(installed if installed is not None else OMNICAM_POSITIONS, key=order.index)
+    if target.kind == "asset" and installed is None:
+        why = "dashcams are only on vehicles"
+    else:
+        why = f"it has {', '.join(p.value for p in has) or 'no camera the fleet list names'}"
+    violation = PositionViolation if snapshot else CameraPositionsViolation
+    raise violation(
+        f"{target.label} has no {_or_list(p.value for p in missing)} camera; {why}.",
+        value=[p.value for p in missing],
+        allowed=_or_list(p.value for p in has),
+    )
+
+
 # --- image captures -------------------------------------------------------------------------
 
 

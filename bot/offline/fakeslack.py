@@ -131,6 +131,7 @@ class FakeSlack:
         }
         self.user_tz: dict[str, str] = {}
         self.default_tz = user_tz
+        self.user_locale: dict[str, str] = {}  # users.info's `locale`, when include_locale
         self.failures: list[tuple[str, int, float | None]] = []  # (method, status, retry_after)
         self.listeners: list[Callable[[str, Any], None]] = []
         self.base_url = "http://127.0.0.1"
@@ -238,7 +239,10 @@ class FakeSlack:
         if not user:
             return self._error("user_not_found")
         tz = self.user_tz.get(user, self.default_tz)
-        return {"ok": True, "user": {"id": user, "name": user.lower(), "tz": tz}}
+        found: dict[str, Any] = {"id": user, "name": user.lower(), "tz": tz}
+        if str(p.get("include_locale", "")).lower() in ("1", "true") and user in self.user_locale:
+            found["locale"] = self.user_locale[user]
+        return {"ok": True, "user": found}
 
     def _postable(self, channel: str) -> str | None:
         if channel.startswith("D"):

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.slack.parsing import CAMERA_WORDS, DEFAULT_DURATION, RECALL_EXAMPLES, SNAPSHOT_EXAMPLES
+from bot.slack.parsing import (
+    CAMERA_WORDS,
+    DEFAULT_DURATION,
+    DURATION_EXAMPLES,
+    RECALL_EXAMPLES,
+    SNAPSHOT_EXAMPLES,
+    WHEN_EXAMPLES,
+)
 from bot.slack.timefmt import escape, slack_date, slack_window
 from motive.models import QuotaInfo, RecallCamera
 from motive.rules import (
@@ -147,15 +154,19 @@ def help_message(command: str) -> tuple[str, list[Block]]:
             "*/recall* asks Motive for dashcam video from a past moment.\n"
             "• `/recall TRUCK WHEN [DURATION] [timelapse] [CAMERAS] [note:TEXT]`\n"
             '• Truck: a vehicle number, or `asset:"NAME"` for a trailer\n'
-            "• When: `14:05` (today in your time zone, or yesterday if still ahead), "
-            "`2026-11-20 14:05`, or `20m ago` / `1h ago`\n"
-            f"• Duration: {lengths}\n"
+            f"• When, in your Slack time zone: {_codes(WHEN_EXAMPLES)}. A time of day is its "
+            "latest past occurrence; `now` is the latest window there is footage for\n"
+            f"• Duration: {lengths}; written like {_codes(DURATION_EXAMPLES)}\n"
             f"• Cameras (default all): {cameras}, or full names like `front_facing`\n"
             "• `/recall` alone opens a form."
         )
         examples = RECALL_EXAMPLES
     ex = "\n".join(f"`{e}`" for e in examples)
     return body, [section(body), section(f"*Examples*\n{ex}")]
+
+
+def _codes(words: tuple[str, ...]) -> str:
+    return ", ".join(f"`{w}`" for w in words)
 
 
 def _word(position: CameraPosition) -> str:

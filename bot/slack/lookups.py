@@ -1,18 +1,24 @@
-"""Cached lookups: the fleet list for typeahead, and each Slack user's time zone."""
+"""Cached lookups: the fleet list (typeahead, and what each unit carries), and each Slack
+user's time zone and locale."""
 
 from __future__ import annotations
 
 import asyncio
+import difflib
 import logging
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from motive.client import MotiveClient
 from motive.clock import Clock
 from motive.errors import MotiveError
+from motive.models import Asset, Vehicle
+from motive.rules import CameraPosition
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +27,49 @@ log = logging.getLogger(__name__)
 class FleetUnit:
     kind: str  # vehicle | asset
     label: str
+    # What the fleet list says the unit carries; None where it does not say.
+    cameras: frozenset[CameraPosition] | None = None
+    smart_dashcam: bool | None = None
+
+
+def _unit(kind: str, label: str, item: Vehicle | Asset) -> FleetUnit:
+    cameras: frozenset[CameraPosition] | None = None
+    if item.camera_positions is not None:
+        known = {p.value: p for p in CameraPosition}
+        cameras = frozenset(known[n] for n in item.camera_positions if n in known)
+    return FleetUnit(kind, label, cameras, item.smart_dashcam)
+
+
+@dataclass(frozen=True)
+class Match:
+    """A typed target name against the fleet: the unit it names, or the names it is close to."""
+
+    unit: FleetUnit | None
+    suggestions: tuple[FleetUnit, ...] = ()
+
+
+def _squash(name: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", name.casefold())
+
+
+def match_unit(units: list[FleetUnit], kind: str, name: str) -> Match:
+    """Exact names match case-insensitively; near misses (`102`, `TRK101`, `trk-12`) are offered,
+    the closest first, never chosen for the user."""
+    folded = name.strip().casefold()
+    for u in units:
+        if u.kind == kind and u.label.casefold() == folded:
+            return Match(u)
+    squashed = _squash(name)
+    same = [u for u in units if u.label.casefold() == folded or _squash(u.label) == squashed]
+    if not same and squashed.isdigit():
+        same = [u for u in units if re.sub(r"\D", "", u.label).endswith(squashed)]
+        same.sort(key=lambda u: (len(re.sub(r"\D", "", u.label)), u.label))
+    if not same and squashed:
+        labels = {_squash(u.label): u for u in units if u.kind == kind}
+        close = difflib.get_close_matches(squashed, list(labels), n=3, cutoff=0.75)
+        same = [labels[c] for c in close]
+    same.sort(key=lambda u: u.kind != kind)  # the kind the user named first
+    return Match(None, tuple(same[:3]))
 
 
 class Fleet:
@@ -42,8 +91,8 @@ class Fleet:
                 self._motive.vehicles.list_all(), self._motive.assets.list_all()
             )
             self._units = [
-                FleetUnit("vehicle", v.number) for v in vehicles if v.status != "deactivated"
-            ] + [FleetUnit("asset", a.name) for a in assets if a.status != "deactivated"]
+                _unit("vehicle", v.number, v) for v in vehicles if v.status != "deactivated"
+            ] + [_unit("asset", a.name, a) for a in assets if a.status != "deactivated"]
             self._loaded_at = self._clock.monotonic()
 
     def _stale(self) -> bool:
@@ -59,6 +108,33 @@ class Fleet:
         except MotiveError as e:
             log.warning("fleet list refresh failed: %s", e.message)
 
+    async def find(
+        self, kind: str, name: str, wait: float = 10.0, recheck_after: float = 60.0
+    ) -> Match | None:
+        """The unit a typed name means; None when the fleet list cannot be had (then Motive,
+        which knows, will answer for the name as typed)."""
+        if self._stale():
+            await self._refresh_within(wait)
+        if self._loaded_at is None:
+            return None
+        match = match_unit(self._units, kind, name)
+        if match.unit is None and self._clock.monotonic() - self._loaded_at > recheck_after:
+            # A unit added since the list was read is not a typo: read the list again once.
+            await self._refresh_within(wait)
+            match = match_unit(self._units, kind, name)
+        return match
+
+    def known(self, kind: str, name: str | None) -> FleetUnit | None:
+        """The unit by its exact name from the list already read, without waiting (for a
+        modal's ack, whose typeahead offered fleet names)."""
+        return match_unit(self._units, kind, name).unit if name else None
+
+    async def _refresh_within(self, wait: float) -> None:
+        try:
+            await asyncio.wait_for(self.refresh(), timeout=wait)
+        except (MotiveError, TimeoutError) as e:
+            log.warning("fleet list unavailable: %s", type(e).__name__)
+
     async def search(self, kind: str, query: str, limit: int = 100, wait: float = 2.0) -> list[str]:
         if self._loaded_at is None:
             self.refresh_soon()
@@ -73,26 +149,59 @@ class Fleet:
         return hits[:limit]
 
 
+# Locales whose numeric dates put the month first ("11/21"); every other locale puts the day
+# first, and a locale Slack does not tell is read the US way.
+_MONTH_FIRST_REGIONS = frozenset({"US", "PH", "FM", "MH", "PW"})
+_MONTH_FIRST_LANGUAGES = frozenset({"ja", "zh", "ko", "hu", "lt", "mn"})
+
+
+def month_first(locale: str | None) -> bool:
+    if not locale:
+        return True
+    language, _, region = locale.replace("_", "-").partition("-")
+    return region.upper() in _MONTH_FIRST_REGIONS or language.lower() in _MONTH_FIRST_LANGUAGES
+
+
+@dataclass(frozen=True)
+class UserZone:
+    """A user's zone as Slack told it; `tz` is None when Slack could not say (never a guess)."""
+
+    tz: ZoneInfo | None
+    locale: str | None = None
+    why_unknown: str = ""
+
+    @property
+    def month_first(self) -> bool:
+        return month_first(self.locale)
+
+
+@dataclass
 class UserZones:
-    """Each user's IANA zone from users.info, cached: a time of day means the user's own day."""
+    """Each user's IANA zone and locale from users.info, cached once known: a time of day means
+    the user's own day. A failed lookup is not cached, so the next command asks Slack again."""
 
-    def __init__(self, slack: AsyncWebClient, clock: Clock, ttl_seconds: float = 3600.0) -> None:
-        self._slack = slack
-        self._clock = clock
-        self._ttl = ttl_seconds
-        self._cache: dict[str, tuple[float, ZoneInfo]] = {}
+    slack: AsyncWebClient
+    clock: Clock
+    ttl_seconds: float = 3600.0
+    _cache: dict[str, tuple[float, UserZone]] = field(default_factory=dict)
 
-    async def zone(self, user_id: str) -> ZoneInfo:
+    async def zone(self, user_id: str) -> UserZone:
         hit = self._cache.get(user_id)
-        if hit and self._clock.monotonic() - hit[0] < self._ttl:
+        if hit and self.clock.monotonic() - hit[0] < self.ttl_seconds:
             return hit[1]
-        zone = ZoneInfo("UTC")
+        name = None
         try:
-            info = await self._slack.users_info(user=user_id)
-            name = (info.get("user") or {}).get("tz")
-            if name:
-                zone = ZoneInfo(str(name))
-        except (SlackApiError, ZoneInfoNotFoundError, ValueError) as e:
-            log.warning("time zone of %s unknown, using UTC: %s", user_id, type(e).__name__)
-        self._cache[user_id] = (self._clock.monotonic(), zone)
-        return zone
+            info = await self.slack.users_info(user=user_id, include_locale=True)
+            user = info.get("user") or {}
+            name = user.get("tz")
+            if not name:
+                return UserZone(None, why_unknown="your Slack profile has no time zone")
+            known = UserZone(ZoneInfo(str(name)), str(user.get("locale") or "") or None)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as e:
+            log.warning("time zone of %s unknown: %s", user_id, type(e).__name__)
+            return UserZone(None, why_unknown="Slack could not tell me your time zone just now")
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            log.warning("time zone of %s unreadable: %s", user_id, type(e).__name__)
+            return UserZone(None, why_unknown=f"I do not know the time zone {name!r} Slack gave")
+        self._cache[user_id] = (self.clock.monotonic(), known)
+        return known

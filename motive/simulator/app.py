@@ -88,10 +88,7 @@ def build_app(sim: Simulator, *, tick_seconds: float = 0.1) -> Starlette:
         except ValueError:
             raise SimError(400, "per_page and page_no must be whole numbers.") from None
         units = [u for u in sim.units if u.kind == kind]
-        label = "number" if kind == "vehicle" else "name"
-        items: list[dict[str, Any]] = [
-            {kind: {"id": u.id, label: u.label, "status": "active", "company_id": 5}} for u in units
-        ]
+        items: list[dict[str, Any]] = [{kind: u.list_item()} for u in units]
         if kind == "vehicle":
             items += variants.extra_vehicles(sim.config.variants)
         chunk = items[(page - 1) * per_page : page * per_page]

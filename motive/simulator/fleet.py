@@ -28,8 +28,24 @@ class Unit:
     # Footage stops this many minutes before "now" (the truck is parked with the engine off).
     parked_minutes: float = 0.0
 
+    def list_item(self) -> dict[str, object]:
+        """The unit as the fleet list shows it. `driver_facing_camera` is Motive's documented
+        field; `camera_positions` and `dashcam_model` are the simulator's own (how a real account
+        tells a smart dashcam is not documented), so the bot can check a request before asking."""
+        label = "number" if self.kind == "vehicle" else "name"
+        item: dict[str, object] = {"id": self.id, label: self.label, "status": "active"}
+        item["company_id"] = 5
+        item["camera_positions"] = [p.value for p in self.cameras]
+        if self.kind == "vehicle":
+            item["driver_facing_camera"] = P.DRIVER_FACING in self.cameras
+            has_dashcam = any(p in DASHCAM for p in self.cameras)
+            item["dashcam_model"] = (
+                ("smart_dashcam" if self.smart_dashcam else "ai_dashcam") if has_dashcam else None
+            )
+        return item
 
-def build_fleet(seed: int, extra_vehicles: int = 125, extra_assets: int = 40) -> list[Unit]:
+
+def build_fleet(seed: int, extra_vehicles: int = 125, extra_assets: int = 39) -> list[Unit]:
     """The named units that demos and tests rely on, then seeded filler for paging and typeahead."""
     rng = random.Random(seed)
     units = [
@@ -41,6 +57,8 @@ def build_fleet(seed: int, extra_vehicles: int = 125, extra_assets: int = 40) ->
         Unit("asset", 9021, "Reefer 12", OMNICAM),
         Unit("asset", 9022, "Flatbed 7", OMNICAM, gaps=((2.0, 60.0),)),
         Unit("asset", 9023, "Dry Van 3", OMNICAM, online=False, parked_minutes=90.0),
+        # Slack's control characters in a name: sent as entities, to reach Motive as typed.
+        Unit("asset", 9024, "Yard A & B", OMNICAM),
     ]
 
     def gap() -> tuple[tuple[float, float], ...]:

@@ -8,7 +8,8 @@ import time
 import pytest
 
 from bot.tracking.store import TRACKING
-from tests.bot.conftest import Stack, wait_for
+from motive.simulator import SimConfig
+from tests.bot.conftest import Stack, running_stack, wait_for
 
 
 def motive_calls(stack: Stack) -> dict[str, int]:
@@ -173,14 +174,15 @@ async def test_local_duplicate_points_to_the_existing_thread(stack: Stack) -> No
     assert stack.anchors()[0].ts in json.dumps(stack.slack.responses[-1]["blocks"])
 
 
-async def test_motive_refusal_is_shown_on_the_anchor(stack: Stack) -> None:
-    # A smart dashcam only records 1 minute; the bot cannot know the camera kind beforehand.
-    await stack.command("/recall", "TRK-103 30m ago 2m")
-    await stack.settle()
-    [anchor] = stack.anchors()
-    shown = json.dumps(anchor.blocks)
-    assert "Motive refused the request" in shown and "Smart dashcam recalls last 1 minute" in shown
-    assert await stack.svc.store.in_flight() == []
+async def test_motive_refusal_is_shown_on_the_anchor(sqlite_url: str) -> None:
+    # A company setting the bot cannot see beforehand: image capture switched off.
+    async with running_stack(sqlite_url, sim_config=SimConfig(video_monitoring=False)) as stack:
+        await stack.command("/snapshot", "TRK-101 front")
+        await stack.settle()
+        [anchor] = stack.anchors()
+        shown = json.dumps(anchor.blocks)
+        assert "Motive refused the request" in shown and "video_monitoring" in shown
+        assert await stack.svc.store.in_flight() == []
 
 
 async def test_snapshot_inline(stack: Stack) -> None:

@@ -49,7 +49,8 @@ def test_modal_answered_field_by_field_with_an_error_asked_again() -> None:
             "/snapshot",
             "",  # vehicle (default)
             "TRK-101",
-            "5",  # rear: TRK-101 has no rear camera, Motive says so on the anchor
+            "5",  # rear: TRK-101 has no rear camera; the form says so and asks again
+            "cancel",
             "press 99",
             "/unknown thing",
         ]

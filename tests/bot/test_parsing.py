@@ -63,7 +63,9 @@ def test_asset_relative_timelapse_and_omnicam_words() -> None:
         ("1h ago", timedelta(hours=1)),
         ("90m ago", timedelta(minutes=90)),
         ("1h30m ago", timedelta(minutes=90)),
-        ("2 hours ago", None),
+        ("2 hours ago", timedelta(hours=2)),
+        ("1 hr ago", timedelta(hours=1)),
+        ("2 fortnights ago", None),
     ],
 )
 def test_relative_forms(words: str, delta: timedelta | None) -> None:
@@ -144,7 +146,7 @@ def _violation(text: str) -> tuple[object, RuleViolation]:
     [
         ("TRK-101 14:05 4m front", "/recall TRK-101 14:05 3m front"),
         ("TRK-101 14:05 timelapse 20m", "/recall TRK-101 14:05 timelapse 15m"),
-        ("TRK-101 rear rear 14:05", "/recall TRK-101 14:05 front"),
+        ("TRK-101 rear rear 14:05", "/recall TRK-101 rear 14:05"),
         ("TRK-101 2m ago 3m", "/recall TRK-101 30m ago 3m"),
         ('asset:"Reefer 12" 14:05 7m', '/recall asset:"Reefer 12" 14:05 3m'),
     ],

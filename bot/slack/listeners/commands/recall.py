@@ -14,7 +14,14 @@ from bot.services import Services
 from bot.slack import blocks as bk
 from bot.slack.listeners.replies import after_ack, via_respond
 from bot.slack.modals import Origin, loading_view, recall_modal
-from bot.slack.parsing import ParseError, corrected_example, explain, is_help, parse_recall
+from bot.slack.parsing import (
+    ParseError,
+    adopt_unit,
+    corrected_example,
+    explain,
+    is_help,
+    parse_recall,
+)
 from bot.slack.submit import Asker, submit
 from bot.slack.web import Reply
 from motive.errors import MotiveError
@@ -40,17 +47,25 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
             zone = await svc.zones.zone(user)
             now = svc.clock.now()
             try:
-                fields = parse_recall(text, now=now, tz=zone)
+                fields = parse_recall(
+                    text,
+                    now=now,
+                    tz=zone.tz,
+                    month_first=zone.month_first,
+                    zone_unknown=zone.why_unknown,
+                )
+                match = await svc.fleet.find(*fields.target) if fields.target else None
+                unit = adopt_unit("/recall", fields, match)
             except ParseError as e:
                 await reply(*bk.problem(e.message, e.example))
                 return
             try:
-                request = fields.request(now)
+                request = fields.request(now, unit)
             except RuleViolation as e:
-                example = corrected_example("/recall", fields, e)
+                example = corrected_example("/recall", fields, e, unit)
                 await reply(*bk.problem(explain(fields.words, e), example))
                 return
-            await submit(svc, request, Asker(user, channel, reply, fields.note))
+            await submit(svc, request, Asker(user, channel, reply, fields.anchor_note))
 
         after_ack(svc, reply, work)
 

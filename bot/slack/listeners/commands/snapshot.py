@@ -13,7 +13,14 @@ from bot.services import Services
 from bot.slack import blocks as bk
 from bot.slack.listeners.replies import after_ack, via_respond
 from bot.slack.modals import Origin, snapshot_modal
-from bot.slack.parsing import ParseError, corrected_example, explain, is_help, parse_snapshot
+from bot.slack.parsing import (
+    ParseError,
+    adopt_unit,
+    corrected_example,
+    explain,
+    is_help,
+    parse_snapshot,
+)
 from bot.slack.submit import Asker, submit
 from motive.rules import RuleViolation
 
@@ -33,19 +40,20 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
         if is_help(text):
             await reply(*bk.help_message("/snapshot"))
             return
-        try:
-            fields = parse_snapshot(text)
-            request = fields.request()
-        except ParseError as e:
-            await reply(*bk.problem(e.message, e.example))
-            return
-        except RuleViolation as e:
-            await reply(
-                *bk.problem(explain(fields.words, e), corrected_example("/snapshot", fields, e))
-            )
-            return
 
         async def work() -> None:
+            try:
+                fields = parse_snapshot(text)
+                match = await svc.fleet.find(*fields.target) if fields.target else None
+                unit = adopt_unit("/snapshot", fields, match)
+                request = fields.request(unit)
+            except ParseError as e:
+                await reply(*bk.problem(e.message, e.example))
+                return
+            except RuleViolation as e:
+                example = corrected_example("/snapshot", fields, e, unit)
+                await reply(*bk.problem(explain(fields.words, e), example))
+                return
             await submit(svc, request, Asker(user, channel, reply))
 
         after_ack(svc, reply, work)

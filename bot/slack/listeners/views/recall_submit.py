@@ -11,13 +11,14 @@ from bot.services import Services
 from bot.slack.listeners.replies import after_ack, via_origin
 from bot.slack.modals import Origin, read_view
 from bot.slack.submit import Asker, submit
-from motive.rules import RuleViolation, validate_recall
+from motive.rules import RuleViolation, check_equipment, validate_recall
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:
     async def recall_submitted(ack: AsyncAck, view: dict[str, Any]) -> None:
         fields = read_view(view)
         origin = Origin.load(view.get("private_metadata", ""))
+        unit = svc.fleet.known(fields.kind, fields.target)
         try:
             request = validate_recall(
                 vehicle_number=fields.target if fields.kind == "vehicle" else None,
@@ -27,6 +28,10 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
                 recall_type=fields.recall_type or "regular",
                 camera_positions=fields.cameras,
                 now=svc.clock.now(),
+                smart_dashcam=bool(unit and unit.smart_dashcam),
+            )
+            check_equipment(
+                request.target, request.camera_positions, unit.cameras if unit else None
             )
         except RuleViolation as e:
             await ack(response_action="errors", errors=fields.errors(e))

@@ -11,7 +11,7 @@ from bot.services import Services
 from bot.slack.listeners.replies import after_ack, via_origin
 from bot.slack.modals import Origin, read_view
 from bot.slack.submit import Asker, submit
-from motive.rules import RuleViolation, validate_snapshot
+from motive.rules import RuleViolation, check_equipment, validate_snapshot
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:
@@ -23,6 +23,10 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
                 vehicle_number=fields.target if fields.kind == "vehicle" else None,
                 asset_name=fields.target if fields.kind == "asset" else None,
                 position=fields.position,
+            )
+            unit = svc.fleet.known(fields.kind, fields.target)
+            check_equipment(
+                request.target, [request.position], unit.cameras if unit else None, snapshot=True
             )
         except RuleViolation as e:
             await ack(response_action="errors", errors=fields.errors(e))
