@@ -85,9 +85,9 @@ def _serve(args: argparse.Namespace) -> int:
     async def on_start() -> None:
         nonlocal handler
         if socket_mode and bolt is not None and settings.slack_app_token is not None:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+            from bot.slack.socket_mode import SocketModeHandler
 
-            handler = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
+            handler = SocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
             await handler.connect_async()  # not start(): the scheduler runs beside it
             health.socket = handler
             log.info("connected to Slack in Socket Mode")

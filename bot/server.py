@@ -11,12 +11,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.metrics import IN_FLIGHT
 from bot.services import Services
+from bot.slack.post_ack import holding
 from bot.tracking import webhook_receiver
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,16 @@ def build_server(
 
     async def slack_events(request: Request) -> Response:
         assert slack_handler is not None
-        return await slack_handler.handle(request)
+        with holding() as held:
+            response = await slack_handler.handle(request)
+
+        async def release() -> None:  # async: Starlette would run a plain function in a thread
+            held.release()
+
+        # Starlette runs this once the response has been sent: work handed over after the ack
+        # starts only then.
+        response.background = BackgroundTask(release)
+        return response
 
     async def healthz(request: Request) -> Response:
         problems = await health.problems()

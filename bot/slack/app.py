@@ -22,7 +22,10 @@ def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> AsyncApp:
         signing_secret=secret.get_secret_value() if secret else "unused-in-socket-mode",
         # Socket Mode traffic is authenticated by the connection, not a signature.
         request_verification_enabled=not socket_mode,
-        process_before_response=False,
+        # Each listener runs inline and its ack is the response, sent as soon as it returns:
+        # Bolt's default mode would poll every 10 ms for ack(). Listeners return right after
+        # acking and hand the rest to `after_ack`, which starts it once the ack has been sent.
+        process_before_response=True,
     )
 
     @app.error

@@ -135,13 +135,15 @@ class Fleet:
         except (MotiveError, TimeoutError) as e:
             log.warning("fleet list unavailable: %s", type(e).__name__)
 
-    async def search(self, kind: str, query: str, limit: int = 100, wait: float = 2.0) -> list[str]:
+    async def search(
+        self, kind: str, query: str, limit: int = 100, wait: float = 2.0, refresh_stale: bool = True
+    ) -> list[str]:
         if self._loaded_at is None:
             self.refresh_soon()
             if self._refreshing is not None:
                 # The very first search waits for the list, within Slack's options deadline.
                 await asyncio.wait({self._refreshing}, timeout=wait)
-        else:
+        elif refresh_stale:
             self.refresh_soon()
         q = query.strip().casefold()
         hits = [u.label for u in self._units if u.kind == kind and q in u.label.casefold()]

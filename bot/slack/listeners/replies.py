@@ -11,6 +11,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.services import Services
 from bot.slack import blocks as bk
+from bot.slack.post_ack import start_after_ack
 from bot.slack.web import SLACK_FAILURES, Reply, open_dm, slack_error
 
 log = logging.getLogger(__name__)
@@ -44,15 +45,22 @@ def via_origin(svc: Services, channel: str, user: str, response_url: str | None)
     return reply
 
 
-def after_ack(svc: Services, reply: Reply, work: Callable[[], Awaitable[Any]]) -> None:
-    """Run the slow part in the background, so the ack has already gone; never a silent drop."""
+def after_ack(
+    svc: Services, reply: Reply, work: Callable[[], Awaitable[Any]], *, quick: bool = False
+) -> None:
+    """Run the rest of a request in the background, started once its ack has been sent (the
+    listener returns right after handing it over); never a silent drop. `quick` work (one
+    Slack call a person is waiting on: a modal to open, help to show) skips the queue."""
 
     async def guarded() -> None:
         try:
-            # A bounded number of requests are worked on at once, so that a burst of commands
-            # does not crowd out the acks of the ones still arriving.
-            async with svc.work_slots:
+            if quick:
                 await work()
+            else:
+                # A bounded number of requests are worked on at once, so that a burst of
+                # commands does not crowd out the acks of the ones still arriving.
+                async with svc.work_slots:
+                    await work()
         except Exception:
             log.exception("request handling failed")
             try:
@@ -64,4 +72,13 @@ def after_ack(svc: Services, reply: Reply, work: Callable[[], Awaitable[Any]]) -
             except Exception:
                 log.exception("could not tell the user about the failure")
 
-    svc.background.spawn(guarded())
+    start_after_ack(lambda: svc.background.spawn(guarded()))
+
+
+def reply_after_ack(svc: Services, reply: Reply, text: str, blocks: list[bk.Block]) -> None:
+    """Send a private answer (help, a mistake in the input) once the ack has gone out."""
+
+    async def send() -> None:
+        await reply(text, blocks)
+
+    after_ack(svc, reply, send, quick=True)

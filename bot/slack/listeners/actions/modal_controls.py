@@ -10,6 +10,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
+from bot.slack.listeners.replies import after_ack, via_origin
 from bot.slack.modals import RECALL_CALLBACK, Origin, read_view, recall_modal, snapshot_modal
 from motive.rules import RecallType
 
@@ -34,8 +35,14 @@ def modal_changed(svc: Services) -> Callable[..., Awaitable[None]]:
     async def changed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         view = body["view"]
-        await client.views_update(
-            view_id=view["id"], hash=view.get("hash"), view=_rebuild(svc, view)
-        )
+        origin = Origin.load(view.get("private_metadata", ""))
+
+        async def update() -> None:
+            await client.views_update(
+                view_id=view["id"], hash=view.get("hash"), view=_rebuild(svc, view)
+            )
+
+        reply = via_origin(svc, origin.channel, origin.user, origin.response_url)
+        after_ack(svc, reply, update, quick=True)
 
     return changed

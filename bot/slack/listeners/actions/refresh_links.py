@@ -10,7 +10,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.services import Services
 from bot.slack import blocks as bk
-from bot.slack.listeners.replies import after_ack, via_respond
+from bot.slack.listeners.replies import after_ack, reply_after_ack, via_respond
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:
@@ -20,7 +20,7 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
         try:
             request_id = int(action.get("value", ""))
         except ValueError:
-            await reply(*bk.problem("That button does not name a request I know."))
+            reply_after_ack(svc, reply, *bk.problem("That button does not name a request I know."))
             return
 
         async def work() -> None:

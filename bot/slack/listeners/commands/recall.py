@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
 from bot.slack import blocks as bk
-from bot.slack.listeners.replies import after_ack, via_respond
+from bot.slack.listeners.replies import after_ack, reply_after_ack, via_respond
 from bot.slack.modals import Origin, loading_view, recall_modal
 from bot.slack.parsing import (
     ParseError,
@@ -37,10 +37,10 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
         user, channel = command["user_id"], command["channel_id"]
         reply = via_respond(respond)
         if not text:
-            await open_modal(svc, client, command, reply)
+            open_modal(svc, client, command, reply)
             return
         if is_help(text):
-            await reply(*bk.help_message("/recall"))
+            reply_after_ack(svc, reply, *bk.help_message("/recall"))
             return
 
         async def work() -> None:
@@ -72,24 +72,28 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
     return recall_command
 
 
-async def open_modal(
+def open_modal(
     svc: Services, client: AsyncWebClient, command: dict[str, Any], reply: Reply
 ) -> None:
-    """Open at once (the trigger lives 3 s), then fill in what needs Motive."""
+    """Open right after the ack (the trigger lives 3 s), then fill in what needs Motive."""
     origin = Origin(command["channel_id"], command["user_id"], command.get("response_url"))
-    opened = await client.views_open(
-        trigger_id=command["trigger_id"], view=loading_view("recall_modal", "Video recall")
-    )
-    view_id = opened["view"]["id"]
 
-    async def fill() -> None:
-        try:
-            quota = (await svc.motive.recalls.quota()).quota_info
-        except MotiveError:
-            quota = None  # the form works without it; the pre-flight check still runs
-        start = svc.clock.now() - timedelta(minutes=15)
-        await client.views_update(
-            view_id=view_id, view=recall_modal(origin, start=start, quota=quota)
+    async def open_loading() -> None:
+        opened = await client.views_open(
+            trigger_id=command["trigger_id"], view=loading_view("recall_modal", "Video recall")
         )
+        view_id = opened["view"]["id"]
 
-    after_ack(svc, reply, fill)
+        async def fill() -> None:
+            try:
+                quota = (await svc.motive.recalls.quota()).quota_info
+            except MotiveError:
+                quota = None  # the form works without it; the pre-flight check still runs
+            start = svc.clock.now() - timedelta(minutes=15)
+            await client.views_update(
+                view_id=view_id, view=recall_modal(origin, start=start, quota=quota)
+            )
+
+        after_ack(svc, reply, fill)
+
+    after_ack(svc, reply, open_loading, quick=True)

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
 from bot.slack import blocks as bk
-from bot.slack.listeners.replies import after_ack, via_respond
+from bot.slack.listeners.replies import after_ack, reply_after_ack, via_respond
 from bot.slack.modals import Origin, snapshot_modal
 from bot.slack.parsing import (
     ParseError,
@@ -35,10 +35,16 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
         reply = via_respond(respond)
         if not text:
             origin = Origin(channel, user, command.get("response_url"))
-            await client.views_open(trigger_id=command["trigger_id"], view=snapshot_modal(origin))
+
+            async def open_form() -> None:
+                await client.views_open(
+                    trigger_id=command["trigger_id"], view=snapshot_modal(origin)
+                )
+
+            after_ack(svc, reply, open_form, quick=True)
             return
         if is_help(text):
-            await reply(*bk.help_message("/snapshot"))
+            reply_after_ack(svc, reply, *bk.help_message("/snapshot"))
             return
 
         async def work() -> None:

@@ -9,17 +9,23 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.services import Services
 from bot.slack.modals import read_view
+from bot.slack.post_ack import start_after_ack
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:
     async def target_options(ack: AsyncAck, payload: dict[str, Any], body: dict[str, Any]) -> None:
         kind = read_view(body.get("view") or {}).kind
-        labels = await svc.fleet.search(kind, str(payload.get("value") or ""), limit=100)
+        # Answer from the cached list (only the very first search waits for it, within
+        # Slack's deadline); a stale list is refreshed once the options have gone out.
+        labels = await svc.fleet.search(
+            kind, str(payload.get("value") or ""), limit=100, refresh_stale=False
+        )
         await ack(
             options=[
                 {"text": {"type": "plain_text", "text": lb[:75]}, "value": lb[:150]}
                 for lb in labels
             ]
         )
+        start_after_ack(svc.fleet.refresh_soon)
 
     return target_options
