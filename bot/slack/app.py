@@ -6,19 +6,70 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.background import Background
 from bot.services import Services
 from bot.slack.listeners import register
 from bot.slack.payload_guard import PayloadGuard
+from bot.slack.post_ack import start_after_ack
 from bot.slack.replay import ReplayGuard
+from bot.slack.web import SLACK_FAILURES, slack_error
 
 log = logging.getLogger(__name__)
 
 
+class BotIdentity:
+    """Who the bot is, for Bolt's authorization step. Bolt's single-workspace default asks
+    auth.test on the first request, ahead of its ack; the token and the request's team are all
+    a listener needs, so the bot user and id are learnt once, after the first ack."""
+
+    def __init__(self, client: AsyncWebClient, background: Background) -> None:
+        self._client = client
+        self._background = background
+        self._bot: dict[str, Any] | None = None
+        self._asking = False
+
+    async def __call__(self, enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        if self._bot is None and not self._asking:
+            self._asking = True
+            start_after_ack(lambda: self._background.spawn(self._ask()))
+        bot = self._bot or {}
+        return AuthorizeResult(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            bot_token=self._client.token,
+            bot_user_id=bot.get("user_id"),
+            bot_id=bot.get("bot_id"),
+        )
+
+    async def _ask(self) -> None:
+        try:
+            answer = await self._client.auth_test()
+            self._bot = {"user_id": answer.get("user_id"), "bot_id": answer.get("bot_id")}
+        except SLACK_FAILURES as e:
+            log.warning("auth.test failed (%s); asking again on the next request", slack_error(e))
+        finally:
+            self._asking = False
+
+
 def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> AsyncApp:
     secret = svc.settings.slack_signing_secret
+    identity = BotIdentity(svc.slack, svc.background)
+
+    async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        return await identity(enterprise_id, team_id)
+
     app = AsyncApp(
-        client=svc.slack,
+        # The per-request clients Bolt makes from this one get the token from `authorize`.
+        client=AsyncWebClient(
+            token=None,
+            base_url=svc.slack.base_url,
+            timeout=svc.slack.timeout,
+            retry_handlers=list(svc.slack.retry_handlers),
+        ),
+        authorize=authorize,
         signing_secret=secret.get_secret_value() if secret else "unused-in-socket-mode",
         # Socket Mode traffic is authenticated by the connection, not a signature.
         request_verification_enabled=not socket_mode,
