@@ -1,13 +1,21 @@
-"""Processes the benchmarks start: `python -m bench.servers backends|bot|bare PORTS...`.
+"""Processes the ack benchmark starts: `python -m bench.servers backends|bot|bare-default|bare-pbr`.
 
 Each prints one line, `READY <url>...`, once it listens on loopback, and runs until killed.
+
+Every Slack-facing server is wrapped to time itself: from the moment the request reaches the app
+to the moment the response starts (`GET /_bench/timings` returns and clears those times), and
+`GET /_bench/idle` answers once the process has no post-ack work left.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import sys
 import tempfile
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -22,6 +30,41 @@ from bot.slack.app import build_bolt_app
 from motive.simulator import SimConfig, Simulator, build_app
 
 SECRET = "bench-signing-secret"
+ASGI = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+
+
+def timed(app: ASGI, idle: Callable[[], Awaitable[object]]) -> ASGI:
+    timings: list[float] = []
+
+    async def answer(send: Any, payload: object) -> None:
+        body = json.dumps(payload).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def wrapper(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        path = scope.get("path")
+        if scope["type"] == "http" and path == "/_bench/timings":
+            await answer(send, timings[:])
+            timings.clear()
+            return
+        if scope["type"] == "http" and path == "/_bench/idle":
+            await idle()
+            await answer(send, True)
+            return
+        if scope["type"] != "http" or path != "/slack/events":
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timing_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                timings.append(time.perf_counter() - started)
+            await send(message)
+
+        await app(scope, receive, timing_send)
+
+    return wrapper
 
 
 async def backends() -> None:
@@ -53,12 +96,13 @@ async def bot(sim_url: str, slack_url: str) -> None:
     )
     svc = build_services(settings, role="all")
     svc.motive.limiter = None  # the simulator's limit is lifted for this benchmark
-    async with serve_on_loopback(build_server(svc, build_bolt_app(svc))) as url:
+    app = timed(build_server(svc, build_bolt_app(svc)), svc.background.wait_idle)
+    async with serve_on_loopback(app) as url:
         print(f"READY {url}", flush=True)
         await asyncio.Event().wait()
 
 
-async def bare(slack_url: str) -> None:
+async def bare(slack_url: str, process_before_response: bool) -> None:
     """The same stack (Starlette, Bolt's async handler, uvicorn) with a listener that only acks."""
     from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
     from starlette.applications import Starlette
@@ -69,6 +113,7 @@ async def bare(slack_url: str) -> None:
     app = AsyncApp(
         client=AsyncWebClient(token="xoxb-bench", base_url=f"{slack_url}/api/"),
         signing_secret=SECRET,
+        process_before_response=process_before_response,
     )
 
     @app.command("/recall")
@@ -80,17 +125,26 @@ async def bare(slack_url: str) -> None:
     async def events(request: Request) -> Response:
         return await handler.handle(request)
 
-    async with serve_on_loopback(
-        Starlette(routes=[Route("/slack/events", events, methods=["POST"])])
-    ) as url:
+    starlette = Starlette(routes=[Route("/slack/events", events, methods=["POST"])])
+    async with serve_on_loopback(timed(starlette, lambda: asyncio.sleep(0))) as url:
         print(f"READY {url}", flush=True)
         await asyncio.Event().wait()
 
 
 def main() -> None:
     kind, *args = sys.argv[1:]
-    runner = {"backends": backends, "bot": bot, "bare": bare}[kind]
-    asyncio.run(runner(*args))  # type: ignore[operator]
+    if os.environ.get("BENCH_UVLOOP"):
+        import uvloop
+
+        uvloop.install()
+    if kind == "backends":
+        asyncio.run(backends())
+    elif kind == "bot":
+        asyncio.run(bot(*args))
+    elif kind in ("bare-default", "bare-pbr"):
+        asyncio.run(bare(args[0], process_before_response=kind == "bare-pbr"))
+    else:
+        raise SystemExit(f"unknown server kind {kind!r}")
 
 
 if __name__ == "__main__":

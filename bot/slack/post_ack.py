@@ -9,6 +9,7 @@ Outside such a scope (a listener run some other way) the work starts at once.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
@@ -44,10 +45,16 @@ class Held:
 _current: ContextVar[Held | None] = ContextVar("post_ack_held", default=None)
 
 
+# When the last Slack request arrived, on the event loop's clock (scheduling, not domain time).
+_last_arrival = float("-inf")
+
+
 @contextlib.contextmanager
 def holding() -> Iterator[Held]:
     """Hold what listeners hand over while the request is dispatched; the caller releases it
     once the response has been sent."""
+    global _last_arrival
+    _last_arrival = asyncio.get_running_loop().time()
     held = Held()
     token = _current.set(held)
     try:
@@ -63,3 +70,15 @@ def start_after_ack(start: Callable[[], object]) -> None:
         start()
     else:
         held.add(start)
+
+
+async def acks_first(quiet: float = 0.005, longest: float = 0.25) -> None:
+    """Wait until no Slack request has arrived for `quiet` seconds (at most `longest`).
+
+    Post-ack work shares the event loop with the acks still to be sent: during a burst of
+    requests, every step of it would delay them. Work waits for the burst to pass, then runs;
+    under a steady stream it waits at most `longest`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + longest
+    while (now := loop.time()) < deadline and (calm := now - _last_arrival) < quiet:
+        await asyncio.sleep(min(quiet - calm, deadline - now))
