@@ -10,8 +10,8 @@ to the moment the response starts (`GET /_bench/timings` returns and clears thos
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-import os
 import sys
 import tempfile
 import time
@@ -133,7 +133,9 @@ async def bare(slack_url: str, process_before_response: bool) -> None:
 
 def main() -> None:
     kind, *args = sys.argv[1:]
-    if os.environ.get("BENCH_UVLOOP"):
+    # The event loop `motive-bot serve` gets from uvicorn (uvloop where it is installed), for the
+    # bot and the bare apps alike.
+    with contextlib.suppress(ImportError):
         import uvloop
 
         uvloop.install()
