@@ -80,5 +80,9 @@ async def acks_first(quiet: float = 0.005, longest: float = 0.25) -> None:
     under a steady stream it waits at most `longest`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + longest
-    while (now := loop.time()) < deadline and (calm := now - _last_arrival) < quiet:
-        await asyncio.sleep(min(quiet - calm, deadline - now))
+    while True:
+        now = loop.time()
+        delay = min(quiet - (now - _last_arrival), deadline - now)
+        if delay <= 0:
+            return
+        await asyncio.sleep(delay)

@@ -15,6 +15,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from bot.offline.socket_mode import FakeSocketMode
 from bot.server import Health
 from bot.slack.app import build_bolt_app
+from bot.slack.socket_mode import SocketModeHandler  # the handler `motive-bot serve` uses
 from tests.bot.conftest import Stack, eventually, running_stack
 
 _n = itertools.count(1)
@@ -59,7 +60,7 @@ async def sock(sqlite_url: str) -> AsyncIterator[SocketStack]:
         stack.slack.socket_mode = fake
         bolt = build_bolt_app(stack.svc, socket_mode=True)
         # A short ping interval: the client notices a lost connection and retries quickly.
-        handler = AsyncSocketModeHandler(bolt, "xapp-1-test", ping_interval=0.2)
+        handler = SocketModeHandler(bolt, "xapp-1-test", ping_interval=0.2)
         health = Health(stack.svc, "web")
         health.socket = handler
         await handler.connect_async()
