@@ -151,10 +151,10 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def run(sequential: int, rounds: int, concurrency: int) -> dict[str, Target]:
+async def run(sequential: int, rounds: int, concurrency: int, role: str) -> dict[str, Target]:
     with (
         process("backends") as (sim_url, slack_url),
-        process("bot", sim_url, slack_url) as (bot_url,),
+        process("bot", sim_url, slack_url, role) as (bot_url,),
         process("bare-default", slack_url) as (default_url,),
         process("bare-pbr", slack_url) as (pbr_url,),
     ):
@@ -247,13 +247,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--text", default="", help="the /recall text (default: an inline recall)")
+    parser.add_argument(
+        "--role", default="all", choices=["all", "web"], help="the bot's role (web: no poller)"
+    )
     args = parser.parse_args()
     global TEXT
     TEXT = args.text
-    targets = asyncio.run(run(args.sequential, args.rounds, args.concurrency))
+    targets = asyncio.run(run(args.sequential, args.rounds, args.concurrency, args.role))
     print(
         f"/recall with inline text, signed, over loopback: {args.sequential} per app one at a "
-        f"time, {args.rounds} rounds x {args.concurrency} concurrent per app"
+        f"time, {args.rounds} rounds x {args.concurrency} concurrent per app; bot role {args.role}"
     )
     report(targets, args.concurrency)
 

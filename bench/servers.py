@@ -84,7 +84,7 @@ async def backends() -> None:
         await asyncio.Event().wait()
 
 
-async def bot(sim_url: str, slack_url: str) -> None:
+async def bot(sim_url: str, slack_url: str, role: str = "all") -> None:
     db = tempfile.mkdtemp(prefix="bench-ack-")
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -94,7 +94,7 @@ async def bot(sim_url: str, slack_url: str) -> None:
         motive_api_url=sim_url,
         database_url=f"sqlite:///{db}/bot.db",
     )
-    svc = build_services(settings, role="all")
+    svc = build_services(settings, role=role)
     svc.motive.limiter = None  # the simulator's limit is lifted for this benchmark
     app = timed(build_server(svc, build_bolt_app(svc)), svc.background.wait_idle)
     async with serve_on_loopback(app) as url:

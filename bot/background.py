@@ -9,7 +9,7 @@ instead of sleeping.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 
@@ -18,9 +18,20 @@ class Background:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
+        # What each task waits for before it starts (set by the Slack app: acks go first).
+        self.gate: Callable[[], Awaitable[object]] | None = None
+
+    async def _gated(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        if self.gate is not None:
+            try:
+                await self.gate()
+            except BaseException:
+                coro.close()
+                raise
+        return await coro
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task: asyncio.Task[Any] = asyncio.create_task(coro)
+        task: asyncio.Task[Any] = asyncio.create_task(self._gated(coro))
         self._tasks.add(task)
         self._idle.clear()
         task.add_done_callback(self._done)

@@ -13,7 +13,7 @@ from bot.background import Background
 from bot.services import Services
 from bot.slack.listeners import register
 from bot.slack.payload_guard import PayloadGuard
-from bot.slack.post_ack import start_after_ack
+from bot.slack.post_ack import acks_first, start_after_ack
 from bot.slack.replay import ReplayGuard
 from bot.slack.web import SLACK_FAILURES, slack_error
 
@@ -57,6 +57,9 @@ class BotIdentity:
 def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> AsyncApp:
     secret = svc.settings.slack_signing_secret
     identity = BotIdentity(svc.slack, svc.background)
+    # Background work (post-ack work, polls, webhook fetches) shares the event loop with the
+    # acks: during a burst of Slack requests it waits for the burst to pass.
+    svc.background.gate = acks_first
 
     async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
         return await identity(enterprise_id, team_id)

@@ -75,9 +75,10 @@ def start_after_ack(start: Callable[[], object]) -> None:
 async def acks_first(quiet: float = 0.005, longest: float = 0.25) -> None:
     """Wait until no Slack request has arrived for `quiet` seconds (at most `longest`).
 
-    Post-ack work shares the event loop with the acks still to be sent: during a burst of
+    Background work shares the event loop with the acks still to be sent: during a burst of
     requests, every step of it would delay them. Work waits for the burst to pass, then runs;
-    under a steady stream it waits at most `longest`."""
+    under a steady stream it waits at most `longest`. The Slack app makes this the background
+    group's gate."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + longest
     while True:

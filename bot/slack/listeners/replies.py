@@ -11,7 +11,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.services import Services
 from bot.slack import blocks as bk
-from bot.slack.post_ack import acks_first, start_after_ack
+from bot.slack.post_ack import start_after_ack
 from bot.slack.web import SLACK_FAILURES, Reply, open_dm, slack_error
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,6 @@ def after_ack(
     Slack call a person is waiting on: a modal to open, help to show) skips the queue."""
 
     async def guarded() -> None:
-        await acks_first()
         try:
             if quick:
                 await work()
