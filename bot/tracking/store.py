@@ -32,8 +32,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -234,6 +232,18 @@ class Delivery(Base):
     ts: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+def _insert_for(sqlite: bool) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT; imported on use, so that a SQLite process
+    never loads the PostgreSQL dialect (~30 ms of every start)."""
+    if sqlite:
+        from sqlalchemy.dialects.sqlite import insert
+
+        return insert
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    return pg_insert
 
 
 class Store:
@@ -449,7 +459,7 @@ class Store:
         caller looks in the thread before posting again."""
         values = {"request_id": request_id, "key": key, "status": "posting", "created_at": now}
         async with self.sessions() as s, s.begin():
-            insert = pg_insert if not self.is_sqlite else sqlite_insert
+            insert = _insert_for(self.is_sqlite)
             result = await s.execute(insert(Delivery).values(**values).on_conflict_do_nothing())
             fresh = bool(getattr(result, "rowcount", 0))
             found = await s.execute(
