@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from typing import Any
@@ -84,6 +85,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     async def on_start() -> None:
         nonlocal handler
+        # What start-up built lives as long as the process: keep it out of the garbage
+        # collector's full passes, whose pauses would stall acks.
+        gc.freeze()
         if socket_mode and bolt is not None and settings.slack_app_token is not None:
             from bot.slack.socket_mode import SocketModeHandler
 
