@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.tracking.migrate import HEAD, head
+import pytest
+
+from bot.tracking.migrate import head, plain_head
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,9 +24,24 @@ def run_python(code: str) -> dict[str, object]:
     return result
 
 
-def test_the_recorded_head_is_alembics_head() -> None:
-    # A new migration must move HEAD too, or start-up would take an old database as current.
-    assert head() == HEAD
+def test_the_head_read_without_alembic_is_alembics_head() -> None:
+    # Were they to differ, start-up could take an old database as current.
+    assert plain_head() == head()
+
+
+def test_an_unusual_migration_file_leaves_the_decision_to_alembic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.tracking import migrate
+
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "0001_a.py").write_text('revision = "0001"\ndown_revision = None\n')
+    (versions / "0002_b.py").write_text('revision: str = "0002"\ndown_revision = "0001"\n')
+    monkeypatch.setattr(migrate, "MIGRATIONS", tmp_path)
+    assert migrate.plain_head() == "0002"
+    (versions / "0003_merge.py").write_text('revision = "0003"\ndown_revision = ("0001", "0002")\n')
+    assert migrate.plain_head() is None
 
 
 def test_a_current_database_starts_without_alembic(tmp_path: Path) -> None:
