@@ -60,7 +60,11 @@ def build_server(
     async def slack_events(request: Request) -> Response:
         assert slack_handler is not None
         with holding() as held:
-            response = await slack_handler.handle(request)
+            try:
+                response = await slack_handler.handle(request)
+            except BaseException:
+                held.release()  # no response to wait for; what was handed over still runs
+                raise
 
         async def release() -> None:  # async: Starlette would run a plain function in a thread
             held.release()

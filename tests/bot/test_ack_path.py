@@ -311,3 +311,24 @@ async def test_socket_mode_acks_before_the_work(stack: Stack) -> None:
     finally:
         await handler.client.close()
         watch.close()
+
+
+# --- the hold itself ------------------------------------------------------------------------------
+
+
+async def test_work_handed_over_waits_for_the_release_and_never_drops() -> None:
+    from bot.slack.post_ack import holding, start_after_ack
+
+    started: list[str] = []
+    start_after_ack(lambda: started.append("outside a request: at once"))
+    with holding() as held:
+        start_after_ack(lambda: started.append("during dispatch"))
+        assert started == ["outside a request: at once"]
+    held.release()
+    # A listener still running after its response went out (Bolt's default mode) hands over late.
+    held.add(lambda: started.append("after the release: at once"))
+    assert started == [
+        "outside a request: at once",
+        "during dispatch",
+        "after the release: at once",
+    ]
