@@ -222,15 +222,31 @@ def snapshot_modal(origin: Origin, *, kind: str = "vehicle") -> dict[str, Any]:
 # --- reading a submitted view ------------------------------------------------------------------
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """Slack's shape, or nothing: a payload is read defensively, never trusted to be well formed."""
+    return value if isinstance(value, dict) else {}
+
+
 def _values(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    values = (view.get("state") or {}).get("values") or {}
+    values = _dict(_dict(view.get("state")).get("values"))
     # One action per block: flatten to block_id -> the element's state.
-    return {bid: next(iter(actions.values()), {}) for bid, actions in values.items() if actions}
+    return {
+        bid: _dict(next(iter(actions.values()), {}))
+        for bid, actions in values.items()
+        if isinstance(actions, dict) and actions
+    }
 
 
 def _selected(state: dict[str, Any]) -> str | None:
-    option = state.get("selected_option")
-    return str(option["value"]) if option else None
+    value = _dict(state.get("selected_option")).get("value")
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
+def _timestamp(value: Any) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(value), UTC) if value else None
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -277,20 +293,26 @@ def read_view(view: dict[str, Any]) -> ModalFields:
     cams_state = v.get("cameras")
     cameras = None
     if cams_state is not None:
-        picked = [str(o["value"]) for o in cams_state.get("selected_options") or []]
+        options = cams_state.get("selected_options")
+        picked = [
+            str(o["value"])
+            for o in (options if isinstance(options, list) else [])
+            if isinstance(o, dict) and isinstance(o.get("value"), str)
+        ]
         # Every box ticked means "all cameras": leave the list out, as Motive recommends.
         cameras = None if len(picked) == len(CameraPosition) else picked
     position_block = f"position_{kind}"
+    note = v.get("note", {}).get("value")
     return ModalFields(
         kind=kind,
         target=_selected(v.get(target_block, {})),
         target_block=target_block,
-        start=datetime.fromtimestamp(int(stamp), UTC) if stamp else None,
+        start=_timestamp(stamp),
         recall_type=rtype,
         duration=int(raw_duration) if raw_duration and raw_duration.isdigit() else None,
         duration_block=duration_block,
         cameras=cameras,
-        note=(v.get("note", {}).get("value") or None),
+        note=note if isinstance(note, str) and note else None,
         position=_selected(v.get(position_block, {})),
         position_block=position_block,
     )

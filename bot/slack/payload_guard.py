@@ -37,9 +37,11 @@ def malformed_fields(body: dict[str, Any]) -> list[str]:
     view = body.get("view")
     kind = body.get("type")
     if kind in ("view_submission", "view_closed") and not (
-        isinstance(view, dict) and isinstance(view.get("callback_id"), str)
+        isinstance(view, dict)
+        and isinstance(view.get("callback_id"), str)
+        and isinstance(view.get("type"), str)
     ):
-        bad.append("view.callback_id")  # Bolt matches views by it
+        bad.append("view")  # Bolt matches views by callback_id and reads their type
     if kind == "block_suggestion" and not isinstance(body.get("action_id"), str):
         bad.append("action_id")
     if isinstance(view, dict) and "state" in view and not isinstance(view["state"], dict):

@@ -210,3 +210,75 @@ async def test_fuzzed_interaction_payloads_never_crash(
     assert not [rec for rec in caplog.records if rec.exc_info], [
         r.getMessage() for r in caplog.records
     ]
+
+
+block_states = st.dictionaries(
+    st.sampled_from(
+        [
+            "target_kind",
+            "target",
+            "target_asset",
+            "start",
+            "recall_type",
+            "duration_regular",
+            "duration_timelapse",
+            "cameras",
+            "note",
+            "position",
+            "position_asset",
+            "junk",
+        ]
+    ),
+    st.dictionaries(st.sampled_from(["a", "b"]), payload_values, max_size=2),
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    callback=st.sampled_from(["recall_modal", "snapshot_modal"]),
+    action=st.sampled_from(
+        ["target_kind_pick", "recall_type_pick", "refresh_links", "target_select"]
+    ),
+    values=block_states,
+    metadata=st.one_of(st.text(max_size=30), st.just('{"c": "C0DISPATCH", "u": "U0DISPATCH"}')),
+    value=payload_values,
+)
+async def test_our_own_listeners_survive_fuzzed_forms_and_buttons(
+    stack: Stack,
+    callback: str,
+    action: str,
+    values: dict[str, Any],
+    metadata: str,
+    value: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Shapes our listeners read (form state, private metadata, button values) gone wrong."""
+    view = {
+        "id": "V1",
+        "type": "modal",
+        "callback_id": callback,
+        "private_metadata": metadata,
+        "state": {"values": values},
+        "blocks": [],
+    }
+    n = next(_unique)
+    with caplog.at_level(logging.ERROR):
+        submitted = await stack.interact(
+            {"type": "view_submission", "view": view, "trigger_id": f"t{n}"}
+        )
+        button = {"action_id": action, "block_id": "b", "type": "button"}
+        if isinstance(value, str):
+            button["value"] = value
+        pressed = await stack.interact(
+            {"type": "block_actions", "actions": [button], "view": view, "trigger_id": f"u{n}"}
+        )
+        await stack.settle()
+    assert (submitted.status_code, pressed.status_code) == (200, 200)
+    assert not [rec for rec in caplog.records if rec.exc_info], [
+        r.getMessage() for r in caplog.records
+    ]

@@ -12,5 +12,6 @@ def register(app: AsyncApp, svc: Services) -> None:
     app.action("target_kind_pick")(modal_controls.modal_changed(svc))
     app.action("recall_type_pick")(modal_controls.modal_changed(svc))
     app.action("refresh_links")(refresh_links.handler(svc))
-    # Link buttons open in the browser; Slack still tells us, and wants an ack.
-    app.action(re.compile(r"^open_video_"))(modal_controls.ack_only)
+    # Link buttons open in the browser; Slack still tells us, and wants an ack. So does a button
+    # from a message or view built by an older version of the bot. Keep this one last.
+    app.action(re.compile(r".*"))(modal_controls.ack_only)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, timedelta
 from typing import Any
@@ -12,7 +13,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.services import Services
 from bot.slack.listeners.replies import after_ack, via_origin
 from bot.slack.modals import RECALL_CALLBACK, Origin, read_view, recall_modal, snapshot_modal
+from bot.slack.web import SLACK_FAILURES, slack_error
 from motive.rules import RecallType
+
+log = logging.getLogger(__name__)
 
 
 async def ack_only(ack: AsyncAck) -> None:
@@ -38,9 +42,13 @@ def modal_changed(svc: Services) -> Callable[..., Awaitable[None]]:
         origin = Origin.load(view.get("private_metadata", ""))
 
         async def update() -> None:
-            await client.views_update(
-                view_id=view["id"], hash=view.get("hash"), view=_rebuild(svc, view)
-            )
+            try:
+                await client.views_update(
+                    view_id=view["id"], hash=view.get("hash"), view=_rebuild(svc, view)
+                )
+            except SLACK_FAILURES as e:
+                # Closed meanwhile, or changed again (hash_conflict): nothing left to update.
+                log.info("modal %s not updated: %s", view.get("id"), slack_error(e))
 
         reply = via_origin(svc, origin.channel, origin.user, origin.response_url)
         after_ack(svc, reply, update, quick=True)

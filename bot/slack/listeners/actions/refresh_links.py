@@ -10,13 +10,19 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.services import Services
 from bot.slack import blocks as bk
-from bot.slack.listeners.replies import after_ack, reply_after_ack, via_respond
+from bot.slack.listeners.replies import after_ack, reply_after_ack, via_origin, via_respond
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:
-    async def refresh(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
+    async def refresh(
+        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
         await ack()
-        reply = via_respond(respond)
+        if body.get("response_url"):
+            reply = via_respond(respond)
+        else:  # a button outside a message (App Home, a modal): answer by ephemeral or DM
+            channel = (body.get("channel") or {}).get("id") or ""
+            reply = via_origin(svc, channel, body["user"]["id"], None)
         try:
             request_id = int(action.get("value", ""))
         except ValueError:
