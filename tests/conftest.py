@@ -39,3 +39,19 @@ async def sim_env(clock: ManualClock, sim_config: SimConfig) -> AsyncIterator[Si
     sim = Simulator(sim_config, clock=clock)
     async with serve_on_loopback(build_app(sim, tick_seconds=3600)) as url:
         yield SimEnv(sim, clock, url)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say loudly, last, how many PostgreSQL tests MOTIVE_BOT_SKIP_POSTGRES=1 skipped."""
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if "MOTIVE_BOT_SKIP_POSTGRES" in str(getattr(report, "longrepr", ""))
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"WARNING: MOTIVE_BOT_SKIP_POSTGRES=1 skipped {len(skipped)} PostgreSQL test(s); "
+            "storage on PostgreSQL was not tested.",
+            yellow=True,
+            bold=True,
+        )

@@ -7,10 +7,12 @@ Used by the tests (as bolt-python's own tests use a mock server) and by the cons
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import logging
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,21 +78,13 @@ class OpenAPICheck:
     """Method names and parameters from Slack's OpenAPI (swagger 2.0) file."""
 
     def __init__(self, path: Path) -> None:
-        spec = json.loads(path.read_text())
-        self.methods: dict[str, tuple[set[str], set[str]]] = {}
-        for route, ops in spec["paths"].items():
-            known: set[str] = set()
-            required: set[str] = set()
-            for op in ops.values():
-                for p in op.get("parameters", []):
-                    known.add(p["name"])
-                    if p.get("required") and p["name"] != "token":
-                        required.add(p["name"])
-            self.methods[route.lstrip("/")] = (known, required)
+        self.methods = _openapi_methods(path)
 
     def problems(self, method: str, params: dict[str, Any]) -> list[str]:
+        known: AbstractSet[str]
+        required: AbstractSet[str]
         if method in NEWER_METHODS:
-            known, required = NEWER_METHODS[method], set[str]()
+            known, required = NEWER_METHODS[method], frozenset()
         elif method in self.methods:
             known, required = self.methods[method]
         else:
@@ -103,6 +97,24 @@ class OpenAPICheck:
             if name not in params
         ]
         return out
+
+
+@functools.cache
+def _openapi_methods(path: Path) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """Each method's (known, required) parameters; read once per process (the file is 1 MB
+    and a test run builds a fake Slack per test)."""
+    spec = json.loads(path.read_text())
+    methods: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+    for route, ops in spec["paths"].items():
+        known: set[str] = set()
+        required: set[str] = set()
+        for op in ops.values():
+            for p in op.get("parameters", []):
+                known.add(p["name"])
+                if p.get("required") and p["name"] != "token":
+                    required.add(p["name"])
+        methods[route.lstrip("/")] = (frozenset(known), frozenset(required))
+    return methods
 
 
 def find_openapi() -> Path | None:
@@ -404,7 +416,10 @@ class FakeSlack:
 
     def app(self) -> Starlette:
         async def api(request: Request) -> Response:
-            self.base_url = str(request.base_url).rstrip("/")
+            # Where this fake is served (and mounted, when one server hosts several), for the
+            # upload URLs it hands out.
+            root = str(request.scope.get("root_path", ""))
+            self.base_url = str(request.base_url).rstrip("/") + root
             return await self.api(request)
 
         return Starlette(

@@ -16,7 +16,6 @@ import httpx
 from bot.offline.loopback import serve_on_loopback
 from bot.tracking.poller import Tracker
 from bot.tracking.store import DONE, TRACKING, Store, TrackedRequest
-from motive.client import MotiveClient
 from motive.clock import ManualClock, SystemClock
 from motive.simulator import SimConfig, Simulator, build_app
 from tests.bot.conftest import SIGNING_SECRET, Stack, eventually, running_stack
@@ -70,7 +69,7 @@ async def test_two_workers_share_postgres_without_double_polls_or_posts(pg_url: 
         workers = []
         for name in ("worker-a", "worker-b"):
             store = Store(pg_url, clock=stack.clock)
-            motive = MotiveClient(base_url=stack.sim_url, clock=stack.clock, rate_limit=None)
+            motive = stack.motive_client(rate_limit=None)
             workers.append(
                 ProbedTracker(
                     settings=stack.svc.settings,
@@ -115,14 +114,17 @@ async def test_sigkill_with_20_in_flight_then_restart_delivers_each_once(tmp_pat
     from bot.offline.fakeslack import FakeSlack
     from tests.bot.conftest import OPENAPI
 
+    # The simulator's clock keeps pace with the bot's (the system clock) until the test moves it
+    # on: every upload (10 to 12 minutes) is still running when the process dies, and all finish
+    # at once after the restart, with no real-time wait for them.
+    sim_clock = ManualClock(SystemClock().now(), ticking=True)
     sim = Simulator(
         SimConfig(
-            time_factor=60.0,
             processing_minutes=(10.0, 12.0),
             # Polls every 0.3 s would exceed a real company's limit; the test is about crashes.
             rate_limit=(100_000, 60.0),
         ),
-        clock=SystemClock(),
+        clock=sim_clock,
     )
     slack = FakeSlack(openapi=OPENAPI)
     db = tmp_path / "bot.db"
@@ -181,8 +183,7 @@ async def test_sigkill_with_20_in_flight_then_restart_delivers_each_once(tmp_pat
                     rows = await store.all_requests()
                     return len(rows) == 20 and all(r.state == TRACKING for r in rows)
 
-                # Uploads take 10 to 12 s here: all 20 are in flight when the process dies.
-                await eventually(all_tracking, timeout=9)
+                await eventually(all_tracking, timeout=30)
                 assert sim.stats.recalls_created == 20
                 assert sum(1 for m in slack.messages if m.thread_ts) == 0
                 proc.send_signal(signal.SIGKILL)
@@ -190,6 +191,7 @@ async def test_sigkill_with_20_in_flight_then_restart_delivers_each_once(tmp_pat
 
                 proc = start()
                 await eventually(lambda: healthy(http), timeout=30)
+                sim_clock.advance(15 * 60)  # every upload has finished
 
                 async def all_done() -> bool:
                     return all(r.state == DONE for r in await store.all_requests())
