@@ -167,7 +167,9 @@ async def run_bot(
         transport=motive_transport,
         **(motive_options or {}),
     )
-    svc = build_services(settings, role=role, clock=clock, motive=motive, sweep_seconds=sweep_seconds)
+    svc = build_services(
+        settings, role=role, clock=clock, motive=motive, sweep_seconds=sweep_seconds
+    )
     if slack_retry_seconds is not None:
         for handler in svc.slack.retry_handlers:
             handler.interval_calculator = FixedValueRetryIntervalCalculator(slack_retry_seconds)
