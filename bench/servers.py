@@ -25,10 +25,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.offline.fakeslack import FakeSlack
 from bot.offline.loopback import serve_on_loopback
+from bot.offline.stack import serve_backends
 from bot.server import build_server
 from bot.services import build_services
 from bot.slack.app import build_bolt_app
-from motive.simulator import SimConfig, Simulator, build_app
+from motive.simulator import SimConfig, Simulator
 
 SECRET = "bench-signing-secret"
 ASGI = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
@@ -76,12 +77,8 @@ async def backends() -> None:
             quota_minutes={"regular": 10**9, "timelapse": 10**9},
         )
     )
-    slack = FakeSlack()
-    async with (
-        serve_on_loopback(build_app(sim)) as sim_url,
-        serve_on_loopback(slack.app()) as slack_url,
-    ):
-        print(f"READY {sim_url} {slack_url}", flush=True)
+    async with serve_backends(sim=sim, slack=FakeSlack(), webhook_tick_seconds=0.1) as served:
+        print(f"READY {served.sim_url} {served.slack_url}", flush=True)
         await asyncio.Event().wait()
 
 

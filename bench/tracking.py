@@ -28,16 +28,14 @@ import httpx
 
 from bot.config import Settings
 from bot.offline.fakeslack import FakeSlack
-from bot.offline.loopback import serve_on_loopback
-from bot.server import build_server
+from bot.offline.stack import build_stack
 from bot.services import build_services
-from bot.slack.app import build_bolt_app
 from bot.tracking.store import DONE, TRACKING, TrackedRequest, answer_dump
 from motive.client import MotiveClient
 from motive.clock import ManualClock, SystemClock
 from motive.models import Recall
 from motive.rules import validate_recall
-from motive.simulator import SimConfig, Simulator, build_app, send_due_webhooks
+from motive.simulator import SimConfig, Simulator, send_due_webhooks
 
 
 def pct(values: list[float], q: float) -> float:
@@ -54,88 +52,74 @@ async def polls(n: int, webhooks: bool, seed: int) -> dict[str, Any]:
     )
     slack = FakeSlack()
     tmp = tempfile.mkdtemp(prefix="bench-polls-")
-    async with (
-        serve_on_loopback(build_app(sim, tick_seconds=3600)) as sim_url,
-        serve_on_loopback(slack.app()) as slack_url,
-    ):
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            slack_bot_token="xoxb-bench",
-            slack_signing_secret="bench",
-            slack_api_url=f"{slack_url}/api/",
-            motive_api_url=sim_url,
-            motive_webhook_secret="bench-webhook-secret",
-            database_url=f"sqlite:///{tmp}/bot.db",
-        )
-        motive = MotiveClient(base_url=sim_url, clock=clock, rate_limit=None)
-        svc = build_services(settings, role="web", clock=clock, motive=motive)
+    async with build_stack(
+        f"sqlite:///{tmp}/bot.db",
+        clock=clock,
+        role="web",
+        served=True,
+        sim=sim,
+        slack=slack,
+        motive_options={"rate_limit": None},
+        sim_webhooks=webhooks,  # sent by hand below, when the upload finishes
+    ) as stack:
+        svc, motive, http = stack.svc, stack.svc.motive, stack.http
         svc.tracker.rng = random.Random(seed)  # the same jitter in both runs: a fair comparison
-        sim.config.webhook_secret = "bench-webhook-secret"
-        async with serve_on_loopback(build_server(svc, build_bolt_app(svc), role="web")) as bot_url:
-            if webhooks:
-                sim.config.webhook_url = f"{bot_url}/motive/webhooks"
-            # n recalls, each with its own completion time, created through the client
-            for i in range(n):
-                minutes = rng.uniform(2, 90)
-                sim.config.processing_minutes = (minutes, minutes)
-                req = validate_recall(
-                    vehicle_number=f"TRK-{200 + i % 120}",
-                    start_time=clock.now() - timedelta(minutes=5 + i % 40),
-                    duration=1,
-                    now=clock.now(),
-                )
-                created = await motive.recalls.create(req)
-                now = clock.now()
-                row = TrackedRequest.new(
-                    req,
-                    requester="U1",
-                    channel="C0DISPATCH",
-                    now=now,
-                    deadline=now + timedelta(hours=36),
-                )
-                row.dedupe_key = f"b{i}"
-                anchor = await svc.slack.chat_postMessage(channel="C0DISPATCH", text="anchor")
-                row.anchor_ts = anchor["ts"]
-                row.motive_id, row.state = created.id, TRACKING
-                row.next_poll_at = now + timedelta(seconds=_first())
-                await svc.store.add(row)
-            lags: list[float] = []
-            wall: list[float] = []
-            delivered: set[str] = set()
-            async with httpx.AsyncClient() as http:
-                while True:
-                    rows = [r for r in await svc.store.in_flight() if r.state == TRACKING]
-                    if not rows:
-                        break
-                    next_poll = min(r.next_poll_at for r in rows if r.next_poll_at)
-                    pending = [
-                        s for s in sim.recalls.values() if not s.notified and s.id not in delivered
-                    ]
-                    next_done = min((s.ready_at for s in pending), default=None)
-                    if webhooks and next_done is not None and next_done <= next_poll:
-                        clock.set(max(clock.now(), next_done))
-                        t0 = time.perf_counter()
-                        await send_due_webhooks(sim, http)
-                        # the bot fetches after answering 200: wait for its thread replies
-                        await svc.background.wait_idle()
-                        wall.append(time.perf_counter() - t0)
-                    else:
-                        clock.set(max(clock.now(), next_poll))
-                        for r in rows:
-                            if r.next_poll_at and r.next_poll_at <= clock.now():
-                                await svc.tracker.poll(r.id)
-                    for r in await svc.store.all_requests():
-                        if r.state == DONE and r.motive_id not in delivered:
-                            delivered.add(r.motive_id or "")
-                            lags.append(
-                                (
-                                    clock.now() - sim.recalls[r.motive_id or ""].ready_at
-                                ).total_seconds()
-                            )
-            gets = [s.gets for s in sim.recalls.values()]
-            uploads = [(s.ready_at - s.created_at).total_seconds() for s in sim.recalls.values()]
-            replies = sum(1 for m in slack.messages if m.thread_ts)
-        await svc.stop()
+        # n recalls, each with its own completion time, created through the client
+        for i in range(n):
+            minutes = rng.uniform(2, 90)
+            sim.config.processing_minutes = (minutes, minutes)
+            req = validate_recall(
+                vehicle_number=f"TRK-{200 + i % 120}",
+                start_time=clock.now() - timedelta(minutes=5 + i % 40),
+                duration=1,
+                now=clock.now(),
+            )
+            created = await motive.recalls.create(req)
+            now = clock.now()
+            row = TrackedRequest.new(
+                req,
+                requester="U1",
+                channel="C0DISPATCH",
+                now=now,
+                deadline=now + timedelta(hours=36),
+            )
+            row.dedupe_key = f"b{i}"
+            anchor = await svc.slack.chat_postMessage(channel="C0DISPATCH", text="anchor")
+            row.anchor_ts = anchor["ts"]
+            row.motive_id, row.state = created.id, TRACKING
+            row.next_poll_at = now + timedelta(seconds=_first())
+            await svc.store.add(row)
+        lags: list[float] = []
+        wall: list[float] = []
+        delivered: set[str] = set()
+        while True:
+            rows = [r for r in await svc.store.in_flight() if r.state == TRACKING]
+            if not rows:
+                break
+            next_poll = min(r.next_poll_at for r in rows if r.next_poll_at)
+            pending = [s for s in sim.recalls.values() if not s.notified and s.id not in delivered]
+            next_done = min((s.ready_at for s in pending), default=None)
+            if webhooks and next_done is not None and next_done <= next_poll:
+                clock.set(max(clock.now(), next_done))
+                t0 = time.perf_counter()
+                await send_due_webhooks(sim, http)
+                # the bot fetches after answering 200: wait for its thread replies
+                await svc.background.wait_idle()
+                wall.append(time.perf_counter() - t0)
+            else:
+                clock.set(max(clock.now(), next_poll))
+                for r in rows:
+                    if r.next_poll_at and r.next_poll_at <= clock.now():
+                        await svc.tracker.poll(r.id)
+            for r in await svc.store.all_requests():
+                if r.state == DONE and r.motive_id not in delivered:
+                    delivered.add(r.motive_id or "")
+                    lags.append(
+                        (clock.now() - sim.recalls[r.motive_id or ""].ready_at).total_seconds()
+                    )
+        gets = [s.gets for s in sim.recalls.values()]
+        uploads = [(s.ready_at - s.created_at).total_seconds() for s in sim.recalls.values()]
+        replies = sum(1 for m in slack.messages if m.thread_ts)
     fixed_gets = [math.floor(u / 10) + 1 for u in uploads]  # first poll at 10 s, then every 10 s
     fixed_lag = [(10 - u % 10) % 10 for u in uploads]
     return {

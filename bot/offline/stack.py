@@ -111,23 +111,27 @@ async def serve_backends(
 
 
 def offline_settings(
-    backends: Backends,
     database_url: str,
     *,
+    slack_url: str,
+    motive_url: str,
+    simulator: bool = True,
     base: Settings | None = None,
     overrides: Mapping[str, Any] | None = None,
     signing_secret: str = SIGNING_SECRET,
 ) -> Settings:
-    """`base` (default: the environment) pointed at the backends, with `overrides` on top."""
+    """`base` (default: the environment) pointed at a fake Slack and at Motive (a simulator,
+    which signs its webhooks with WEBHOOK_SECRET, unless `simulator` is False), with
+    `overrides` on top."""
     values: dict[str, Any] = base.model_dump() if base is not None else {}
     values.update(
         slack_bot_token="xoxb-offline",
         slack_signing_secret=signing_secret,
-        slack_api_url=f"{backends.slack_url}/api/",
-        motive_api_url=backends.sim_url,
+        slack_api_url=f"{slack_url}/api/",
+        motive_api_url=motive_url,
         database_url=database_url,
     )
-    if backends.sim is not None:
+    if simulator:
         values["motive_webhook_secret"] = WEBHOOK_SECRET
     values.update(overrides or {})
     return Settings(_env_file=None, **values)
@@ -327,7 +331,14 @@ async def build_stack(
             webhook_tick_seconds=webhook_tick_seconds,
         ) as backends,
         run_bot(
-            offline_settings(backends, database_url, base=settings, overrides=settings_overrides),
+            offline_settings(
+                database_url,
+                slack_url=backends.slack_url,
+                motive_url=backends.sim_url,
+                simulator=backends.sim is not None,
+                base=settings,
+                overrides=settings_overrides,
+            ),
             clock=clock,
             role=role,
             served=served,
