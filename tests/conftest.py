@@ -41,6 +41,7 @@ async def sim_env(clock: ManualClock, sim_config: SimConfig) -> AsyncIterator[Si
         yield SimEnv(sim, clock, url)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Say loudly, last, how many PostgreSQL tests MOTIVE_BOT_SKIP_POSTGRES=1 skipped."""
     skipped = [

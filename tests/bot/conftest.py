@@ -63,7 +63,9 @@ class SlackHost:
 
     async def _serve(self) -> None:
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        async with serve_on_loopback(Starlette(routes=[Mount("/{tenant}", app=self._dispatch)])) as url:
+        async with serve_on_loopback(
+            Starlette(routes=[Mount("/{tenant}", app=self._dispatch)])
+        ) as url:
             self.url = url
             self._ready.set()
             await self._stop.wait()
@@ -170,9 +172,13 @@ async def pg_url() -> AsyncIterator[str]:
     try:
         admin = await asyncpg.connect(admin_url)
     except (OSError, asyncpg.PostgresError) as e:
+        problem = f"{type(e).__name__}: {e}"
+    else:
+        problem = None
+    if problem is not None:
         pytest.fail(
             f"PostgreSQL at {admin_url} (TEST_POSTGRES_URL) refused or is unreachable: "
-            f"{type(e).__name__}: {e}. Start it, or set {SKIP_POSTGRES}=1 to skip these tests.",
+            f"{problem}. Start it, or set {SKIP_POSTGRES}=1 to skip these tests.",
             pytrace=False,
         )
     try:

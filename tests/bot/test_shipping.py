@@ -10,19 +10,16 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
-from urllib.parse import urlencode
 
 import httpx
-from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings
-from bot.offline.fakeslack import FakeSlack
-from bot.offline.loopback import serve_on_loopback
-from motive.simulator import SimConfig, Simulator, build_app
-from tests.bot.conftest import Stack, running_stack
+from bot.offline.signing import Signer, command_body
+from bot.offline.stack import serve_backends
+from motive.simulator import SimConfig, Simulator
+from tests.bot.conftest import running_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -77,18 +74,29 @@ def test_dockerignore_keeps_secrets_and_tests_out() -> None:
     assert {".env", ".git", "tests", "*.db"} <= set(ignored)
 
 
-async def test_healthz_and_metrics(stack: Stack) -> None:
-    r = await stack.http.get(f"{stack.url}/healthz")
-    assert r.status_code == 200 and r.json() == {"ok": True, "role": "web"}
-    await stack.command("/recall", "TRK-101 30m ago 2m")
-    await stack.settle()
-    metrics = (await stack.http.get(f"{stack.url}/metrics")).text
+async def test_a_round_trip_through_uvicorn_health_and_metrics(sqlite_url: str) -> None:
+    # The bot and the simulator served as deployed, on real sockets: the one test that sends a
+    # signed command through uvicorn and the bot's Motive calls over HTTP (the others dispatch
+    # in-process).
+    async with running_stack(sqlite_url, served=True) as stack:
+        assert stack.url.startswith("http://127.0.0.1:")
+        assert stack.sim_url.startswith("http://127.0.0.1:")
+        r = await stack.http.get(f"{stack.url}/healthz")
+        assert r.status_code == 200 and r.json() == {"ok": True, "role": "web"}
+        r = await stack.command("/recall", "TRK-101 30m ago 2m")
+        assert r.status_code == 200 and r.text == ""
+        await stack.settle()
+        [anchor] = stack.anchors()
+        assert "Motive request 81234" in json.dumps(anchor.blocks)
+        assert stack.sim.stats.recalls_created == 1
+        metrics = (await stack.http.get(f"{stack.url}/metrics")).text
     assert 'motive_bot_requests_total{kind="recall",outcome="requested"}' in metrics
     assert 'motive_bot_motive_calls_total{endpoint="recalls.create",status="201"}' in metrics
     assert (
         "motive_bot_requests_in_flight" in metrics
         and "motive_bot_delivery_lag_seconds_bucket" in metrics
     )
+    assert not stack.slack.violations, stack.slack.violations
 
 
 async def test_healthz_says_what_is_wrong(sqlite_url: str) -> None:
@@ -112,29 +120,26 @@ def _free_port() -> int:
 
 
 async def test_json_logs_carry_no_secret_and_sigterm_stops_cleanly(tmp_path: Path) -> None:
-    sim = Simulator(SimConfig())
-    slack = FakeSlack()
     port = _free_port()
     token, signing, key = (
         "xoxb-very-secret-token-42",
         "signing-secret-do-not-log",
         "motive-key-do-not-log",
     )
-    async with (
-        serve_on_loopback(build_app(sim, tick_seconds=3600)) as sim_url,
-        serve_on_loopback(slack.app()) as slack_url,
-    ):
+    async with serve_backends(sim=Simulator(SimConfig())) as backends:
+        sim, slack_url = backends.sim, backends.slack_url
+        assert sim is not None
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOTIVE_"))}
         env.update(
-            PORT=str(port),
-            SLACK_BOT_TOKEN=token,
-            SLACK_SIGNING_SECRET=signing,
-            MOTIVE_API_KEY=key,
-            SLACK_API_URL=f"{slack_url}/api/",
-            MOTIVE_API_URL=sim_url,
-            DATABASE_URL=f"sqlite:///{tmp_path}/b.db",
-            LOG_JSON="true",
-            LOG_LEVEL="DEBUG",
+            backends.serve_env(
+                f"sqlite:///{tmp_path}/b.db",
+                port=port,
+                SLACK_BOT_TOKEN=token,
+                SLACK_SIGNING_SECRET=signing,
+                MOTIVE_API_KEY=key,
+                LOG_JSON="true",
+                LOG_LEVEL="DEBUG",
+            )
         )
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"],
@@ -152,27 +157,16 @@ async def test_json_logs_carry_no_secret_and_sigterm_stops_cleanly(tmp_path: Pat
                             break
                     except httpx.HTTPError:
                         await asyncio.sleep(0.05)
-                body = urlencode(
-                    {
-                        "command": "/recall",
-                        "text": "TRK-101 30m ago 2m",
-                        "user_id": "U1",
-                        "channel_id": "C0DISPATCH",
-                        "team_id": "T1",
-                        "trigger_id": "t",
-                        "response_url": f"{slack_url}/respond/1",
-                    }
+                body, headers = Signer(signing).sign(
+                    command_body(
+                        "/recall",
+                        "TRK-101 30m ago 2m",
+                        response_url=f"{slack_url}/respond/1",
+                        trigger_id="t",
+                    )
                 )
-                ts = str(int(time.time()))
-                sig = SignatureVerifier(signing).generate_signature(timestamp=ts, body=body)
                 r = await http.post(
-                    f"http://127.0.0.1:{port}/slack/events",
-                    content=body,
-                    headers={
-                        "X-Slack-Request-Timestamp": ts,
-                        "X-Slack-Signature": sig,
-                        "Content-Type": "application/x-www-form-urlencoded",
-                    },
+                    f"http://127.0.0.1:{port}/slack/events", content=body, headers=headers
                 )
                 assert r.status_code == 200
                 for _ in range(200):
@@ -192,3 +186,35 @@ async def test_json_logs_carry_no_secret_and_sigterm_stops_cleanly(tmp_path: Pat
         assert not any("body" in json.loads(ln)["msg"] for ln in lines)
         for secret in (token, signing, key):
             assert secret not in err
+
+
+def _pytest(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if k != "MOTIVE_BOT_SKIP_POSTGRES"}
+    full.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_without_postgres_the_suite_fails_unless_told_to_skip_and_then_says_so() -> None:
+    closed = f"postgresql://postgres@127.0.0.1:{_free_port()}/test"  # nothing listens there
+    selected = ("tests/bot/test_store.py", "-k", "postgresql")
+    skipped = _pytest(*selected, TEST_POSTGRES_URL=closed, MOTIVE_BOT_SKIP_POSTGRES="1")
+    assert skipped.returncode == 0, skipped.stdout[-2000:]
+    count = re.search(r"(\d+) skipped", skipped.stdout.splitlines()[-1])
+    assert count is not None and int(count.group(1)) > 0
+    # The warning is the last line before pytest's own count.
+    assert skipped.stdout.rstrip().splitlines()[-2] == (
+        f"WARNING: MOTIVE_BOT_SKIP_POSTGRES=1 skipped {count.group(1)} PostgreSQL test(s); "
+        "storage on PostgreSQL was not tested."
+    )
+
+    failed = _pytest(*selected, TEST_POSTGRES_URL=closed)
+    assert failed.returncode == 1, failed.stdout[-2000:]
+    assert f"{count.group(1)} errors" in failed.stdout.splitlines()[-1]
+    assert "unreachable" in failed.stdout and "MOTIVE_BOT_SKIP_POSTGRES=1" in failed.stdout
