@@ -13,12 +13,12 @@ from typing import Any, ClassVar
 
 import httpx
 
-from bot.offline.loopback import serve_on_loopback
+from bot.offline.stack import serve_backends
 from bot.tracking.poller import Tracker
 from bot.tracking.store import DONE, TRACKING, Store, TrackedRequest
 from motive.clock import ManualClock, SystemClock
-from motive.simulator import SimConfig, Simulator, build_app
-from tests.bot.conftest import SIGNING_SECRET, Stack, eventually, running_stack
+from motive.simulator import SimConfig, Simulator
+from tests.bot.conftest import Stack, eventually, running_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -129,20 +129,13 @@ async def test_sigkill_with_20_in_flight_then_restart_delivers_each_once(tmp_pat
     slack = FakeSlack(openapi=OPENAPI)
     db = tmp_path / "bot.db"
     port = _free_port()
-    async with (
-        serve_on_loopback(build_app(sim, tick_seconds=3600)) as sim_url,
-        serve_on_loopback(slack.app()) as slack_url,
-    ):
+    async with serve_backends(sim=sim, slack=slack) as backends:
+        sim_url, slack_url = backends.sim_url, backends.slack_url
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOTIVE_"))}
         env.update(
-            PORT=str(port),
-            SLACK_BOT_TOKEN="xoxb-test",
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_API_URL=f"{slack_url}/api/",
-            MOTIVE_API_URL=sim_url,
-            DATABASE_URL=f"sqlite:///{db}",
-            POLL_FIRST_SECONDS="0.3",
-            POLL_MAX_SECONDS="0.5",
+            backends.serve_env(
+                f"sqlite:///{db}", port=port, POLL_FIRST_SECONDS="0.3", POLL_MAX_SECONDS="0.5"
+            )
         )
 
         def start() -> subprocess.Popen[bytes]:
