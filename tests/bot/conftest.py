@@ -1,5 +1,5 @@
 """The running bot for tests: `running_stack` (bot.offline.stack with test defaults: a manual
-clock, the bot and the simulator in-process, each test's fake Slack on one shared loopback
+clock, the bot and the simulator in-process, each test's fake Slack on the run's shared loopback
 server), the databases, and waiting helpers."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -21,10 +20,10 @@ from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
 from bot.offline.fakeslack import FakeSlack, find_openapi
-from bot.offline.loopback import serve_on_loopback
 from bot.offline.stack import SIGNING_SECRET, WEBHOOK_SECRET, Stack, build_stack
 from motive.clock import ManualClock
 from motive.simulator import SimConfig, Simulator
+from tests.conftest import shared_server
 
 __all__ = ["SIGNING_SECRET", "WEBHOOK_SECRET", "Stack", "eventually", "running_stack", "wait_for"]
 
@@ -34,73 +33,31 @@ PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:54
 SKIP_POSTGRES = "MOTIVE_BOT_SKIP_POSTGRES"
 
 
-class SlackHost:
-    """Every test's fake Slack behind one loopback server, each under its own path prefix.
-
-    Starting and stopping a uvicorn server costs about 0.2 s, and the bot's Slack client (aiohttp)
-    needs a real socket, so the server is started once for the run, in a thread of its own with
-    its own event loop (each test has a fresh loop). The fakes' handlers run on that thread; a
-    test reads a fake's records only after the bot's call to it has returned.
-    """
+class SlackTenants:
+    """Every test's fake Slack on the run's shared loopback server (tests/conftest.py), each
+    under a path of its own: the bot's Slack client (aiohttp) needs a real socket."""
 
     def __init__(self) -> None:
-        self.url = ""
         self._tenants: dict[str, Starlette] = {}
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=asyncio.run, args=(self._serve(),), daemon=True)
-        self._thread.start()
-        if not self._ready.wait(30):
-            raise RuntimeError("the fake Slack host did not start")
 
-    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         tenant = self._tenants.get(scope["path_params"]["tenant"])
-        if tenant is None:
-            await PlainTextResponse("no such fake Slack", 404)(scope, receive, send)
-            return
-        await tenant(scope, receive, send)
-
-    async def _serve(self) -> None:
-        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        async with serve_on_loopback(
-            Starlette(routes=[Mount("/{tenant}", app=self._dispatch)])
-        ) as url:
-            self.url = url
-            self._ready.set()
-            await self._stop.wait()
+        app = tenant or PlainTextResponse("no such fake Slack", 404)
+        await app(scope, receive, send)
 
     @contextlib.contextmanager
     def hosting(self, slack: FakeSlack) -> Iterator[str]:
         """Serve `slack` while the block runs; its base URL (the same for the same fake)."""
+        server = shared_server("slack", Starlette(routes=[Mount("/{tenant}", app=self)]))
         key = f"slack-{id(slack):x}"
         self._tenants[key] = slack.app()
         try:
-            yield f"{self.url}/{key}"
+            yield f"{server.url}/{key}"
         finally:
             self._tenants.pop(key, None)
 
-    def close(self) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
 
-
-_host: SlackHost | None = None
-
-
-def slack_host() -> SlackHost:
-    global _host
-    if _host is None:
-        _host = SlackHost()
-    return _host
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _close_slack_host() -> Iterator[None]:
-    yield
-    if _host is not None:
-        _host.close()
+_slack_tenants = SlackTenants()
 
 
 async def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> None:
@@ -135,7 +92,7 @@ async def running_stack(
     """The bot against a simulator and a fake Slack; pass those in to keep them over a restart.
     `served`: the bot and the simulator on loopback through uvicorn instead of in-process."""
     slack = slack or FakeSlack(openapi=OPENAPI)
-    with slack_host().hosting(slack) as slack_url:
+    with _slack_tenants.hosting(slack) as slack_url:
         async with build_stack(
             database_url,
             clock=clock or ManualClock(),
@@ -158,32 +115,34 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'bot.db'}"
 
 
+async def postgres_admin(url: str) -> Any:
+    """A connection to the PostgreSQL server at `url`; without one the test fails, saying why
+    and how to opt out."""
+    import asyncpg
+
+    try:
+        return await asyncpg.connect(url)
+    except (OSError, asyncpg.PostgresError) as e:
+        problem = f"{type(e).__name__}: {e}"
+    pytest.fail(
+        f"PostgreSQL at {url} (TEST_POSTGRES_URL) refused or is unreachable: {problem}. "
+        f"Start it, or set {SKIP_POSTGRES}=1 to skip these tests.",
+        pytrace=False,
+    )
+
+
 @pytest.fixture
 async def pg_url() -> AsyncIterator[str]:
     """A fresh database on the local PostgreSQL server, dropped afterwards. PostgreSQL must be
-    there: a test that needs it fails without it, unless MOTIVE_BOT_SKIP_POSTGRES=1 skips it
-    (and the run's summary says how many were skipped)."""
-    import asyncpg
-
+    there unless MOTIVE_BOT_SKIP_POSTGRES=1 skips the tests that need it (the run's summary then
+    says how many it skipped)."""
     if os.environ.get(SKIP_POSTGRES) == "1":
         pytest.skip(f"{SKIP_POSTGRES}=1: PostgreSQL test skipped")
-    admin_url = PG_URL
+    admin = await postgres_admin(PG_URL)
     name = f"motive_bot_{uuid.uuid4().hex[:10]}"
     try:
-        admin = await asyncpg.connect(admin_url)
-    except (OSError, asyncpg.PostgresError) as e:
-        problem = f"{type(e).__name__}: {e}"
-    else:
-        problem = None
-    if problem is not None:
-        pytest.fail(
-            f"PostgreSQL at {admin_url} (TEST_POSTGRES_URL) refused or is unreachable: "
-            f"{problem}. Start it, or set {SKIP_POSTGRES}=1 to skip these tests.",
-            pytrace=False,
-        )
-    try:
         await admin.execute(f'CREATE DATABASE "{name}"')
-        yield admin_url.rsplit("/", 1)[0] + "/" + name
+        yield PG_URL.rsplit("/", 1)[0] + "/" + name
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()

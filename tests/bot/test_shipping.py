@@ -14,12 +14,13 @@ import tomllib
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bot.config import Settings
 from bot.offline.signing import Signer, command_body
 from bot.offline.stack import serve_backends
 from motive.simulator import SimConfig, Simulator
-from tests.bot.conftest import running_stack
+from tests.bot.conftest import postgres_admin, running_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -201,20 +202,31 @@ def _pytest(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_without_postgres_the_suite_fails_unless_told_to_skip_and_then_says_so() -> None:
+async def test_a_postgresql_test_without_postgresql_fails_and_says_how_to_opt_out() -> None:
+    for refused in (
+        f"postgresql://postgres@127.0.0.1:{_free_port()}/test",  # nothing listens there
+        "postgresql://no_such_role@127.0.0.1:5432/test",  # a login the server refuses
+    ):
+        with pytest.raises(pytest.fail.Exception, match="refused or is unreachable") as failed:
+            await postgres_admin(refused)
+        assert "MOTIVE_BOT_SKIP_POSTGRES=1" in str(failed.value)
+
+
+def test_opting_out_of_postgresql_passes_and_says_what_it_skipped() -> None:
     closed = f"postgresql://postgres@127.0.0.1:{_free_port()}/test"  # nothing listens there
-    selected = ("tests/bot/test_store.py", "-k", "postgresql")
-    skipped = _pytest(*selected, TEST_POSTGRES_URL=closed, MOTIVE_BOT_SKIP_POSTGRES="1")
-    assert skipped.returncode == 0, skipped.stdout[-2000:]
-    count = re.search(r"(\d+) skipped", skipped.stdout.splitlines()[-1])
-    assert count is not None and int(count.group(1)) > 0
+    run = _pytest(
+        "tests/bot/test_store.py",
+        "-k",
+        "postgresql",
+        TEST_POSTGRES_URL=closed,
+        MOTIVE_BOT_SKIP_POSTGRES="1",
+    )
+    assert run.returncode == 0, run.stdout[-2000:]
+    *_, warning, counts = run.stdout.rstrip().splitlines()
+    skipped = re.search(r"(\d+) skipped", counts)
+    assert skipped is not None and int(skipped.group(1)) > 0
     # The warning is the last line before pytest's own count.
-    assert skipped.stdout.rstrip().splitlines()[-2] == (
-        f"WARNING: MOTIVE_BOT_SKIP_POSTGRES=1 skipped {count.group(1)} PostgreSQL test(s); "
+    assert warning == (
+        f"WARNING: MOTIVE_BOT_SKIP_POSTGRES=1 skipped {skipped.group(1)} PostgreSQL test(s); "
         "storage on PostgreSQL was not tested."
     )
-
-    failed = _pytest(*selected, TEST_POSTGRES_URL=closed)
-    assert failed.returncode == 1, failed.stdout[-2000:]
-    assert f"{count.group(1)} errors" in failed.stdout.splitlines()[-1]
-    assert "unreachable" in failed.stdout and "MOTIVE_BOT_SKIP_POSTGRES=1" in failed.stdout
