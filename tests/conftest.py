@@ -1,21 +1,16 @@
-"""Shared by every test: the clock, the Motive simulator on loopback, servers that outlive a
+"""Shared by every test: the clock, the Motive simulator on loopback, a server that outlives a
 test, and the warning for skipped PostgreSQL tests."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse
-from starlette.routing import Mount
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from bot.offline.loopback import serve_on_loopback
 from motive.client import MotiveClient
@@ -27,9 +22,9 @@ class ThreadedServer:
     """One loopback server (uvicorn) for the whole run, in a thread with its own event loop.
 
     Stopping a uvicorn server takes about 0.2 s, a fifth of the suite when every test started
-    and stopped its own. Each test still gets fresh apps: they are swapped in and out of the
-    server (`serving`, or tenants of `routes`). Their handlers run on the server's thread; a test
-    reads what they recorded only after its own call to them has returned.
+    and stopped its own. Each test still gets fresh apps, mounted on the server as tenants for as
+    long as the test runs. Their handlers run on the server's thread; a test reads what they
+    recorded only after its own call to them has returned.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -56,34 +51,14 @@ class ThreadedServer:
         self._thread.join(10)
 
 
-class Swap:
-    """An ASGI app that passes each request to whichever app is current (one test's)."""
-
-    def __init__(self) -> None:
-        self.current: ASGIApp | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        app = self.current or PlainTextResponse("no app is being served", 404)
-        await app(scope, receive, send)
-
-    @contextlib.contextmanager
-    def serving(self, app: ASGIApp) -> Iterator[None]:
-        self.current = app
-        try:
-            yield
-        finally:
-            self.current = None
+_servers: dict[str, ThreadedServer] = {}
 
 
-_servers: dict[str, Any] = {}
-
-
-def shared_server(name: str, app: Any) -> ThreadedServer:
+def shared_server(name: str, app: ASGIApp) -> ThreadedServer:
     """The run's server called `name`, started (with `app`) on first use."""
     if name not in _servers:
-        _servers[name] = ThreadedServer(Starlette(routes=[Mount("", app=app)]))
-    server: ThreadedServer = _servers[name]
-    return server
+        _servers[name] = ThreadedServer(app)
+    return _servers[name]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -115,18 +90,14 @@ def sim_config() -> SimConfig:
     return SimConfig(api_key="test-key")
 
 
-_sim_swap = Swap()
-
-
 @pytest.fixture
-def sim_env(clock: ManualClock, sim_config: SimConfig) -> Iterator[SimEnv]:
-    """This test's simulator on the run's shared loopback server (real HTTP: timeouts and
-    refused connections behave as they do against Motive). Its webhook sender is not running:
-    tests send due webhooks themselves."""
+async def sim_env(clock: ManualClock, sim_config: SimConfig) -> AsyncIterator[SimEnv]:
+    """This test's simulator on a loopback server of its own, in the test's event loop: the
+    client tests race the simulator's rate-limit window against the client's clock, so requests
+    must be handled in the order the loop sends them."""
     sim = Simulator(sim_config, clock=clock)
-    server = shared_server("simulator", _sim_swap)
-    with _sim_swap.serving(build_app(sim, tick_seconds=3600)):
-        yield SimEnv(sim, clock, server.url)
+    async with serve_on_loopback(build_app(sim, tick_seconds=3600)) as url:
+        yield SimEnv(sim, clock, url)
 
 
 @pytest.hookimpl(trylast=True)
