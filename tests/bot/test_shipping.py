@@ -177,7 +177,9 @@ async def test_json_logs_carry_no_secret_and_sigterm_stops_cleanly(tmp_path: Pat
                     await http.get(f"http://127.0.0.1:{port}/healthz")
         finally:
             proc.send_signal(signal.SIGTERM)
-            _, err = proc.communicate(timeout=30)
+            # In a thread: this loop serves the simulator and the fake Slack that the bot's
+            # last calls may still be waiting on while it drains.
+            _, err = await asyncio.to_thread(proc.communicate, timeout=30)
         # uvicorn re-raises SIGTERM once its graceful shutdown is done.
         assert proc.returncode in (0, -signal.SIGTERM), err[-2000:]
         assert "stopped cleanly" in err
