@@ -50,7 +50,10 @@ class Doctor:
 
 @contextlib.asynccontextmanager
 async def _doctor(sqlite_url: str, variants: frozenset[str]) -> AsyncIterator[Doctor]:
-    async with running_stack(sqlite_url, sim_config=SimConfig(variants=variants)) as stack:
+    # Served: the doctor reaches the bot and the simulator over HTTP, as it does a deployment.
+    async with running_stack(
+        sqlite_url, sim_config=SimConfig(variants=variants), served=True
+    ) as stack:
         stack.slack.scopes = list(SCOPES)
         stack.sim.config.webhook_url = f"{stack.url}{contract.WEBHOOK_ROUTE}"
         stack.sim.config.webhook_secret = "8cbd43f98ba1e33c28c9"
