@@ -185,7 +185,10 @@ async def run_bot(
             http = httpx.AsyncClient(timeout=30, limits=limits)
         else:
             url = IN_PROCESS_BOT
-            http = httpx.AsyncClient(transport=await exits.enter_async_context(in_process(server)))
+            # Only the bot's in-process address is dispatched in-process; any other URL (a
+            # server a test puts in front of the app, say) is reached over the network.
+            transport = await exits.enter_async_context(in_process(server))
+            http = httpx.AsyncClient(mounts={IN_PROCESS_BOT: transport}, timeout=30, limits=limits)
         await exits.enter_async_context(http)
         yield Bot(svc, url, http)
 
