@@ -161,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--tz", default="America/Chicago", help="the fake dispatcher's time zone")
     console.add_argument("--database-url", default=None, help="defaults to a temporary SQLite file")
     console.add_argument(
+        "--media-dir", default=None, help="where uploaded snapshots are saved (a temporary folder)"
+    )
+    console.add_argument(
         "--timeout", type=float, default=120.0, help="longest wait for results (s)"
     )
     console.set_defaults(func=_console)

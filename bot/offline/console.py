@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import sys
 import tempfile
+from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
@@ -154,7 +155,14 @@ async def run_console(
     setup_logging("WARNING", env.log_json)
     tz = ZoneInfo(args.tz)
     slack = FakeSlack(openapi=find_openapi(), user_tz=args.tz)
-    printer = Printer(tz, out or sys.stdout, {c.id: c.name for c in slack.channels.values()})
+    media_dir = Path(args.media_dir or tempfile.mkdtemp(prefix="motive-console-media-"))
+    printer = Printer(
+        tz,
+        out or sys.stdout,
+        {c.id: c.name for c in slack.channels.values()},
+        file_bytes=slack.file_bytes,
+        media_dir=media_dir,
+    )
     slack.listeners.append(printer.on_event)
     simulated = env.motive_api_key is None
     accelerated = simulated and not args.real_time

@@ -400,6 +400,11 @@ class FakeSlack:
             self._emit("file", msg)
         return {"ok": True, "files": out}
 
+    def file_bytes(self, file_id: str) -> bytes | None:
+        """What was uploaded as `file_id`, if anything."""
+        up = self.uploads.get(file_id)
+        return bytes(up["data"]) if up is not None and up["data"] else None
+
     async def upload(self, request: Request) -> Response:
         file_id = request.path_params["file_id"]
         if file_id not in self.uploads:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
@@ -23,10 +25,21 @@ class Printer:
     """Listens to the fake Slack and prints each post, edit, file and private reply; messages and
     buttons get numbers, so that the reader can say which button to press."""
 
-    def __init__(self, tz: ZoneInfo, out: TextIO, channel_names: dict[str, str]) -> None:
+    def __init__(
+        self,
+        tz: ZoneInfo,
+        out: TextIO,
+        channel_names: dict[str, str],
+        *,
+        file_bytes: Callable[[str], bytes | None] | None = None,
+        media_dir: Path | None = None,
+    ) -> None:
         self.tz = tz
         self.out = out
         self.names = channel_names
+        # Uploaded files are saved here, so that a person can open the snapshot.
+        self._file_bytes = file_bytes
+        self._media_dir = media_dir
         self._buttons: list[Button] = []
         self._numbers: dict[str, int] = {}
         self._n = itertools.count(1)
@@ -42,6 +55,17 @@ class Printer:
         if ts not in self._numbers:
             self._numbers[ts] = next(self._n)
         return self._numbers[ts]
+
+    def _save(self, file_id: str, name: str) -> Path | None:
+        if self._file_bytes is None or self._media_dir is None:
+            return None
+        data = self._file_bytes(file_id)
+        if not data:
+            return None
+        self._media_dir.mkdir(parents=True, exist_ok=True)
+        path = self._media_dir / f"{file_id}-{Path(name).name}"
+        path.write_bytes(data)
+        return path
 
     def _where(self, channel: str) -> str:
         return "DM" if channel.startswith("D") else "#" + self.names.get(channel, channel)
@@ -59,13 +83,16 @@ class Printer:
 
     def on_event(self, kind: str, payload: Any) -> None:
         """A FakeSlack listener."""
+        # Every item starts with its own [channel] line naming the message it belongs to, so a
+        # thread reply never reads as if it belonged to whatever was printed just before it.
         if kind == "post":
             msg: Message = payload
             if msg.thread_ts:
                 self.line(
-                    f"  └ reply in thread of message {self._num(msg.thread_ts)} ({self._where(msg.channel)}):"
+                    f"[{self._where(msg.channel)}] reply {self._num(msg.ts)} in the thread of "
+                    f"message {self._num(msg.thread_ts)}:"
                 )
-                self._body(msg.blocks, msg.text, "    ", msg)
+                self._body(msg.blocks, msg.text, "  ", msg)
             else:
                 self.line(
                     f"[{self._where(msg.channel)}] message {self._num(msg.ts)} from Motive Clips:"
@@ -74,7 +101,7 @@ class Printer:
         elif kind == "update":
             msg = payload
             where = (
-                f"thread reply {self._num(msg.ts)}"
+                f"reply {self._num(msg.ts)} in the thread of message {self._num(msg.thread_ts)}"
                 if msg.thread_ts
                 else f"message {self._num(msg.ts)}"
             )
@@ -82,12 +109,17 @@ class Printer:
             self._body(msg.blocks, msg.text, "  ", msg)
         elif kind == "file":
             msg = payload
+            parent = self._num(msg.thread_ts or msg.ts)
             for f in msg.files:
                 self.line(
-                    f"  └ file in thread of message {self._num(msg.thread_ts or msg.ts)}: {f['name']} ({f['size']} bytes)"
+                    f"[{self._where(msg.channel)}] file in the thread of message {parent}: "
+                    f"{f['name']} ({f['size']} bytes)"
                 )
+                saved = self._save(str(f.get("id", "")), str(f.get("name") or "file"))
+                if saved is not None:
+                    self.line(f"  saved to {saved}")
             if msg.text:
-                self.line(f"    {mrkdwn(msg.text, self.tz)}")
+                self.line(f"  {mrkdwn(msg.text, self.tz)}")
         elif kind in ("respond", "ephemeral"):
             self.line("(only you can see this)")
             self._body(list(payload.get("blocks") or []), str(payload.get("text", "")), "  ", None)

@@ -31,7 +31,13 @@ def test_scripted_session_ends_with_links_image_and_an_explanation() -> None:
     assert "Video recall for TRK-102" in out and "Footage is ready — 2 of 2 cameras" in out
     assert out.count("Open video http://127.0.0.1:") == 2
     # The snapshot: the JPEG uploaded into its thread.
-    assert "file in thread of message 2: snapshot-Reefer_12-rear.jpg (2059 bytes)" in out
+    assert "file in the thread of message 2: snapshot-Reefer_12-rear.jpg (2059 bytes)" in out
+    # ...saved where a person can open it: the simulator's JPEG, byte for byte.
+    [saved] = [ln.split("saved to ", 1)[1] for ln in out.splitlines() if "saved to " in ln]
+    data = Path(saved).read_bytes()
+    assert data[:2] == b"\xff\xd8" and len(data) == 2059
+    # Thread replies name their message on a line of their own.
+    assert "[#dispatch] reply 3 in the thread of message 1:" in out
     # The bad command: which word, what is allowed, and a corrected example.
     assert "`4m`: Regular recalls last 1, 2 or 3 minutes; you asked for 4." in out
     assert "Try: `/recall TRK-101 14:05 3m`" in out
