@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -25,6 +27,9 @@ class Settings(BaseSettings):
     poll_max_seconds: float | None = Field(default=None, gt=0)
     recall_deadline_hours: float = Field(default=36.0, gt=0)
     snapshot_deadline_minutes: float = Field(default=120.0, gt=0)
+    # The access policy (see policy.example.toml); None: anyone may ask for anything anywhere.
+    policy_file: Path | None = None
+    audit_retention_days: int = Field(default=400, ge=1)
     log_json: bool = False
     log_level: str = "INFO"
 

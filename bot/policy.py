@@ -313,6 +313,23 @@ def may_see(policy: Policy, asker: Asker, cameras: Iterable[CameraPosition]) -> 
     )
 
 
+def check_refresh(
+    policy: Policy, asker: Asker, cameras: Iterable[CameraPosition]
+) -> Decision | None:
+    """A refusal if `asker` may not see every camera of the links they want refreshed."""
+    wanted = list(cameras)
+    for media, rule in (
+        (Media.IN_CAB, "requesters.in_cab"),
+        (Media.ROAD_VIDEO, "requesters.road_video"),
+    ):
+        needed = any((c in IN_CAB) == (media is Media.IN_CAB) for c in wanted)
+        if needed and not may(policy, asker, media):
+            return _refuse(
+                policy, rule, f"You may not see {media.words}, so I can't refresh these links."
+            )
+    return None
+
+
 def private_delivery(policy: Policy, cameras: Iterable[CameraPosition]) -> bool:
     """Whether results of these cameras go to the requester alone (a DM) instead of the thread."""
     return policy.in_cab.deliver_to == "requester" and any(c in IN_CAB for c in cameras)

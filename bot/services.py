@@ -7,10 +7,14 @@ from dataclasses import dataclass, field
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.audit import Audit
 from bot.background import Background
 from bot.config import Settings
 from bot.metrics import observe_motive
+from bot.policy import PolicyFile
+from bot.privacy import Privacy
 from bot.slack.lookups import Fleet, UserZones
+from bot.slack.usergroups import UserGroups
 from bot.slack.web import web_client
 from bot.tracking.delivery import Deliverer
 from bot.tracking.poller import Tracker
@@ -31,10 +35,12 @@ class Services:
     tracker: Tracker
     delivery: Deliverer
     background: Background
+    privacy: Privacy
     work_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
 
     async def start(self) -> None:
         await self.store.create_schema()
+        await self.privacy.audit.prune(self.settings.audit_retention_days)
         await self.tracker.start()
         self.fleet.refresh_soon()
 
@@ -62,7 +68,19 @@ def build_services(
     slack = web_client(token, settings.slack_api_url)
     store = Store(settings.database_url, clock=clock)
     background = Background()
-    delivery = Deliverer(store=store, slack=slack, motive=motive, clock=clock)
+    fleet, zones = Fleet(motive, clock), UserZones(slack, clock)
+    # Read once per process (a broken file stops the start, with its line); re-read on change.
+    policy_file = PolicyFile(settings.policy_file) if settings.policy_file else None
+    privacy = Privacy(
+        policy_file=policy_file,
+        groups=UserGroups(slack, clock),
+        store=store,
+        audit=Audit(store, clock),
+        fleet=fleet,
+        zones=zones,
+        clock=clock,
+    )
+    delivery = Deliverer(store=store, slack=slack, motive=motive, clock=clock, privacy=privacy)
     tracker = Tracker(
         settings=settings,
         store=store,
@@ -81,9 +99,10 @@ def build_services(
         motive=motive,
         slack=slack,
         store=store,
-        fleet=Fleet(motive, clock),
-        zones=UserZones(slack, clock),
+        fleet=fleet,
+        zones=zones,
         tracker=tracker,
         delivery=delivery,
         background=background,
+        privacy=privacy,
     )

@@ -10,7 +10,9 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.audit import Subject
 from bot.metrics import REQUESTS
+from bot.privacy import decision_word, narrow, narrowed_note, refusal
 from bot.services import Services
 from bot.slack import blocks as bk
 from bot.slack.web import SLACK_FAILURES, Place, Reply, post_anchor, slack_error, update
@@ -67,15 +69,40 @@ async def _submit(
     svc: Services, request: RecallRequest | SnapshotRequest, asker: Asker
 ) -> int | None:
     kind = _kind(request)
+    # The policy first: before the anchor, before any Motive call (a refusal is audited there).
+    decision = await svc.privacy.check(request, asker.user, asker.channel)
+    if not decision.allowed:
+        REQUESTS.labels(kind=kind, outcome="policy_refused").inc()
+        await asker.reply(*refusal(decision))
+        return None
+    request = narrow(request, decision)
+    if (narrowed := narrowed_note(decision)) is not None:
+        asker = Asker(asker.user, asker.channel, asker.reply, _join(asker.note, narrowed))
+
+    async def audit(outcome: str, row: TrackedRequest | None = None) -> None:
+        await svc.privacy.audit.record(
+            "request",
+            user=asker.user,
+            channel=asker.channel,
+            subject=Subject.of(request),
+            decision=decision_word(decision),
+            rule=decision.rule,
+            request_id=row.id if row else None,
+            motive_id=row.motive_id if row else None,
+            outcome=outcome,
+        )
+
     existing = await svc.store.in_flight_duplicate(request.dedupe_key())
     if existing is not None:
         REQUESTS.labels(kind=kind, outcome="duplicate_local").inc()
+        await audit(f"not sent: the same request #{existing.id} is still in flight")
         await asker.reply(*bk.duplicate(existing.channel, existing.anchor_ts, existing.id))
         return None
     checked = Preflight(go=True)
     if isinstance(request, RecallRequest):
         checked = await _recall_preflight(svc, request, asker)
         if not checked.go:
+            await audit("not sent: the pre-flight check stopped it (no footage or quota)")
             return None
 
     now = svc.clock.now()
@@ -114,9 +141,11 @@ async def _submit(
             "unknown",
             f"{e.message} Check the Motive dashboard before asking again.",
         )
+        await audit(f"unknown: {e.message}", row)
         return row.id
     except MotiveError as e:
         await _end(svc, row, place, FAILED, "refused", _refusal(e))
+        await audit(_refusal(e), row)
         return row.id
 
     first = next_delay(
@@ -129,8 +158,13 @@ async def _submit(
     text, blocks = bk.anchor(anchor_of(row, "pending", checked.note))
     await update(svc.slack, place, text, blocks)
     REQUESTS.labels(kind=kind, outcome="requested").inc()
+    await audit("requested", row)
     await svc.tracker.track(row)
     return row.id
+
+
+def _join(*notes: str | None) -> str | None:
+    return " ".join(n for n in notes if n) or None
 
 
 def _refusal(e: MotiveError) -> str:

@@ -10,22 +10,28 @@ shared. Nothing of that shows to people.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import httpx
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import policy as pol
+from bot.audit import Subject
 from bot.slack import blocks as bk
 from bot.slack.timefmt import escape
-from bot.slack.web import SLACK_FAILURES, Place, post, slack_error, update
+from bot.slack.web import SLACK_FAILURES, Place, open_dm, post, slack_error, update
 from bot.tracking.store import Delivery, Store, TrackedRequest
 from motive.client import MotiveClient
 from motive.clock import Clock
 from motive.errors import MotiveError
-from motive.models import Recall
-from motive.rules import SnapshotRequest
+from motive.models import Recall, RecallCamera
+from motive.rules import CameraPosition, SnapshotRequest
+
+if TYPE_CHECKING:
+    from bot.privacy import Privacy
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +68,37 @@ def anchor_of(
 
 class Deliverer:
     def __init__(
-        self, *, store: Store, slack: AsyncWebClient, motive: MotiveClient, clock: Clock
+        self,
+        *,
+        store: Store,
+        slack: AsyncWebClient,
+        motive: MotiveClient,
+        clock: Clock,
+        privacy: Privacy | None = None,
     ) -> None:
         self.store = store
         self.slack = slack
         self.motive = motive
         self.clock = clock
+        self.privacy = privacy
+
+    @property
+    def policy(self) -> pol.Policy:
+        return self.privacy.policy if self.privacy is not None else pol.OPEN
+
+    async def _audit_delivery(
+        self, row: TrackedRequest, cameras: Sequence[CameraPosition] | None, outcome: str
+    ) -> None:
+        if self.privacy is not None:
+            await self.privacy.audit.record(
+                "delivery",
+                user=row.requester,
+                channel=row.channel,
+                subject=Subject.of(row.request, cameras),
+                request_id=row.id,
+                motive_id=row.motive_id,
+                outcome=outcome,
+            )
 
     async def update_anchor(
         self,
@@ -84,13 +115,31 @@ class Deliverer:
     # --- the three deliveries -------------------------------------------------------------
 
     async def recall_links(self, row: TrackedRequest, recall: Recall) -> bool:
-        """The links, one thread reply. True when it is (now) in Slack."""
-        text, blocks = bk.recall_results(row.id, recall.cameras)
+        """The links, one thread reply; in-cab ones by DM to the requester alone when the policy
+        says so, with a line in the thread saying where they went. True when all is in Slack."""
+        private, public = split_private(self.policy, recall.cameras)
+        if private:
+            text, blocks = bk.recall_results(row.id, private)
+
+            async def send_dm(delivery: Delivery, marker: str) -> str:
+                dm = await open_dm(self.slack, row.requester)
+                ts = await post(self.slack, dm, text, bk.marked(blocks, marker))
+                await self._audit_delivery(
+                    row, positions(private), f"links sent privately by DM to {row.requester}"
+                )
+                return ts
+
+            if not await self._once(row, "links_private", send_dm):
+                return False
+        text, blocks = bk.recall_results(row.id, public) if public else ("", [])
+        if private:
+            line = f":lock: In-cab footage was sent privately to <@{row.requester}>."
+            text, blocks = (text or line), [*blocks, bk.section(line)]
 
         async def send(delivery: Delivery, marker: str) -> str:
-            return await post(
-                self.slack, row.channel, text, bk.marked(blocks, marker), row.anchor_ts
-            )
+            ts = await post(self.slack, row.channel, text, bk.marked(blocks, marker), row.anchor_ts)
+            await self._audit_delivery(row, positions(public), "links posted in the thread")
+            return ts
 
         return await self._once(row, "links", send)
 
@@ -127,22 +176,41 @@ class Deliverer:
 
     # --- refresh --------------------------------------------------------------------------
 
-    async def refresh_links(self, request_id: int) -> str | None:
-        """Fresh download URLs for a delivered recall, written over the old links message.
-        Returns a problem to tell the user, or None."""
+    async def refresh_links(
+        self, request_id: int, presser: str | None = None, where: Place | None = None
+    ) -> str | None:
+        """Fresh download URLs for a delivered recall, written over the old links message
+        (`where`, the message the button is on, when known). Only for people the policy lets
+        see that media: the button sits in a shared channel. Returns a problem, or None."""
         row = await self.store.get(request_id)
         if row is None or row.kind != "recall" or row.motive_id is None:
             return "That request is not one I know."
+        in_dm = where is not None and where.channel.startswith("D")
+        refused = await self._refresh_refused(row, presser, where, in_dm)
+        if refused is not None:
+            return refused
         try:
             recall = await self.motive.recalls.retrieve(row.motive_id)
         except MotiveError as e:
+            await self._audit_refresh(row, presser, where, f"failed: {e.message}")
             return f"Motive did not give fresh links: {e.message}"
-        if not any(c.download_url for c in recall.cameras):
+        private, public = split_private(self.policy, recall.cameras)
+        shown = private if in_dm and private else public if private else recall.cameras
+        if not any(c.download_url for c in shown):
+            await self._audit_refresh(row, presser, where, "failed: no downloadable video")
             return "Motive has no downloadable video for this request any more."
-        text, blocks = bk.recall_results(row.id, recall.cameras, refreshed=True)
+        text, blocks = bk.recall_results(row.id, shown, refreshed=True)
+        if private and not in_dm:
+            line = f":lock: In-cab footage was sent privately to <@{row.requester}>."
+            blocks = [*blocks, bk.section(line)]
         delivery = await self.store.delivery(row.id, "links")
         try:
-            if delivery is not None and delivery.ts:
+            if where is not None:
+                marker = _marker(row, "links_private" if in_dm else "links")
+                await self.slack.chat_update(
+                    channel=where.channel, ts=where.ts, text=text, blocks=bk.marked(blocks, marker)
+                )
+            elif delivery is not None and delivery.ts:
                 await self.slack.chat_update(
                     channel=row.channel,
                     ts=delivery.ts,
@@ -152,8 +220,66 @@ class Deliverer:
             else:
                 await post(self.slack, row.channel, text, blocks, row.anchor_ts)
         except SLACK_FAILURES as e:
+            await self._audit_refresh(row, presser, where, f"failed: Slack {slack_error(e)}")
             return f"Slack would not take the fresh links ({slack_error(e)})."
+        await self._audit_refresh(row, presser, where, "fresh links posted", positions(shown))
         return None
+
+    async def _refresh_refused(
+        self, row: TrackedRequest, presser: str | None, where: Place | None, in_dm: bool
+    ) -> str | None:
+        """The policy's refusal of this refresh (audited), or None. Decided on the cameras the
+        message pressed shows, before any Motive call."""
+        if self.privacy is None or presser is None:
+            return None
+        policy = self.policy
+        cameras = self._cameras_of(row)
+        if policy.in_cab.deliver_to == "requester":
+            cameras = [c for c in cameras if (c in pol.IN_CAB) == in_dm] or cameras
+        asker = await self.privacy.asker(presser, where.channel if where else row.channel)
+        refused = pol.check_refresh(policy, asker, cameras)
+        if refused is None:
+            return None
+        await self._audit_refresh(
+            row, presser, where, refused.message or "refused", refused=refused
+        )
+        return refused.message
+
+    def _cameras_of(self, row: TrackedRequest) -> list[CameraPosition]:
+        """The cameras a recall's links show: Motive's last answer, else what was asked."""
+        answer = row.answer
+        if isinstance(answer, Recall) and answer.cameras:
+            return positions(answer.cameras) or list(CameraPosition)
+        request = row.request
+        assert not isinstance(request, SnapshotRequest)
+        if request.camera_positions is not None:
+            return list(request.camera_positions)
+        assert self.privacy is not None
+        return sorted(self.privacy.unit_cameras(request))
+
+    async def _audit_refresh(
+        self,
+        row: TrackedRequest,
+        presser: str | None,
+        where: Place | None,
+        outcome: str,
+        cameras: Sequence[CameraPosition] | None = None,
+        *,
+        refused: pol.Decision | None = None,
+    ) -> None:
+        if self.privacy is None:
+            return
+        await self.privacy.audit.record(
+            "refresh",
+            user=presser or row.requester,
+            channel=where.channel if where else row.channel,
+            subject=Subject.of(row.request, cameras),
+            decision="refused" if refused else "allowed",
+            rule=refused.rule if refused else None,
+            request_id=row.id,
+            motive_id=row.motive_id,
+            outcome=outcome,
+        )
 
     # --- exactly once ---------------------------------------------------------------------
 
@@ -225,6 +351,24 @@ class Deliverer:
                 raise Unsure(e) from e
             raise
         return f"file:{file_id}"
+
+
+def positions(cameras: Sequence[RecallCamera]) -> list[CameraPosition]:
+    known = {p.value: p for p in CameraPosition}
+    return [known[c.position] for c in cameras if c.position in known]
+
+
+def split_private(
+    policy: pol.Policy, cameras: Sequence[RecallCamera]
+) -> tuple[list[RecallCamera], list[RecallCamera]]:
+    """(in-cab cameras that go to the requester alone, the rest for the thread)."""
+    if policy.in_cab.deliver_to != "requester":
+        return [], list(cameras)
+    in_cab = {p.value for p in pol.IN_CAB}
+    return (
+        [c for c in cameras if c.position in in_cab],
+        [c for c in cameras if c.position not in in_cab],
+    )
 
 
 def _marker(row: TrackedRequest, key: str) -> str:

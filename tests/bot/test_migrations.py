@@ -63,6 +63,7 @@ async def test_from_every_earlier_revision_keeps_the_data(any_db_url: str) -> No
     for start in reversed(revisions):  # oldest first
         store = Store(any_db_url)
         async with store.engine.begin() as conn:
+            await conn.execute(text("DROP TABLE IF EXISTS audit_log"))
             await conn.execute(text("DROP TABLE IF EXISTS deliveries"))
             await conn.execute(text("DROP TABLE IF EXISTS tracked_requests"))
             await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))

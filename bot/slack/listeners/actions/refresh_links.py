@@ -11,6 +11,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from bot.services import Services
 from bot.slack import blocks as bk
 from bot.slack.listeners.replies import after_ack, reply_after_ack, via_origin, via_respond
+from bot.slack.web import Place
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:
@@ -30,7 +31,12 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
             return
 
         async def work() -> None:
-            problem = await svc.tracker.refresh_links(request_id)
+            # Who pressed, and on which message: the policy decides on what that message shows.
+            presser = str((body.get("user") or {}).get("id") or "")
+            container = body.get("container") or {}
+            channel, ts = container.get("channel_id"), container.get("message_ts")
+            where = Place(str(channel), str(ts)) if channel and ts else None
+            problem = await svc.delivery.refresh_links(request_id, presser or None, where)
             if problem:
                 await reply(*bk.problem(problem))
 

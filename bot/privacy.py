@@ -1,0 +1,164 @@
+"""The policy applied to Slack requests: who is asking (with their user groups), what the unit
+carries, how many recall minutes they used today, and the audit row for each decision.
+
+`bot.policy` decides; this module gathers what the decision needs and records it, so that the
+slash commands, the modals and the Refresh links button all go through the same gate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+
+from bot import policy as pol
+from bot.audit import Audit, Subject
+from bot.slack import blocks as bk
+from bot.slack.lookups import Fleet, UserZones
+from bot.slack.usergroups import UserGroups
+from bot.tracking.store import CREATING, Store, TrackedRequest
+from motive.clock import Clock
+from motive.rules import (
+    OMNICAM_POSITIONS,
+    CameraPosition,
+    RecallRequest,
+    SnapshotRequest,
+)
+
+log = logging.getLogger(__name__)
+
+Request = RecallRequest | SnapshotRequest
+
+
+def named_groups(policy: pol.Policy) -> set[str]:
+    """Every user group (S…) the policy names: the only ones worth asking Slack about."""
+    r = policy.requesters
+    return {
+        m for members in (r.road_video, r.in_cab, r.snapshots) for m in members or () if m[0] == "S"
+    }
+
+
+def refusal(decision: pol.Decision) -> tuple[str, list[bk.Block]]:
+    """A private reply: what the policy refused, the rule, and who to ask. The words come from
+    the policy file (an admin's), so channel links in them stay links."""
+    text = f":no_entry: {decision.message}"
+    return text, [bk.section(text), bk.context(f"Policy rule: `{decision.rule}`")]
+
+
+def narrowed_note(decision: pol.Decision) -> str | None:
+    return decision.message if decision.narrowed else None
+
+
+class Privacy:
+    def __init__(
+        self,
+        *,
+        policy_file: pol.PolicyFile | None,
+        groups: UserGroups,
+        store: Store,
+        audit: Audit,
+        fleet: Fleet,
+        zones: UserZones,
+        clock: Clock,
+    ) -> None:
+        self.policy_file = policy_file
+        self.groups = groups
+        self.store = store
+        self.audit = audit
+        self.fleet = fleet
+        self.zones = zones
+        self.clock = clock
+
+    @property
+    def policy(self) -> pol.Policy:
+        return self.policy_file.policy if self.policy_file is not None else pol.OPEN
+
+    async def asker(self, user: str, channel: str) -> pol.Asker:
+        policy = self.policy
+        groups = await self.groups.groups_of(user, named_groups(policy))
+        return pol.Asker(user, groups, channel)
+
+    def unit_cameras(self, request: Request) -> frozenset[CameraPosition]:
+        """What the unit carries, from the fleet list; where it does not say, every camera the
+        kind of unit can have (so "all cameras" is taken to include an in-cab one)."""
+        unit = self.fleet.known(request.target.kind, request.target.name)
+        if unit is not None and unit.cameras is not None:
+            return unit.cameras
+        return OMNICAM_POSITIONS if request.target.kind == "asset" else frozenset(CameraPosition)
+
+    async def minutes_today(self, user: str) -> tuple[int, str]:
+        """Recall minutes `user` asked Motive for since the start of their day (their Slack time
+        zone, else UTC), and which day that was, in words. Recalls Motive refused do not count."""
+        zone = await self.zones.zone(user)
+        tz = zone.tz or UTC
+        start = datetime.combine(self.clock.now().astimezone(tz).date(), time(0), tzinfo=tz)
+        day = f"today in your time zone ({zone.tz.key})" if zone.tz else "today (UTC)"
+        async with self.store.sessions() as s:
+            rows = (
+                (
+                    await s.execute(
+                        select(TrackedRequest).where(
+                            TrackedRequest.kind == "recall",
+                            TrackedRequest.requester == user,
+                            TrackedRequest.created_at >= start.astimezone(UTC),
+                            or_(
+                                TrackedRequest.motive_id.is_not(None),
+                                TrackedRequest.state == CREATING,
+                            ),
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        return sum(r.duration or 0 for r in rows), day
+
+    async def check(self, request: Request, user: str, channel: str) -> pol.Decision:
+        """The policy's answer for this request; a refusal is audited here."""
+        policy = self.policy
+        asker = await self.asker(user, channel)
+        if isinstance(request, SnapshotRequest):
+            decision = pol.check_snapshot(policy, asker, request.position)
+        else:
+            used, day = 0, ""
+            if policy.limits.daily_recall_minutes_per_user is not None:
+                used, day = await self.minutes_today(user)
+            decision = pol.check_recall(
+                policy,
+                asker,
+                request.camera_positions,
+                self.unit_cameras(request),
+                duration=request.duration,
+                minutes_today=used,
+            )
+            if decision.rule == "limits.daily_recall_minutes_per_user" and decision.message:
+                decision = dataclasses.replace(
+                    decision, message=decision.message.replace(" today;", f" {day};", 1)
+                )
+        if not decision.allowed:
+            await self.audit.record(
+                "refusal",
+                user=user,
+                channel=channel,
+                subject=Subject.of(request),
+                decision="refused",
+                rule=decision.rule,
+                outcome=decision.message or "refused",
+            )
+        return decision
+
+
+def narrow(request: Request, decision: pol.Decision) -> Request:
+    """The request with the cameras the policy narrowed it to."""
+    if isinstance(request, RecallRequest) and decision.narrowed and decision.cameras:
+        return dataclasses.replace(request, camera_positions=tuple(decision.cameras))
+    return request
+
+
+def decision_word(decision: pol.Decision) -> str:
+    if not decision.allowed:
+        return "refused"
+    return "narrowed" if decision.narrowed else "allowed"
