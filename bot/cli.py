@@ -187,6 +187,13 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="bring the database schema up to date (DATABASE_URL)")
     migrate.set_defaults(func=_migrate)
 
+    audit = sub.add_parser("audit", help="print the audit trail (DATABASE_URL)")
+    audit.add_argument("--since", default=None, help="YYYY-MM-DD (UTC) or an ISO date and time")
+    audit.add_argument("--user", default=None, help="a Slack user ID (U…)")
+    audit.add_argument("--vehicle", default=None, help="a vehicle number or asset name")
+    audit.add_argument("--format", choices=("csv", "json"), default="csv")
+    audit.set_defaults(func=_audit)
+
     policy = sub.add_parser("policy", help="the access policy file (see policy.example.toml)")
     policy_sub = policy.add_subparsers(dest="policy_command", required=True)
     check = policy_sub.add_parser("check", help="validate a policy file and say what it means")
@@ -230,6 +237,40 @@ def _migrate(args: argparse.Namespace) -> int:
 
     before, after = asyncio.run(run())
     print(f"database schema: {before or 'empty'} -> {after}")
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from bot.audit import Audit, to_csv, to_json
+    from bot.config import Settings
+    from bot.tracking.store import Store
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError:
+            print(f"--since {args.since!r} is not a date; use 2026-11-01", file=sys.stderr)
+            return 2
+        since = since.replace(tzinfo=UTC) if since.tzinfo is None else since
+    settings = Settings()
+
+    async def run() -> str:
+        store = Store(settings.database_url)
+        try:
+            await store.create_schema()  # an older database has no audit table yet
+            entries = await Audit(store, store.clock).entries(
+                since=since, user=args.user, target=args.vehicle
+            )
+        finally:
+            await store.close()
+        return to_json(entries) if args.format == "json" else to_csv(entries)
+
+    sys.stdout.write(asyncio.run(run()))
+    if args.format == "json":
+        sys.stdout.write("\n")
     return 0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import UTC, datetime, time
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from sqlalchemy import or_, select
 
@@ -80,6 +80,9 @@ class Privacy:
         policy = self.policy
         groups = await self.groups.groups_of(user, named_groups(policy))
         return pol.Asker(user, groups, channel)
+
+    async def may_in_cab(self, user: str, channel: str) -> bool:
+        return pol.may(self.policy, await self.asker(user, channel), pol.Media.IN_CAB)
 
     def unit_cameras(self, request: Request) -> frozenset[CameraPosition]:
         """What the unit carries, from the fleet list; where it does not say, every camera the
@@ -162,3 +165,58 @@ def decision_word(decision: pol.Decision) -> str:
     if not decision.allowed:
         return "refused"
     return "narrowed" if decision.narrowed else "allowed"
+
+
+# --- the modals ------------------------------------------------------------------------------
+
+NOT_YOURS = " — not for you (policy)"
+
+
+def restrict_view(view: dict[str, Any], may_in_cab: bool) -> dict[str, Any]:
+    """The modal as this user may use it: an in-cab snapshot camera is not offered; the recall's
+    in-cab checkbox is marked (kept, so that every box ticked still means "all cameras", which
+    the policy narrows and says so)."""
+    if may_in_cab:
+        return view
+    in_cab = {p.value for p in pol.IN_CAB}
+    blocks: list[dict[str, Any]] = []
+    marked = False
+    for block in view.get("blocks") or []:
+        element = block.get("element") or {}
+        options = element.get("options")
+        if not options or not any(o.get("value") in in_cab for o in options):
+            blocks.append(block)
+            continue
+        if element.get("type") == "checkboxes":
+            new = [_mark(o) if o.get("value") in in_cab else o for o in options]
+            initial = element.get("initial_options")
+            element = {**element, "options": new}
+            if initial is not None:
+                element["initial_options"] = [
+                    _mark(o) if o.get("value") in in_cab else o for o in initial
+                ]
+            marked = True
+        else:
+            element = {**element, "options": [o for o in options if o.get("value") not in in_cab]}
+        blocks.append({**block, "element": element})
+    if marked:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": "The fleet's policy does not let you request in-cab video: "
+                        "with every camera ticked you get the others.",
+                    }
+                ],
+            }
+        )
+    return {**view, "blocks": blocks}
+
+
+def _mark(option: dict[str, Any]) -> dict[str, Any]:
+    text = dict(option["text"])
+    if not str(text.get("text", "")).endswith(NOT_YOURS):
+        text["text"] = (str(text.get("text", "")) + NOT_YOURS)[:75]
+    return {**option, "text": text}

@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.privacy import restrict_view
 from bot.services import Services
 from bot.slack.listeners.replies import after_ack, via_origin
 from bot.slack.modals import RECALL_CALLBACK, Origin, read_view, recall_modal, snapshot_modal
@@ -42,10 +43,10 @@ def modal_changed(svc: Services) -> Callable[..., Awaitable[None]]:
         origin = Origin.load(view.get("private_metadata", ""))
 
         async def update() -> None:
+            may_in_cab = await svc.privacy.may_in_cab(origin.user, origin.channel)
+            rebuilt = restrict_view(_rebuild(svc, view), may_in_cab)
             try:
-                await client.views_update(
-                    view_id=view["id"], hash=view.get("hash"), view=_rebuild(svc, view)
-                )
+                await client.views_update(view_id=view["id"], hash=view.get("hash"), view=rebuilt)
             except SLACK_FAILURES as e:
                 # Closed meanwhile, or changed again (hash_conflict): nothing left to update.
                 log.info("modal %s not updated: %s", view.get("id"), slack_error(e))

@@ -10,6 +10,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.privacy import restrict_view
 from bot.services import Services
 from bot.slack import blocks as bk
 from bot.slack.listeners.replies import after_ack, reply_after_ack, via_respond
@@ -90,9 +91,9 @@ def open_modal(
             except MotiveError:
                 quota = None  # the form works without it; the pre-flight check still runs
             start = svc.clock.now() - timedelta(minutes=15)
-            await client.views_update(
-                view_id=view_id, view=recall_modal(origin, start=start, quota=quota)
-            )
+            view = recall_modal(origin, start=start, quota=quota)
+            may_in_cab = await svc.privacy.may_in_cab(origin.user, origin.channel)
+            await client.views_update(view_id=view_id, view=restrict_view(view, may_in_cab))
 
         after_ack(svc, reply, fill)
 

@@ -9,6 +9,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.privacy import restrict_view
 from bot.services import Services
 from bot.slack import blocks as bk
 from bot.slack.listeners.replies import after_ack, reply_after_ack, via_respond
@@ -37,9 +38,17 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
             origin = Origin(channel, user, command.get("response_url"))
 
             async def open_form() -> None:
-                await client.views_open(
+                opened = await client.views_open(
                     trigger_id=command["trigger_id"], view=snapshot_modal(origin)
                 )
+
+                async def restrict() -> None:
+                    # The user's groups need Slack: after the modal is open, never before.
+                    if not await svc.privacy.may_in_cab(user, channel):
+                        view = restrict_view(snapshot_modal(origin), False)
+                        await client.views_update(view_id=opened["view"]["id"], view=view)
+
+                after_ack(svc, reply, restrict)
 
             after_ack(svc, reply, open_form, quick=True)
             return
