@@ -1,0 +1,370 @@
+"""The policy in the running bot: signed requests against the fake Slack and the simulator, each
+case leaving its audit rows; `motive-bot audit` prints them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import io
+import json
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.audit import Audit, AuditEntry, Subject
+from bot.cli import main
+from bot.offline.fakeslack import FakeSlack
+from bot.tracking.store import TRACKING, Store, TrackedRequest
+from motive.clock import ManualClock
+from motive.rules import CameraPosition as P
+from tests.bot.conftest import OPENAPI, Stack, running_stack
+
+CONTACT = "the safety team in #fleet-safety"
+SAFE, DISPATCHER, OUTSIDER = "U0SAFE", "U0DISPATCH", "U0OTHER"
+
+
+def policy_text(*, deliver_to: str = "thread", limit: int | None = None) -> str:
+    limits = f"[limits]\ndaily_recall_minutes_per_user = {limit}\n" if limit else ""
+    return f"""
+contact = "{CONTACT}"
+
+[requesters]
+road_video = ["S0DISPATCH", "S0SAFETY"]
+in_cab = ["S0SAFETY"]
+snapshots = ["S0DISPATCH", "S0SAFETY"]
+
+[channels]
+allowed = ["C0DISPATCH"]
+
+[in_cab]
+deliver_to = "{deliver_to}"
+
+{limits}"""
+
+
+@contextlib.asynccontextmanager
+async def policy_stack(
+    tmp_path: Path, text: str, *, groups: dict[str, list[str]] | None = None
+) -> AsyncIterator[Stack]:
+    path = tmp_path / "policy.toml"
+    path.write_text(text)
+    slack = FakeSlack(openapi=OPENAPI)
+    slack.usergroups = groups or {"S0DISPATCH": [DISPATCHER], "S0SAFETY": [SAFE]}
+    async with running_stack(
+        f"sqlite:///{tmp_path / 'bot.db'}",
+        slack=slack,
+        settings_overrides={"policy_file": path},
+    ) as stack:
+        await stack.svc.fleet.refresh()  # read once, as at start: requests then use the list
+        yield stack
+    assert not stack.slack.violations, stack.slack.violations
+
+
+def motive_calls(stack: Stack) -> int:
+    return sum(stack.sim.stats.requests.values())
+
+
+async def audit(stack: Stack, **filters: Any) -> list[AuditEntry]:
+    return list(await stack.svc.privacy.audit.entries(**filters))
+
+
+async def tracked(stack: Stack) -> list[TrackedRequest]:
+    return [r for r in await stack.svc.store.all_requests() if r.state == TRACKING]
+
+
+def thread(stack: Stack, row: TrackedRequest) -> list[Any]:
+    assert row.anchor_ts is not None
+    return stack.slack.thread(row.channel, row.anchor_ts)
+
+
+def urls(message: Any) -> list[str]:
+    return [b["accessory"]["url"] for b in message.blocks if "accessory" in b]
+
+
+async def recall_until_ready(stack: Stack, text: str, user: str) -> TrackedRequest:
+    await stack.command("/recall", text, user=user)
+    await stack.settle()
+    rows = [r for r in await tracked(stack) if r.requester == user]
+    assert rows, stack.responses()
+    stack.clock.advance(20 * 60)
+    await stack.poll_all()
+    return rows[-1]
+
+
+# --- requests ----------------------------------------------------------------------------
+
+
+async def test_an_allowed_user_gets_in_cab_video_in_the_thread(tmp_path: Path) -> None:
+    async with policy_stack(tmp_path, policy_text()) as stack:
+        row = await recall_until_ready(stack, "TRK-101 40m ago 1m driver", SAFE)
+        [links] = thread(stack, row)
+        assert [u for u in urls(links) if "driver_facing" in u], links.blocks
+        request, delivery = await audit(stack)
+        assert (request.event, request.user, request.decision, request.outcome) == (
+            "request",
+            SAFE,
+            "allowed",
+            "requested",
+        )
+        assert request.cameras == "driver_facing" and request.motive_id == row.motive_id
+        assert request.window_start is not None and request.window_end is not None
+        assert (delivery.event, delivery.outcome) == ("delivery", "links posted in the thread")
+        assert delivery.cameras == "driver_facing"
+
+
+async def test_a_user_outside_the_group_is_refused_privately_with_no_motive_call(
+    tmp_path: Path,
+) -> None:
+    async with policy_stack(tmp_path, policy_text()) as stack:
+        before = motive_calls(stack)
+        await stack.command("/recall", "TRK-101 40m ago 1m", user=OUTSIDER)
+        await stack.settle()
+        await stack.command("/snapshot", "TRK-101 driver", user=DISPATCHER)
+        await stack.settle()
+        assert motive_calls(stack) == before
+        assert stack.anchors() == [] and await stack.svc.store.all_requests() == []
+        recall_no, snapshot_no = stack.responses()
+        assert "requesters.road_video" in json.dumps(stack.slack.responses[0])
+        assert CONTACT in recall_no and "road-facing" in recall_no
+        assert "requesters.in_cab" in json.dumps(stack.slack.responses[1])
+        assert CONTACT in snapshot_no and "in-cab" in snapshot_no
+        rows = await audit(stack)
+        assert [(r.event, r.user, r.decision, r.rule, r.kind) for r in rows] == [
+            ("refusal", OUTSIDER, "refused", "requesters.road_video", "recall"),
+            ("refusal", DISPATCHER, "refused", "requesters.in_cab", "snapshot"),
+        ]
+
+
+async def test_a_channel_outside_the_policy_is_refused(tmp_path: Path) -> None:
+    async with policy_stack(tmp_path, policy_text()) as stack:
+        await stack.command("/recall", "TRK-101 40m ago 1m front", user=SAFE, channel="C0PUBLIC")
+        await stack.settle()
+        [refused] = stack.responses()
+        assert "<#C0DISPATCH>" in refused and stack.anchors() == []
+        [row] = await audit(stack)
+        assert (row.rule, row.channel) == ("channels.allowed", "C0PUBLIC")
+
+
+async def test_all_cameras_is_narrowed_for_someone_without_in_cab(tmp_path: Path) -> None:
+    async with policy_stack(tmp_path, policy_text()) as stack:
+        await stack.command("/recall", "TRK-102 40m ago 1m", user=DISPATCHER)
+        await stack.settle()
+        [row] = await tracked(stack)
+        cameras = set(row.camera_list or [])
+        # TRK-102 carries every camera; the fleet list says so.
+        assert cameras == {p.value for p in P} - {"driver_facing"}
+        [anchor] = stack.anchors()
+        assert "other cameras only" in json.dumps(anchor.blocks)
+        sent = stack.sim.recalls[str(row.motive_id)]
+        assert P.DRIVER_FACING not in sent.cameras
+        [entry] = await audit(stack)
+        assert (entry.decision, entry.rule) == ("narrowed", "requesters.in_cab")
+        assert "driver_facing" not in entry.cameras
+
+
+async def test_in_cab_links_go_by_dm_when_the_policy_says_so(tmp_path: Path) -> None:
+    async with policy_stack(tmp_path, policy_text(deliver_to="requester")) as stack:
+        row = await recall_until_ready(stack, "TRK-101 40m ago 1m front driver", SAFE)
+        [in_thread] = thread(stack, row)
+        assert all("driver_facing" not in u for u in urls(in_thread))
+        assert [u for u in urls(in_thread) if "front_facing" in u]
+        assert f"sent privately to <@{SAFE}>" in json.dumps(in_thread.blocks)
+        [dm] = [m for m in stack.slack.messages if m.channel == f"D{SAFE}"]
+        assert [u for u in urls(dm) if "driver_facing" in u] and len(urls(dm)) == 1
+        deliveries = [r for r in await audit(stack) if r.event == "delivery"]
+        assert sorted((d.cameras, d.outcome) for d in deliveries) == [
+            ("driver_facing", f"links sent privately by DM to {SAFE}"),
+            ("front_facing", "links posted in the thread"),
+        ]
+
+
+async def test_the_daily_limit_counts_the_users_own_day(tmp_path: Path) -> None:
+    async with policy_stack(tmp_path, policy_text(limit=2)) as stack:
+        for text in ("TRK-101 40m ago 1m front", "TRK-102 40m ago 1m front"):
+            await stack.command("/recall", text, user=DISPATCHER)
+            await stack.settle()
+        assert len(await tracked(stack)) == 2
+        before = motive_calls(stack)
+        await stack.command("/recall", "TRK-104 40m ago 1m front", user=DISPATCHER)
+        await stack.settle()
+        assert motive_calls(stack) == before and len(await tracked(stack)) == 2
+        refused = stack.responses()[-1]
+        assert "0 of your 2 recall minutes left today in your time zone (America/Chicago)" in (
+            refused
+        )
+        # Another person's minutes are their own.
+        await stack.command("/recall", "TRK-104 40m ago 1m front", user=SAFE)
+        await stack.settle()
+        assert len(await tracked(stack)) == 3
+        [limit] = [r for r in await audit(stack) if r.event == "refusal"]
+        assert limit.rule == "limits.daily_recall_minutes_per_user"
+
+
+async def test_refresh_links_pressed_by_someone_not_allowed(tmp_path: Path) -> None:
+    async with policy_stack(tmp_path, policy_text()) as stack:
+        row = await recall_until_ready(stack, "TRK-101 40m ago 1m driver", SAFE)
+        [links] = thread(stack, row)
+        old = urls(links)
+        stack.clock.advance(61 * 60)
+
+        async def press(user: str) -> None:
+            await stack.interact(
+                {
+                    "type": "block_actions",
+                    "user": {"id": user},
+                    "trigger_id": "t9",
+                    "response_url": f"{stack.slack_url}/respond/refresh-{user}",
+                    "container": {
+                        "type": "message",
+                        "channel_id": row.channel,
+                        "message_ts": links.ts,
+                    },
+                    "channel": {"id": row.channel},
+                    "actions": [
+                        {"action_id": "refresh_links", "type": "button", "value": str(row.id)}
+                    ],
+                }
+            )
+            await stack.settle()
+
+        before = motive_calls(stack)
+        await press(DISPATCHER)
+        assert motive_calls(stack) == before and urls(links) == old
+        assert CONTACT in stack.responses()[-1] and "in-cab" in stack.responses()[-1]
+        await press(SAFE)
+        assert urls(links) != old and "Fresh links" in json.dumps(links.blocks)
+        refreshes = [r for r in await audit(stack) if r.event == "refresh"]
+        assert [(r.user, r.decision, r.rule, r.outcome) for r in refreshes] == [
+            (DISPATCHER, "refused", "requesters.in_cab", refreshes[0].outcome),
+            (SAFE, "allowed", None, "fresh links posted"),
+        ]
+        assert "can't refresh" in refreshes[0].outcome
+
+
+async def test_a_usergroup_change_is_picked_up_after_its_refresh(tmp_path: Path) -> None:
+    async with policy_stack(tmp_path, policy_text()) as stack:
+        await stack.command("/recall", "TRK-101 40m ago 1m driver", user=DISPATCHER)
+        await stack.settle()
+        assert await tracked(stack) == [] and "requesters.in_cab" in json.dumps(
+            stack.slack.responses[-1]
+        )
+        stack.slack.usergroups["S0SAFETY"] = [SAFE, DISPATCHER]
+        await stack.command("/recall", "TRK-101 40m ago 1m driver", user=DISPATCHER)
+        await stack.settle()
+        assert await tracked(stack) == []  # still the cached members
+        stack.clock.advance(301)
+        await stack.command("/recall", "TRK-101 40m ago 1m driver", user=DISPATCHER)
+        await stack.settle()
+        [row] = await tracked(stack)
+        assert row.camera_list == ["driver_facing"]
+
+
+async def test_a_broken_policy_file_keeps_the_last_good_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with policy_stack(tmp_path, policy_text()) as stack:
+        path = tmp_path / "policy.toml"
+        path.write_text(policy_text() + '\n[channels]\nallowed = "everywhere"\n')
+        os.utime(path, (1, 1))  # a change the re-read sees, whatever the file system's clock
+        await stack.command("/recall", "TRK-101 40m ago 1m driver", user=DISPATCHER)
+        await stack.settle()
+        assert "requesters.in_cab" in json.dumps(stack.slack.responses[-1])
+        policy_file = stack.svc.privacy.policy_file
+        assert policy_file is not None and policy_file.last_error is not None
+        assert "line" in policy_file.last_error
+        assert "keeping the last good policy" in caplog.text
+        # Fixed: the new policy applies (the dispatcher joins the in-cab list by name).
+        path.write_text(
+            policy_text().replace('in_cab = ["S0SAFETY"]', f'in_cab = ["{DISPATCHER}"]')
+        )
+        await stack.command("/recall", "TRK-101 40m ago 1m driver", user=DISPATCHER)
+        await stack.settle()
+        assert len(await tracked(stack)) == 1
+
+
+# --- modals --------------------------------------------------------------------------------
+
+
+async def test_the_modals_mark_or_hide_in_cab_for_those_without_it(tmp_path: Path) -> None:
+    async with policy_stack(tmp_path, policy_text()) as stack:
+        await stack.command("/recall", "", user=DISPATCHER)
+        await stack.command("/snapshot", "", user=DISPATCHER)
+        await stack.command("/snapshot", "", user=SAFE)
+        await stack.settle()
+        recall, snapshot, safe_snapshot = stack.slack.views.values()
+        boxes = next(b for b in recall["blocks"] if b.get("block_id") == "cameras")["element"]
+        [driver] = [o for o in boxes["options"] if o["value"] == "driver_facing"]
+        assert "not for you" in driver["text"]["text"]
+        assert driver in boxes["initial_options"]  # every box ticked still means "all cameras"
+
+        def positions(view: dict[str, Any]) -> list[str]:
+            block = next(b for b in view["blocks"] if b.get("block_id", "").startswith("position"))
+            return [o["value"] for o in block["element"]["options"]]
+
+        assert "driver_facing" not in positions(snapshot)
+        assert "driver_facing" in positions(safe_snapshot)
+
+
+# --- the trail -----------------------------------------------------------------------------
+
+
+def test_motive_bot_audit_prints_csv_and_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    clock = ManualClock(datetime(2026, 10, 30, 12, 0, tzinfo=UTC))
+
+    async def fill() -> None:
+        store = Store(url, clock=clock)
+        await store.create_schema()
+        trail = Audit(store, clock)
+        subject = Subject("recall", "TRK-101", "front_facing", clock.now(), clock.now())
+        await trail.record("request", user="U1", channel="C1", subject=subject, outcome="old")
+        clock.advance(3 * 86400)
+        await trail.record(
+            "refusal",
+            user="U2",
+            channel="C1",
+            subject=Subject("snapshot", "TRK-102", "driver_facing"),
+            decision="refused",
+            rule="requesters.in_cab",
+            outcome="You may not, ask the safety team",
+        )
+        await store.close()
+
+    asyncio.run(fill())
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["audit", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["event"], r["user"], r["target"], r["rule"]) for r in rows] == [
+        ("request", "U1", "TRK-101", ""),
+        ("refusal", "U2", "TRK-102", "requesters.in_cab"),
+    ]
+    assert rows[0]["at"].startswith("2026-10-30T12:00") and rows[1]["cameras"] == "driver_facing"
+    assert main(["audit", "--since", "2026-11-01", "--format", "json"]) == 0
+    [only] = json.loads(capsys.readouterr().out)
+    assert only["user"] == "U2" and only["decision"] == "refused"
+    assert main(["audit", "--user", "U1", "--vehicle", "TRK-101"]) == 0
+    assert capsys.readouterr().out.count("TRK-101") == 1
+    assert main(["audit", "--since", "yesterday"]) == 2
+    assert "--since 'yesterday' is not a date" in capsys.readouterr().err
+
+
+async def test_retention_prunes_only_rows_older_than_the_setting(sqlite_url: str) -> None:
+    clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
+    store = Store(sqlite_url, clock=clock)
+    await store.create_schema()
+    trail = Audit(store, clock)
+    subject = Subject("snapshot", "TRK-101", "front_facing")
+    await trail.record("request", user="U1", channel="C1", subject=subject, outcome="a")
+    clock.advance(timedelta(days=10).total_seconds())
+    await trail.record("request", user="U1", channel="C1", subject=subject, outcome="b")
+    clock.advance(timedelta(days=395).total_seconds())
+    assert await trail.prune(400) == 1
+    assert [e.outcome for e in await trail.entries()] == ["b"]
+    await store.close()
