@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import itertools
 import json
 import logging
@@ -46,6 +47,7 @@ NEWER_METHODS["apps.connections.open"] = set()
 # client carries the workspace's team_id (for org-wide installs) on every call.
 NEWER_PARAMS_ALL_METHODS = {"team_id"}
 BOT_USER = "UBOT0001"
+KEEP_UPLOAD_BYTES = 8 << 20  # larger uploads are kept as their size and digest only
 SLACK_SPEC = Path(__file__).resolve().parent / "slack_spec"
 
 
@@ -374,7 +376,7 @@ class FakeSlack:
         out = []
         for f in files:
             up = self.uploads.get(str(f.get("id")))
-            if up is None or not up["data"]:
+            if up is None or not up.get("size"):
                 return self._error("file_not_found")
             up["title"] = f.get("title")
             out.append(
@@ -382,7 +384,7 @@ class FakeSlack:
                     "id": f["id"],
                     "title": f.get("title"),
                     "name": up["filename"],
-                    "size": len(up["data"]),
+                    "size": up["size"],
                 }
             )
         if channel:
@@ -409,8 +411,19 @@ class FakeSlack:
         file_id = request.path_params["file_id"]
         if file_id not in self.uploads:
             return Response("not found", 404)
-        self.uploads[file_id]["data"] = await request.body()
-        return Response("OK - " + str(len(self.uploads[file_id]["data"])))
+        # Read as it arrives: a video upload may be far larger than this process should hold.
+        up, digest, kept = self.uploads[file_id], hashlib.sha256(), bytearray()
+        size, keep = 0, up["length"] <= KEEP_UPLOAD_BYTES
+        async for chunk in request.stream():
+            digest.update(chunk)
+            size += len(chunk)
+            if keep:
+                kept += chunk
+        up["data"] = bytes(kept)
+        up["size"], up["sha256"] = size, digest.hexdigest()
+        if size != up["length"]:
+            self.violations.append(f"upload {file_id}: {size} bytes, declared {up['length']}")
+        return Response("OK - " + str(size))
 
     async def respond(self, request: Request) -> Response:
         payload = json.loads(await request.body() or b"{}")

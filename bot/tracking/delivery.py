@@ -35,7 +35,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-UPLOAD_TIMEOUT = 60.0  # seconds for the image bytes to reach Slack's upload URL
+UPLOAD_TIMEOUT = 60.0  # seconds for each read or write of an upload (not the whole of it)
+CLIP_CHUNK = 1 << 16  # bytes of a clip held at once on their way from Motive to Slack
+MEGABYTE = 1_000_000
+LINKED = "linked"  # a clip delivery that ended as a link (the ts column of its row)
 
 Send = Callable[[Delivery, str], Awaitable[str]]
 
@@ -115,33 +118,161 @@ class Deliverer:
     # --- the three deliveries -------------------------------------------------------------
 
     async def recall_links(self, row: TrackedRequest, recall: Recall) -> bool:
-        """The links, one thread reply; in-cab ones by DM to the requester alone when the policy
-        says so, with a line in the thread saying where they went. True when all is in Slack."""
+        """The clips the policy uploads, and links for the rest in one thread reply; in-cab ones
+        by DM to the requester alone when the policy says so, with a line in the thread saying
+        where they went. True when all is in Slack."""
         private, public = split_private(self.policy, recall.cameras)
         if private:
-            text, blocks = bk.recall_results(row.id, private)
-
-            async def send_dm(delivery: Delivery, marker: str) -> str:
-                dm = await open_dm(self.slack, row.requester)
-                ts = await post(self.slack, dm, text, bk.marked(blocks, marker))
-                await self._audit_delivery(
-                    row, positions(private), f"links sent privately by DM to {row.requester}"
-                )
-                return ts
-
-            if not await self._once(row, "links_private", send_dm):
+            videos = await self._videos(row, private, dm=True)
+            if videos is None:
                 return False
-        text, blocks = bk.recall_results(row.id, public) if public else ("", [])
+            linked, notes = videos
+            if linked or notes:
+                text, blocks = self._results(row, linked, notes)
+
+                async def send_dm(delivery: Delivery, marker: str) -> str:
+                    dm = await open_dm(self.slack, row.requester)
+                    ts = await post(self.slack, dm, text, bk.marked(blocks, marker))
+                    await self._audit_delivery(
+                        row, positions(linked), f"links sent privately by DM to {row.requester}"
+                    )
+                    return ts
+
+                if not await self._once(row, "links_private", send_dm):
+                    return False
+        videos = await self._videos(row, public, dm=False)
+        if videos is None:
+            return False
+        linked, notes = videos
+        if public and not linked and not notes and not private:
+            return True  # every clip is in the thread itself: no links to post
+        text, blocks = self._results(row, linked, notes) if linked or notes else ("", [])
         if private:
             line = f":lock: In-cab footage was sent privately to <@{row.requester}>."
             text, blocks = (text or line), [*blocks, bk.section(line)]
+        if not blocks:
+            text, blocks = bk.recall_results(row.id, [])
 
         async def send(delivery: Delivery, marker: str) -> str:
             ts = await post(self.slack, row.channel, text, bk.marked(blocks, marker), row.anchor_ts)
-            await self._audit_delivery(row, positions(public), "links posted in the thread")
+            await self._audit_delivery(row, positions(linked), "links posted in the thread")
             return ts
 
         return await self._once(row, "links", send)
+
+    @staticmethod
+    def _results(
+        row: TrackedRequest, linked: list[RecallCamera], notes: list[str]
+    ) -> tuple[str, list[bk.Block]]:
+        text, blocks = bk.recall_results(row.id, linked)
+        return text, [*blocks, *(bk.context(escape(n)) for n in notes)]
+
+    # --- video clips ----------------------------------------------------------------------
+
+    async def _videos(
+        self, row: TrackedRequest, cameras: list[RecallCamera], *, dm: bool
+    ) -> tuple[list[RecallCamera], list[str]] | None:
+        """Upload the clips of the cameras the policy names. Returns the cameras still to be
+        linked and, for clips that were to be uploaded, why a link stands in; None when Slack
+        would not take an upload now (the poller tries again)."""
+        policy = self.policy
+        linked: list[RecallCamera] = []
+        notes: list[str] = []
+        for cam in cameras:
+            found = positions([cam])
+            pos = found[0] if found else None
+            if pos is None or not cam.download_url or not pol.uploads_video(policy, pos):
+                linked.append(cam)
+                continue
+            done, why = await self._video(row, cam, pos, dm=dm)
+            if not done:
+                return None
+            if why is not None:
+                linked.append(cam)
+                notes.append(f"{bk.camera_label(pos.value)}: a link, not the clip, because {why}.")
+        return linked, notes
+
+    async def _video(
+        self, row: TrackedRequest, cam: RecallCamera, pos: CameraPosition, *, dm: bool
+    ) -> tuple[bool, str | None]:
+        """One clip, exactly once: (in Slack, why a link stands in for it)."""
+        why: str | None = None
+
+        async def send(delivery: Delivery, marker: str) -> str:
+            nonlocal why
+            try:
+                return await self._upload_clip(row, cam, pos, delivery, dm=dm)
+            except (UploadFailed, httpx.HTTPError, *SLACK_FAILURES) as e:
+                why = _why(e) if not isinstance(e, httpx.HTTPError) else type(e).__name__
+                log.info("clip of request %s linked instead: %s", row.id, why)
+                return LINKED
+
+        key = f"video-{pos.value}"
+        if not await self._once(row, key, send):
+            return False, None
+        if why is None:
+            done = await self.store.delivery(row.id, key)
+            if done is not None and done.ts == LINKED:
+                why = "the clip could not be uploaded"
+        return True, why
+
+    async def _upload_clip(
+        self,
+        row: TrackedRequest,
+        cam: RecallCamera,
+        pos: CameraPosition,
+        delivery: Delivery,
+        *,
+        dm: bool,
+    ) -> str:
+        """Motive's download streamed into Slack's upload URL, a chunk at a time: a clip is
+        never held in memory whole. Too large (or of unknown size): UploadFailed, and a link."""
+        assert cam.download_url is not None
+        ceiling = self.policy.video_upload.max_megabytes
+        name = row.request.target.name
+        label = bk.camera_label(pos.value)
+        async with (
+            httpx.AsyncClient(timeout=UPLOAD_TIMEOUT) as http,
+            http.stream("GET", cam.download_url) as media,
+        ):
+            if not media.is_success:
+                raise UploadFailed(f"Motive's link answered HTTP {media.status_code}")
+            size = int(media.headers.get("content-length") or 0)
+            if size <= 0:
+                raise UploadFailed("Motive did not say how large the clip is")
+            if size > ceiling * MEGABYTE:
+                raise UploadFailed(
+                    f"the clip is {size / MEGABYTE:,.0f} MB, above the {ceiling} MB the policy "
+                    "allows for uploads"
+                )
+            filename = f"recall-{name}-{pos.value}.mp4".replace(" ", "_")
+            got = await self.slack.files_getUploadURLExternal(filename=filename, length=size)
+            file_id, upload_url = str(got["file_id"]), str(got["upload_url"])
+            await self.store.note_delivery_file(delivery.id, file_id)
+            try:
+                sent = await http.post(
+                    upload_url,
+                    content=media.aiter_bytes(CLIP_CHUNK),
+                    headers={"Content-Length": str(size), "Content-Type": "video/mp4"},
+                )
+                sent.raise_for_status()
+            except httpx.HTTPError as e:
+                raise UploadFailed(f"the upload did not go through ({type(e).__name__})") from e
+        channel = await open_dm(self.slack, row.requester) if dm else row.channel
+        try:
+            await self.slack.files_completeUploadExternal(
+                files=[{"id": file_id, "title": f"{name}, {label}"}],
+                channel_id=channel,
+                thread_ts=None if dm else row.anchor_ts,
+                initial_comment=f"{label} from {escape(name)}: the clip itself, kept in Slack.",
+            )
+        except SLACK_FAILURES as e:
+            if _maybe_shared(e):
+                raise Unsure(e) from e
+            raise
+        where = f"by DM to {row.requester}" if dm else "into the thread"
+        await self._audit_delivery(row, [pos], f"clip uploaded {where} ({size} bytes)")
+        return f"file:{file_id}"
 
     async def snapshot(self, row: TrackedRequest, url: str, expires: datetime | None) -> bool:
         """The image, uploaded into the thread; a link to it if Slack will not take the file."""

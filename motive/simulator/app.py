@@ -11,11 +11,12 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from motive import contract
 from motive.simulator import variants
+from motive.simulator.clip import clip_stream
 from motive.simulator.jpeg import SNAPSHOT_JPEG
 from motive.simulator.state import Fault, SimError, Simulator
 
@@ -198,6 +199,13 @@ def build_app(sim: Simulator, *, tick_seconds: float = 0.1) -> Starlette:
             )
         if path.endswith(".jpg"):
             return Response(SNAPSHOT_JPEG, media_type="image/jpeg")
+        if sim.config.video_bytes:
+            size = sim.config.video_bytes
+            return StreamingResponse(
+                clip_stream(path, size),
+                media_type="video/mp4",
+                headers={"Content-Length": str(size)},
+            )
         return Response(FAKE_MP4, media_type="video/mp4")
 
     async def stats(request: Request) -> Response:

@@ -53,6 +53,8 @@ class SimConfig:
     variant_shapes: bool = False
     # Answer as if one of our guesses were wrong: names from `motive.simulator.variants.VARIANTS`.
     variants: frozenset[str] = frozenset()
+    # Recall clips of this many bytes, streamed (motive.simulator.clip); 0: a tiny fake MP4.
+    video_bytes: int = 0
 
 
 class SimError(Exception):
