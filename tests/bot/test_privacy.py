@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import tracemalloc
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,14 +23,17 @@ from bot.offline.fakeslack import FakeSlack
 from bot.tracking.store import TRACKING, Store, TrackedRequest
 from motive.clock import ManualClock
 from motive.rules import CameraPosition as P
+from motive.simulator import SimConfig
+from motive.simulator.clip import clip_sha256
 from tests.bot.conftest import OPENAPI, Stack, running_stack
 
 CONTACT = "the safety team in #fleet-safety"
 SAFE, DISPATCHER, OUTSIDER = "U0SAFE", "U0DISPATCH", "U0OTHER"
 
 
-def policy_text(*, deliver_to: str = "thread", limit: int | None = None) -> str:
+def policy_text(*, deliver_to: str = "thread", limit: int | None = None, upload: str = "") -> str:
     limits = f"[limits]\ndaily_recall_minutes_per_user = {limit}\n" if limit else ""
+    limits += f"[video_upload]\n{upload}\n" if upload else ""
     return f"""
 contact = "{CONTACT}"
 
@@ -49,7 +53,11 @@ deliver_to = "{deliver_to}"
 
 @contextlib.asynccontextmanager
 async def policy_stack(
-    tmp_path: Path, text: str, *, groups: dict[str, list[str]] | None = None
+    tmp_path: Path,
+    text: str,
+    *,
+    groups: dict[str, list[str]] | None = None,
+    sim_config: SimConfig | None = None,
 ) -> AsyncIterator[Stack]:
     path = tmp_path / "policy.toml"
     path.write_text(text)
@@ -58,6 +66,7 @@ async def policy_stack(
     async with running_stack(
         f"sqlite:///{tmp_path / 'bot.db'}",
         slack=slack,
+        sim_config=sim_config,
         settings_overrides={"policy_file": path},
     ) as stack:
         await stack.svc.fleet.refresh()  # read once, as at start: requests then use the list
@@ -285,6 +294,84 @@ async def test_a_broken_policy_file_keeps_the_last_good_one(
         await stack.command("/recall", "TRK-101 40m ago 1m driver", user=DISPATCHER)
         await stack.settle()
         assert len(await tracked(stack)) == 1
+
+
+# --- video uploads ---------------------------------------------------------------------------
+
+
+def files_in(stack: Stack, channel: str, thread_ts: str | None) -> list[dict[str, Any]]:
+    return [
+        f
+        for m in stack.slack.messages
+        if m.channel == channel and m.thread_ts == thread_ts
+        for f in m.files
+    ]
+
+
+async def test_clips_the_policy_names_are_uploaded_with_motives_bytes(tmp_path: Path) -> None:
+    size = 3_000_000 + 12_345  # not a whole number of blocks
+    text = policy_text(upload='cameras = ["front_facing", "driver_facing"]\nmax_megabytes = 5')
+    async with policy_stack(tmp_path, text, sim_config=SimConfig(video_bytes=size)) as stack:
+        row = await recall_until_ready(stack, "TRK-102 40m ago 1m front driver rear", SAFE)
+        assert row.anchor_ts is not None
+        clips = files_in(stack, row.channel, row.anchor_ts)
+        assert sorted(f["name"] for f in clips) == [
+            "recall-TRK-102-driver_facing.mp4",
+            "recall-TRK-102-front_facing.mp4",
+        ]
+        for f in clips:
+            up = stack.slack.uploads[f["id"]]
+            position = f["name"].removeprefix("recall-TRK-102-").removesuffix(".mp4")
+            expected = clip_sha256(f"recalls/{row.motive_id}/{position}.mp4", size)
+            assert (up["size"], up["sha256"]) == (size, expected)
+        # The rear camera is not named: its link, alone, in the thread reply.
+        [links] = [m for m in thread(stack, row) if not m.files]
+        assert [u for u in urls(links) if "/rear.mp4" in u] and len(urls(links)) == 1
+        uploads = [r.outcome for r in await audit(stack) if r.event == "delivery"]
+        assert uploads.count(f"clip uploaded into the thread ({size} bytes)") == 2
+
+
+async def test_a_clip_is_never_held_in_memory_whole(tmp_path: Path) -> None:
+    size = 16_000_000
+    text = policy_text(upload='cameras = ["front_facing"]')
+    async with policy_stack(tmp_path, text, sim_config=SimConfig(video_bytes=size)) as stack:
+        await stack.command("/recall", "TRK-101 40m ago 1m front", user=SAFE)
+        await stack.settle()
+        stack.clock.advance(20 * 60)
+        # Everything in this process, the simulator and the fake Slack included, is traced.
+        tracemalloc.start()
+        try:
+            await stack.poll_all()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        [up] = [u for u in stack.slack.uploads.values() if u.get("size")]
+        assert up["size"] == size and peak < size / 4, peak
+
+
+async def test_a_clip_over_the_ceiling_is_linked_and_the_reply_says_why(tmp_path: Path) -> None:
+    text = policy_text(upload='cameras = ["front_facing"]\nmax_megabytes = 1')
+    async with policy_stack(tmp_path, text, sim_config=SimConfig(video_bytes=2_500_000)) as stack:
+        row = await recall_until_ready(stack, "TRK-101 40m ago 1m front", SAFE)
+        assert stack.slack.called("files.getUploadURLExternal") == []
+        [links] = thread(stack, row)
+        assert [u for u in urls(links) if "front_facing" in u]
+        assert "the clip is 2 MB, above the 1 MB the policy allows" in json.dumps(links.blocks)
+
+
+async def test_an_in_cab_clip_goes_by_dm_when_the_policy_says_so(tmp_path: Path) -> None:
+    text = policy_text(deliver_to="requester", upload='cameras = ["front_facing", "driver_facing"]')
+    async with policy_stack(tmp_path, text, sim_config=SimConfig(video_bytes=200_000)) as stack:
+        row = await recall_until_ready(stack, "TRK-101 40m ago 1m front driver", SAFE)
+        assert row.anchor_ts is not None
+        [front] = files_in(stack, row.channel, row.anchor_ts)
+        [driver] = files_in(stack, f"D{SAFE}", None)
+        assert (front["name"], driver["name"]) == (
+            "recall-TRK-101-front_facing.mp4",
+            "recall-TRK-101-driver_facing.mp4",
+        )
+        [line] = [m for m in thread(stack, row) if not m.files]
+        assert f"sent privately to <@{SAFE}>" in json.dumps(line.blocks) and urls(line) == []
 
 
 # --- modals --------------------------------------------------------------------------------
