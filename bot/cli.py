@@ -77,7 +77,15 @@ def _serve(args: argparse.Namespace) -> int:
         )
         return 2
     role = args.role
-    svc = build_services(settings, role=role)
+    from bot.policy import PolicyError
+
+    try:
+        svc = build_services(settings, role=role)
+    except PolicyError as e:
+        print(
+            f"POLICY_FILE is not valid: {e} (`motive-bot policy check` explains)", file=sys.stderr
+        )
+        return 2
     socket_mode = settings.slack_app_token is not None
     bolt = build_bolt_app(svc, socket_mode=socket_mode) if role != "worker" else None
     health = Health(svc, role)

@@ -455,3 +455,30 @@ async def test_retention_prunes_only_rows_older_than_the_setting(sqlite_url: str
     assert await trail.prune(400) == 1
     assert [e.outcome for e in await trail.entries()] == ["b"]
     await store.close()
+
+
+def test_serve_refuses_to_start_on_a_broken_policy_file(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "policy.toml"
+    path.write_text('contact = "x"\n[in_cab]\ndeliver_to = "everyone"\n')
+    env = {
+        **os.environ,
+        "POLICY_FILE": str(path),
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "s",
+        "MOTIVE_API_URL": "http://127.0.0.1:9",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "POLICY_FILE is not valid" in done.stderr and "line 3" in done.stderr
+    assert "Traceback" not in done.stderr
