@@ -327,6 +327,13 @@ class Deliverer:
             return f"Motive did not give fresh links: {e.message}"
         private, public = split_private(self.policy, recall.cameras)
         shown = private if in_dm and private else public if private else recall.cameras
+        # Clips already in Slack need no links: they do not expire.
+        uploaded = {
+            d.key.removeprefix("video-")
+            for d in await self.store.deliveries(row.id)
+            if d.key.startswith("video-") and d.ts and d.ts != LINKED
+        }
+        shown = [c for c in shown if c.position not in uploaded]
         if not any(c.download_url for c in shown):
             await self._audit_refresh(row, presser, where, "failed: no downloadable video")
             return "Motive has no downloadable video for this request any more."

@@ -105,6 +105,25 @@ async def recall_until_ready(stack: Stack, text: str, user: str) -> TrackedReque
     return rows[-1]
 
 
+async def press_refresh(stack: Stack, user: str, row: TrackedRequest, message: Any) -> None:
+    await stack.interact(
+        {
+            "type": "block_actions",
+            "user": {"id": user},
+            "trigger_id": "t9",
+            "response_url": f"{stack.slack_url}/respond/refresh-{user}",
+            "container": {
+                "type": "message",
+                "channel_id": message.channel,
+                "message_ts": message.ts,
+            },
+            "channel": {"id": message.channel},
+            "actions": [{"action_id": "refresh_links", "type": "button", "value": str(row.id)}],
+        }
+    )
+    await stack.settle()
+
+
 # --- requests ----------------------------------------------------------------------------
 
 
@@ -221,31 +240,11 @@ async def test_refresh_links_pressed_by_someone_not_allowed(tmp_path: Path) -> N
         old = urls(links)
         stack.clock.advance(61 * 60)
 
-        async def press(user: str) -> None:
-            await stack.interact(
-                {
-                    "type": "block_actions",
-                    "user": {"id": user},
-                    "trigger_id": "t9",
-                    "response_url": f"{stack.slack_url}/respond/refresh-{user}",
-                    "container": {
-                        "type": "message",
-                        "channel_id": row.channel,
-                        "message_ts": links.ts,
-                    },
-                    "channel": {"id": row.channel},
-                    "actions": [
-                        {"action_id": "refresh_links", "type": "button", "value": str(row.id)}
-                    ],
-                }
-            )
-            await stack.settle()
-
         before = motive_calls(stack)
-        await press(DISPATCHER)
+        await press_refresh(stack, DISPATCHER, row, links)
         assert motive_calls(stack) == before and urls(links) == old
         assert CONTACT in stack.responses()[-1] and "in-cab" in stack.responses()[-1]
-        await press(SAFE)
+        await press_refresh(stack, SAFE, row, links)
         assert urls(links) != old and "Fresh links" in json.dumps(links.blocks)
         refreshes = [r for r in await audit(stack) if r.event == "refresh"]
         assert [(r.user, r.decision, r.rule, r.outcome) for r in refreshes] == [
@@ -327,6 +326,11 @@ async def test_clips_the_policy_names_are_uploaded_with_motives_bytes(tmp_path: 
         # The rear camera is not named: its link, alone, in the thread reply.
         [links] = [m for m in thread(stack, row) if not m.files]
         assert [u for u in urls(links) if "/rear.mp4" in u] and len(urls(links)) == 1
+        # Fresh links are for what is still a link: the uploaded clips do not expire.
+        stack.clock.advance(61 * 60)
+        old = urls(links)
+        await press_refresh(stack, SAFE, row, links)
+        assert len(urls(links)) == 1 and urls(links) != old and "/rear.mp4" in urls(links)[0]
         uploads = [r.outcome for r in await audit(stack) if r.event == "delivery"]
         assert uploads.count(f"clip uploaded into the thread ({size} bytes)") == 2
 
