@@ -275,22 +275,40 @@ class Deliverer:
         return f"file:{file_id}"
 
     async def snapshot(self, row: TrackedRequest, url: str, expires: datetime | None) -> bool:
-        """The image, uploaded into the thread; a link to it if Slack will not take the file."""
+        """The image, uploaded into the thread (or, in-cab under a policy that says so, to the
+        requester by DM, with a line in the thread); a link if Slack will not take the file."""
         request = row.request
         assert isinstance(request, SnapshotRequest)
+        private = pol.private_delivery(self.policy, [request.position])
 
         async def send(delivery: Delivery, marker: str) -> str:
+            dm = await open_dm(self.slack, row.requester) if private else None
             try:
                 data = await self.motive.fetch_media(url)
-                return await self._upload(row, request, data, delivery)
+                ts = await self._upload(row, request, data, delivery, dm)
+                how = "uploaded by DM to " + row.requester if dm else "uploaded into the thread"
             except (MotiveError, UploadFailed, *SLACK_FAILURES) as e:
                 why = e.message if isinstance(e, MotiveError) else _why(e)
                 text, blocks = bk.snapshot_link(url, expires, why)
-                return await post(
-                    self.slack, row.channel, text, bk.marked(blocks, marker), row.anchor_ts
+                blocks = bk.marked(blocks, marker)
+                ts = await post(
+                    self.slack, dm or row.channel, text, blocks, None if dm else row.anchor_ts
                 )
+                how = f"linked ({why})"
+            await self._audit_delivery(row, [request.position], f"image {how}")
+            return ts
 
-        return await self._once(row, "image", send)
+        if not await self._once(row, "image", send):
+            return False
+        if not private:
+            return True
+        line = f":lock: The in-cab image was sent privately to <@{row.requester}>."
+
+        async def notice(delivery: Delivery, marker: str) -> str:
+            blocks = bk.marked([bk.section(line)], marker)
+            return await post(self.slack, row.channel, line, blocks, row.anchor_ts)
+
+        return await self._once(row, "image_notice", notice)
 
     async def final_problem(self, row: TrackedRequest, problem: str) -> bool:
         """Why the request ended without media, one thread reply."""
@@ -457,7 +475,12 @@ class Deliverer:
         return None
 
     async def _upload(
-        self, row: TrackedRequest, request: SnapshotRequest, data: bytes, delivery: Delivery
+        self,
+        row: TrackedRequest,
+        request: SnapshotRequest,
+        data: bytes,
+        delivery: Delivery,
+        dm: str | None = None,
     ) -> str:
         """Slack's three-step upload, with the file id stored before the file is shared."""
         name = request.target.name
@@ -478,8 +501,8 @@ class Deliverer:
                         "title": f"Snapshot {name}, {bk.camera_label(request.position)}",
                     }
                 ],
-                channel_id=row.channel,
-                thread_ts=row.anchor_ts,
+                channel_id=dm or row.channel,
+                thread_ts=None if dm else row.anchor_ts,
                 # Shown as a message: a name holding <!channel> must not become a ping.
                 initial_comment=f"Snapshot from {escape(name)}, {bk.camera_label(request.position)}.",
             )

@@ -211,6 +211,21 @@ async def test_in_cab_links_go_by_dm_when_the_policy_says_so(tmp_path: Path) -> 
         ]
 
 
+async def test_an_in_cab_snapshot_goes_by_dm_when_the_policy_says_so(tmp_path: Path) -> None:
+    async with policy_stack(tmp_path, policy_text(deliver_to="requester")) as stack:
+        await stack.command("/snapshot", "TRK-101 driver", user=SAFE)
+        await stack.settle()
+        [row] = await tracked(stack)
+        stack.clock.advance(90)
+        await stack.poll_all()
+        [image] = files_in(stack, f"D{SAFE}", None)
+        assert image["name"].endswith(".jpg")
+        [line] = thread(stack, row)
+        assert not line.files and f"sent privately to <@{SAFE}>" in line.text
+        [delivery] = [r for r in await audit(stack) if r.event == "delivery"]
+        assert delivery.outcome == f"image uploaded by DM to {SAFE}"
+
+
 async def test_the_daily_limit_counts_the_users_own_day(tmp_path: Path) -> None:
     async with policy_stack(tmp_path, policy_text(limit=2)) as stack:
         for text in ("TRK-101 40m ago 1m front", "TRK-102 40m ago 1m front"):
