@@ -398,11 +398,18 @@ async def test_an_in_cab_clip_goes_by_dm_when_the_policy_says_so(tmp_path: Path)
 
 async def test_the_modals_mark_or_hide_in_cab_for_those_without_it(tmp_path: Path) -> None:
     async with policy_stack(tmp_path, policy_text()) as stack:
-        await stack.command("/recall", "", user=DISPATCHER)
-        await stack.command("/snapshot", "", user=DISPATCHER)
-        await stack.command("/snapshot", "", user=SAFE)
-        await stack.settle()
-        recall, snapshot, safe_snapshot = stack.slack.views.values()
+        opened = []
+        for command, user in (
+            ("/recall", DISPATCHER),
+            ("/snapshot", DISPATCHER),
+            ("/snapshot", SAFE),
+        ):
+            before = set(stack.slack.views)
+            await stack.command(command, "", user=user)
+            await stack.settle()
+            [view_id] = set(stack.slack.views) - before
+            opened.append(stack.slack.views[view_id])  # as last updated
+        recall, snapshot, safe_snapshot = opened
         boxes = next(b for b in recall["blocks"] if b.get("block_id") == "cameras")["element"]
         [driver] = [o for o in boxes["options"] if o["value"] == "driver_facing"]
         assert "not for you" in driver["text"]["text"]
