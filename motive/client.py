@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 import httpx
@@ -188,6 +189,21 @@ class MotiveClient:
         if not response.is_success:
             raise error_from_response(response)
         return response.content
+
+    @contextlib.asynccontextmanager
+    async def stream_media(self, url: str) -> AsyncIterator[httpx.Response]:
+        """A presigned media URL opened for reading a chunk at a time (a clip can be larger than
+        memory should hold); the body is read by the caller, within the block."""
+        try:
+            async with self._media.stream("GET", url) as response:
+                if not response.is_success:
+                    await response.aread()  # an error body is small
+                    raise error_from_response(response)
+                yield response
+        except httpx.TimeoutException:
+            raise APITimeoutError("The media download timed out.") from None
+        except httpx.TransportError as e:
+            raise APIConnectionError(f"The media download failed ({type(e).__name__}).") from None
 
 
 def _retryable_status(error: APIStatusError, *, create: bool) -> bool:

@@ -202,8 +202,11 @@ class Deliverer:
             nonlocal why
             try:
                 return await self._upload_clip(row, cam, pos, delivery, dm=dm)
-            except (UploadFailed, httpx.HTTPError, *SLACK_FAILURES) as e:
-                why = _why(e) if not isinstance(e, httpx.HTTPError) else type(e).__name__
+            except (MotiveError, UploadFailed, httpx.HTTPError, *SLACK_FAILURES) as e:
+                if isinstance(e, MotiveError):
+                    why = f"Motive's link did not give the clip ({e.message})"
+                else:
+                    why = _why(e) if not isinstance(e, httpx.HTTPError) else type(e).__name__
                 log.info("clip of request %s linked instead: %s", row.id, why)
                 return LINKED
 
@@ -233,10 +236,8 @@ class Deliverer:
         label = bk.camera_label(pos.value)
         async with (
             httpx.AsyncClient(timeout=UPLOAD_TIMEOUT) as http,
-            http.stream("GET", cam.download_url) as media,
+            self.motive.stream_media(cam.download_url) as media,
         ):
-            if not media.is_success:
-                raise UploadFailed(f"Motive's link answered HTTP {media.status_code}")
             size = int(media.headers.get("content-length") or 0)
             if size <= 0:
                 raise UploadFailed("Motive did not say how large the clip is")

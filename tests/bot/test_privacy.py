@@ -58,6 +58,7 @@ async def policy_stack(
     *,
     groups: dict[str, list[str]] | None = None,
     sim_config: SimConfig | None = None,
+    served: bool = False,
 ) -> AsyncIterator[Stack]:
     path = tmp_path / "policy.toml"
     path.write_text(text)
@@ -68,8 +69,10 @@ async def policy_stack(
         slack=slack,
         sim_config=sim_config,
         settings_overrides={"policy_file": path},
+        served=served,
     ) as stack:
-        await stack.svc.fleet.refresh()  # read once, as at start: requests then use the list
+        # The fleet list the start began reading, awaited: requests then use it, as in service.
+        assert await stack.svc.fleet.search("vehicle", "TRK-101", wait=30) == ["TRK-101"]
         yield stack
     assert not stack.slack.violations, stack.slack.violations
 
@@ -353,7 +356,10 @@ async def test_clips_the_policy_names_are_uploaded_with_motives_bytes(tmp_path: 
 async def test_a_clip_is_never_held_in_memory_whole(tmp_path: Path) -> None:
     size = 16_000_000
     text = policy_text(upload='cameras = ["front_facing"]')
-    async with policy_stack(tmp_path, text, sim_config=SimConfig(video_bytes=size)) as stack:
+    # Served on loopback: httpx's in-process transport would read the whole clip at once.
+    async with policy_stack(
+        tmp_path, text, sim_config=SimConfig(video_bytes=size), served=True
+    ) as stack:
         await stack.command("/recall", "TRK-101 40m ago 1m front", user=SAFE)
         await stack.settle()
         stack.clock.advance(20 * 60)
