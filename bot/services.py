@@ -11,6 +11,7 @@ from bot.background import Background
 from bot.config import Settings
 from bot.metrics import observe_motive
 from bot.slack.lookups import Fleet, UserZones
+from bot.slack.my_requests import MyRequests
 from bot.slack.web import web_client
 from bot.tracking.delivery import Deliverer
 from bot.tracking.poller import Tracker
@@ -31,6 +32,7 @@ class Services:
     tracker: Tracker
     delivery: Deliverer
     background: Background
+    home: MyRequests
     work_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
 
     async def start(self) -> None:
@@ -75,6 +77,8 @@ def build_services(
         background=background,
         delivery=delivery,
     )
+    home = MyRequests(store=store, slack=slack, motive=motive, background=background)
+    tracker.on_change = home.changed
     return Services(
         settings=settings,
         clock=clock,
@@ -86,4 +90,5 @@ def build_services(
         tracker=tracker,
         delivery=delivery,
         background=background,
+        home=home,
     )

@@ -597,6 +597,75 @@ def is_help(text: str) -> bool:
     return text.strip().lower() in HELP_WORDS
 
 
+def is_listing(text: str) -> bool:
+    """`/recall mine` (or list, status…): the person's own requests, not a new one."""
+    return text.strip().lower() in LISTING_WORDS
+
+
+# --- a vehicle and a time inside free text (a message shortcut) ------------------------------
+
+_TIME_LIKE = re.compile(
+    r"\d:\d\d|\d\s?(?:am|pm|a\.m\.|p\.m\.)(?:\W|$)|\bago\b|\d[/.]\d|\d{4}-\d", re.I
+)
+_BARE_CLOCK = re.compile(r"\b(1[0-2]|[1-9]):[0-5]\d\b(?!\s*(?:am|pm|a\.m|p\.m|a\b|p\b))", re.I)
+_UNIT_NAME = re.compile(r"[A-Za-z0-9][\w-]*")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """What a message says about a truck and a time: the words that may be vehicle numbers (for
+    the fleet list to judge), and the first time in it, as an instant (None if none)."""
+
+    names: tuple[str, ...]
+    start: datetime | None
+    start_words: str = ""
+
+
+def find_in_text(
+    text: str, *, now: datetime, tz: ZoneInfo | None, month_first: bool = True
+) -> Mention:
+    """Read a message the way a dispatcher would: "TRK-101 cut off on I-80 around 2:15".
+    Never raises: what cannot be read is left out. A bare 2:15 is the latest past of 2:15 and
+    14:15, since a message about an incident speaks of the last few hours."""
+    words = [w.strip(".,;!?()[]{}\"'") for w in unescape(text).split()]
+    words = [w.rstrip(":") for w in words if w.rstrip(":")]
+    names = tuple(
+        dict.fromkeys(
+            w
+            for w in words
+            if _UNIT_NAME.fullmatch(w) and any(c.isdigit() for c in w) and not _TIME_LIKE.search(w)
+        )
+    )
+    if tz is None:
+        return Mention(names, None)
+    for i in range(len(words)):
+        for k in (4, 3, 2, 1):
+            phrase = " ".join(words[i : i + k])
+            if len(words[i : i + k]) < k or not _TIME_LIKE.search(phrase):
+                continue
+            found = _when_in(phrase, now=now, tz=tz, month_first=month_first)
+            if found is not None:
+                return Mention(names, found, phrase)
+    return Mention(names, None)
+
+
+def _when_in(phrase: str, *, now: datetime, tz: ZoneInfo, month_first: bool) -> datetime | None:
+    readings = [phrase]
+    if _BARE_CLOCK.search(phrase):
+        readings.append(_BARE_CLOCK.sub(lambda m: m.group(0) + "pm", phrase, count=1))
+    starts: list[datetime] = []
+    for reading in readings:
+        try:
+            fields = parse_recall(f"_ {reading}", now=now, tz=tz, month_first=month_first)
+        except ParseError:
+            continue
+        if set(fields.words) - {"target", "start_time"} or fields.start_time is None:
+            continue
+        starts.append(fields.start_time)
+    past = [s for s in starts if s <= now]
+    return max(past) if past else None
+
+
 def explain(words: dict[str, str], err: RuleViolation) -> str:
     """Every violation, each led by the word that caused it."""
     parts = []

@@ -88,9 +88,7 @@ class Deliverer:
         text, blocks = bk.recall_results(row.id, recall.cameras)
 
         async def send(delivery: Delivery, marker: str) -> str:
-            return await post(
-                self.slack, row.channel, text, bk.marked(blocks, marker), row.anchor_ts
-            )
+            return await post(self.slack, row.channel, text, bk.marked(blocks, marker), row.thread)
 
         return await self._once(row, "links", send)
 
@@ -107,7 +105,7 @@ class Deliverer:
                 why = e.message if isinstance(e, MotiveError) else _why(e)
                 text, blocks = bk.snapshot_link(url, expires, why)
                 return await post(
-                    self.slack, row.channel, text, bk.marked(blocks, marker), row.anchor_ts
+                    self.slack, row.channel, text, bk.marked(blocks, marker), row.thread
                 )
 
         return await self._once(row, "image", send)
@@ -119,9 +117,7 @@ class Deliverer:
         text, blocks = bk.final_problem(problem)
 
         async def send(delivery: Delivery, marker: str) -> str:
-            return await post(
-                self.slack, row.channel, text, bk.marked(blocks, marker), row.anchor_ts
-            )
+            return await post(self.slack, row.channel, text, bk.marked(blocks, marker), row.thread)
 
         return await self._once(row, "final", send)
 
@@ -150,7 +146,7 @@ class Deliverer:
                     blocks=bk.marked(blocks, _marker(row, "links")),
                 )
             else:
-                await post(self.slack, row.channel, text, blocks, row.anchor_ts)
+                await post(self.slack, row.channel, text, blocks, row.thread)
         except SLACK_FAILURES as e:
             return f"Slack would not take the fresh links ({slack_error(e)})."
         return None
@@ -180,7 +176,7 @@ class Deliverer:
         """After a crash mid-delivery: did the post land? Look for it in the thread."""
         try:
             replies = await self.slack.conversations_replies(
-                channel=row.channel, ts=row.anchor_ts or "", limit=200
+                channel=row.channel, ts=row.thread or "", limit=200
             )
         except SLACK_FAILURES as e:
             log.warning("could not read thread of request %s: %s", row.id, slack_error(e))
@@ -215,7 +211,7 @@ class Deliverer:
                     }
                 ],
                 channel_id=row.channel,
-                thread_ts=row.anchor_ts,
+                thread_ts=row.thread,
                 # Shown as a message: a name holding <!channel> must not become a ping.
                 initial_comment=f"Snapshot from {escape(name)}, {bk.camera_label(request.position)}.",
             )

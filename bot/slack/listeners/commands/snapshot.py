@@ -19,9 +19,11 @@ from bot.slack.parsing import (
     corrected_example,
     explain,
     is_help,
+    is_listing,
     parse_snapshot,
 )
 from bot.slack.submit import Asker, submit
+from bot.slack.web import Reply
 from motive.rules import RuleViolation
 
 
@@ -46,6 +48,10 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
         if is_help(text):
             reply_after_ack(svc, reply, *bk.help_message("/snapshot"))
             return
+        if is_listing(text):
+            # `mine`, `list`, `status`…: the person's own requests, as the Home tab shows them.
+            after_ack(svc, reply, lambda: _mine(svc, user, reply))
+            return
 
         async def work() -> None:
             try:
@@ -65,3 +71,7 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
         after_ack(svc, reply, work)
 
     return snapshot_command
+
+
+async def _mine(svc: Services, user: str, reply: Reply) -> None:
+    await reply(*await svc.home.message(user))
