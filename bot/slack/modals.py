@@ -19,6 +19,7 @@ from motive.rules import (
 
 RECALL_CALLBACK = "recall_modal"
 SNAPSHOT_CALLBACK = "snapshot_modal"
+ALL_CAMERAS = "all"  # the snapshot form's choice of every camera
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,8 @@ def recall_modal(
 def snapshot_modal(origin: Origin, *, kind: str = "vehicle") -> dict[str, Any]:
     positions = allowed_snapshot_positions("asset" if kind == "asset" else "vehicle")
     options = [_option(camera_label(p.value), p.value) for p in positions]
+    # One capture per camera the unit has, delivered together.
+    options.append(_option("All cameras", ALL_CAMERAS))
     return {
         "type": "modal",
         "callback_id": SNAPSHOT_CALLBACK,

@@ -49,7 +49,7 @@ def line_of(row: TrackedRequest, link: str | None) -> home.RequestLine:
         cams = [p.value for p in request.camera_positions] if request.camera_positions else None
     else:
         start = end = None
-        cams = [request.position.value]
+        cams = list(row.group_positions or [request.position.value])
     if row.state == "creating":
         status = "creating"
     elif row.state == "tracking":

@@ -161,10 +161,16 @@ class SnapshotFields:
     words: dict[str, str] = field(default_factory=dict)
     spans: dict[str, list[int]] = field(default_factory=dict)
     tokens: list[str] = field(default_factory=list)
+    all_cameras: bool = False  # `/snapshot TRK-101 all`: one capture per camera
 
     @property
     def target(self) -> tuple[str, str] | None:
         return _one_target(self.vehicle_number, self.asset_name)
+
+    def requests_all(self, unit: FleetUnit | None = None) -> list[SnapshotRequest]:
+        """One capture per camera the unit has that snapshots allow (all the kind allows where
+        the fleet list does not say); raises RuleViolation when there is none."""
+        return snapshot_all(self.vehicle_number, self.asset_name, unit)
 
     def request(self, unit: FleetUnit | None = None) -> SnapshotRequest:
         """The snapshot these words ask for, checked by `motive.rules` (raises RuleViolation)."""
@@ -175,6 +181,25 @@ class SnapshotFields:
             request.target, [request.position], unit.cameras if unit else None, snapshot=True
         )
         return request
+
+
+ALL_WORDS = frozenset({"all", "every", "all_cameras", "everything"})
+
+
+def snapshot_all(
+    vehicle_number: str | None, asset_name: str | None, unit: FleetUnit | None = None
+) -> list[SnapshotRequest]:
+    """The captures of "every camera": the positions snapshots allow for the target's kind that
+    the unit carries, as far as the fleet list says."""
+    first = validate_snapshot(vehicle_number=vehicle_number, asset_name=asset_name, position="rear")
+    allowed = allowed_snapshot_positions(first.target.kind)
+    has = [p for p in allowed if unit is None or unit.cameras is None or p in unit.cameras]
+    if not has:
+        check_equipment(first.target, list(allowed), unit.cameras if unit else None, snapshot=True)
+    return [
+        validate_snapshot(vehicle_number=vehicle_number, asset_name=asset_name, position=p)
+        for p in has
+    ]
 
 
 def _one_target(vehicle: str | None, asset: str | None) -> tuple[str, str] | None:
@@ -719,7 +744,10 @@ def _unknown_word(
             "(front, driver, narrow, left, right, rear)."
         )
     else:
-        why = "After the truck comes one camera word (front, driver, left, right or rear)."
+        why = (
+            "After the truck comes one camera word (front, driver, left, right or rear), or "
+            "all for every camera."
+        )
     example = _fix(command, tokens, {i: [close[0]] if close else []})
     if len(tokens) <= 2 and not close:
         default = (RECALL_EXAMPLES if command == "/recall" else SNAPSHOT_EXAMPLES)[0].split()
@@ -745,8 +773,21 @@ def parse_snapshot(text: str) -> SnapshotFields:
             _target(tokens[j], j, fields, "/snapshot")
         elif tokens[j].lower() in CAMERA_WORDS:
             cameras.append(j)
+        elif tokens[j].lower() in ALL_WORDS:
+            fields.all_cameras = True
+            fields.words["position"] = tokens[j]
+            fields.spans.setdefault("all", []).append(j)
         else:
             raise _unknown_word("/snapshot", tokens, j)
+    if fields.all_cameras and cameras:
+        named = " ".join(tokens[j] for j in cameras)
+        raise ParseError(
+            f"`all` takes a snapshot from every camera; you also named {named}. Say all, or "
+            "one camera.",
+            word=named,
+            allowed="all, or one of front, driver, left, right, rear",
+            example=_fix("/snapshot", tokens, {j: [] for j in cameras}),
+        )
     if len(cameras) > 1:
         named = " ".join(tokens[j] for j in cameras)
         raise ParseError(

@@ -57,6 +57,7 @@ def anchor_of(
         motive_id=row.motive_id,
         detail=detail,
         motive_word=motive_word,
+        positions=tuple(row.group_positions or ()),
     )
 
 

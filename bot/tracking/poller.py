@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.background import Background
 from bot.config import Settings
 from bot.metrics import DELIVERY_LAG, REQUESTS, UNKNOWN_STATUS
+from bot.tracking import snapshot_group
 from bot.tracking.decision import (
     DeliverRecall,
     Failed,
@@ -250,6 +251,8 @@ class Tracker:
 
     async def _poll_claimed(self, row: TrackedRequest) -> Progress | None:
         """Fetch, decide, act. Returns what to record with the release (None: it ended)."""
+        if row.group_id is not None:
+            return await snapshot_group.poll(self, row)
         fetched = await self._fetch(row)
         # Timed from the answer: the client may have waited out Retry-After on its retries.
         answered = self.clock.now()

@@ -22,6 +22,7 @@ from bot.slack.parsing import (
     is_listing,
     parse_snapshot,
 )
+from bot.slack.snapshot_all import submit_all
 from bot.slack.submit import Asker, submit
 from bot.slack.web import Reply
 from motive.rules import RuleViolation
@@ -58,13 +59,19 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
                 fields = parse_snapshot(text)
                 match = await svc.fleet.find(*fields.target) if fields.target else None
                 unit = adopt_unit("/snapshot", fields, match)
-                request = fields.request(unit)
+                if fields.all_cameras:
+                    every = fields.requests_all(unit)
+                else:
+                    request = fields.request(unit)
             except ParseError as e:
                 await reply(*bk.problem(e.message, e.example))
                 return
             except RuleViolation as e:
                 example = corrected_example("/snapshot", fields, e, unit)
                 await reply(*bk.problem(explain(fields.words, e), example))
+                return
+            if fields.all_cameras:
+                await submit_all(svc, every, Asker(user, channel, reply))
                 return
             await submit(svc, request, Asker(user, channel, reply))
 
