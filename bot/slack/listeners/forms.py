@@ -1,7 +1,7 @@
 """Opening the recall and snapshot forms from anywhere: the Home tab's buttons, the shortcuts.
 
-The form opens at once (a trigger lives 3 s); what needs Motive or the fleet list is filled in
-after the ack with `views.update`.
+The form opens right after the ack (a trigger lives 3 s); what needs Motive or the fleet list is
+filled in afterwards with `views.update`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ class Prefill:
     start: datetime | None = None
 
 
-async def open_recall_form(
+def open_recall_form(
     svc: Services,
     client: AsyncWebClient,
     trigger_id: str,
@@ -33,25 +33,36 @@ async def open_recall_form(
     reply: Reply,
     prefill: Callable[[], Awaitable[Prefill]] | None = None,
 ) -> None:
-    opened = await client.views_open(
-        trigger_id=trigger_id, view=loading_view("recall_modal", "Video recall")
-    )
-    view_id = opened["view"]["id"]
+    """Open right after the ack (the trigger lives 3 s), then fill in what needs Motive, the
+    fleet list or the user's zone."""
 
-    async def fill() -> None:
-        found = await prefill() if prefill is not None else Prefill()
-        try:
-            quota = (await svc.motive.recalls.quota()).quota_info
-        except MotiveError:
-            quota = None  # the form works without it; the pre-flight check still runs
-        start = found.start or svc.clock.now() - timedelta(minutes=15)
-        await client.views_update(
-            view_id=view_id,
-            view=recall_modal(origin, start=start, quota=quota, target=found.target),
+    async def open_loading() -> None:
+        opened = await client.views_open(
+            trigger_id=trigger_id, view=loading_view("recall_modal", "Video recall")
         )
+        view_id = opened["view"]["id"]
 
-    after_ack(svc, reply, fill)
+        async def fill() -> None:
+            found = await prefill() if prefill is not None else Prefill()
+            try:
+                quota = (await svc.motive.recalls.quota()).quota_info
+            except MotiveError:
+                quota = None  # the form works without it; the pre-flight check still runs
+            start = found.start or svc.clock.now() - timedelta(minutes=15)
+            await client.views_update(
+                view_id=view_id,
+                view=recall_modal(origin, start=start, quota=quota, target=found.target),
+            )
+
+        after_ack(svc, reply, fill)
+
+    after_ack(svc, reply, open_loading, quick=True)
 
 
-async def open_snapshot_form(client: AsyncWebClient, trigger_id: str, origin: Origin) -> None:
-    await client.views_open(trigger_id=trigger_id, view=snapshot_modal(origin))
+def open_snapshot_form(
+    svc: Services, client: AsyncWebClient, trigger_id: str, origin: Origin, reply: Reply
+) -> None:
+    async def open_form() -> None:
+        await client.views_open(trigger_id=trigger_id, view=snapshot_modal(origin))
+
+    after_ack(svc, reply, open_form, quick=True)

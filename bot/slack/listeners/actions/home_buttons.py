@@ -18,7 +18,7 @@ from bot.slack.modals import Origin
 
 def register(app: AsyncApp, svc: Services) -> None:
     app.action(HOME_OPEN_RECALL)(open_recall(svc))
-    app.action(HOME_OPEN_SNAPSHOT)(open_snapshot)
+    app.action(HOME_OPEN_SNAPSHOT)(open_snapshot(svc))
 
 
 def open_recall(svc: Services) -> Callable[..., Awaitable[None]]:
@@ -28,12 +28,18 @@ def open_recall(svc: Services) -> Callable[..., Awaitable[None]]:
         # No channel: the request and its result go to the person's DM with the bot.
         origin = Origin(channel="", user=user)
         reply = via_origin(svc, "", user, None)
-        await open_recall_form(svc, client, str(body["trigger_id"]), origin, reply)
+        open_recall_form(svc, client, str(body["trigger_id"]), origin, reply)
 
     return clicked
 
 
-async def open_snapshot(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-    await ack()
-    origin = Origin(channel="", user=str(body["user"]["id"]))
-    await open_snapshot_form(client, str(body["trigger_id"]), origin)
+def open_snapshot(svc: Services) -> Callable[..., Awaitable[None]]:
+    async def clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        user = str(body["user"]["id"])
+        origin = Origin(channel="", user=user)
+        open_snapshot_form(
+            svc, client, str(body["trigger_id"]), origin, via_origin(svc, "", user, None)
+        )
+
+    return clicked

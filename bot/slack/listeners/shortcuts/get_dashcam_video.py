@@ -53,6 +53,6 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
                     break
             return Prefill(target=target, start=found.start or message_time(ts))
 
-        await open_recall_form(svc, client, str(shortcut["trigger_id"]), origin, reply, prefill)
+        open_recall_form(svc, client, str(shortcut["trigger_id"]), origin, reply, prefill)
 
     return shortcut

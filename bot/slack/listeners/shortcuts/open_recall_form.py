@@ -20,6 +20,6 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
         user = str(shortcut["user"]["id"])
         origin = Origin(channel="", user=user)
         reply = via_origin(svc, "", user, None)
-        await open_recall_form(svc, client, str(shortcut["trigger_id"]), origin, reply)
+        open_recall_form(svc, client, str(shortcut["trigger_id"]), origin, reply)
 
     return shortcut
