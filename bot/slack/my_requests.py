@@ -52,6 +52,8 @@ def line_of(row: TrackedRequest, link: str | None) -> home.RequestLine:
         cams = list(row.group_positions or [request.position.value])
     if row.state == "creating":
         status = "creating"
+    elif row.state == "tracking" and row.group_positions:
+        status = "pending"  # a group is in flight until its last camera has answered
     elif row.state == "tracking":
         status = row.motive_status or "pending"
     elif row.state == FAILED:

@@ -148,3 +148,10 @@ async def test_the_group_is_one_line_in_my_requests(stack: Stack) -> None:
     in_flight, finished = await stack.svc.home.lines("U0DISPATCH")
     assert finished == [] and len(in_flight) == 1
     assert in_flight[0].cameras == "Road-facing, Driver-facing"
+    stack.clock.advance(90)
+    await stack.poll_all()  # the leader's own capture is done; the other is still being polled
+    [waiting], _ = await stack.svc.home.lines("U0DISPATCH")
+    assert waiting.status == "pending"  # not shown as done before the group is
+    await stack.poll_all()
+    in_flight, finished = await stack.svc.home.lines("U0DISPATCH")
+    assert in_flight == [] and [f.status for f in finished] == ["success"]
