@@ -142,3 +142,20 @@ async def test_global_shortcut_opens_the_recall_form(stack: Stack) -> None:
     [view] = stack.slack.views.values()
     assert view["callback_id"] == "recall_modal" and "start" in blocks_of(view)
     assert json.loads(view["private_metadata"])["c"] == ""  # no channel: the result goes to the DM
+
+
+def test_manifest_declares_the_shortcuts_and_the_home_tab() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from bot.slack.listeners.shortcuts import GET_DASHCAM_VIDEO, OPEN_RECALL_FORM
+
+    root = Path(__file__).resolve().parents[2]
+    manifest = yaml.safe_load((root / "manifest.yml").read_text())
+    shortcuts = {s["callback_id"]: s["type"] for s in manifest["features"]["shortcuts"]}
+    assert shortcuts == {GET_DASHCAM_VIDEO: "message", OPEN_RECALL_FORM: "global"}
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    events = manifest["settings"]["event_subscriptions"]
+    assert "app_home_opened" in events["bot_events"]
+    assert events["request_url"].endswith("/slack/events")
