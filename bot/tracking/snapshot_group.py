@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # How often a leader whose own capture has ended looks whether the others have (each of them
-# also wakes it when it ends, in the same process).
+# also wakes it when it ends, unless it is being polled at that moment).
 GROUP_WAIT = timedelta(seconds=15)
 OWN_FAILED = "failed"  # the leader's own capture ended without an image
 
@@ -98,7 +98,9 @@ async def _member_ended(
             await tracker.store.record_answer(row.id, outcome.answer)
         await tracker._finish(row, FAILED, "failed", outcome.reason)
     assert row.group_id is not None
-    tracker.schedule(row.group_id, tracker.clock.now())  # the leader may be waiting on this one
+    # The leader may be waiting on this one: poll it now (skipped if it is being polled, in
+    # which case its own next poll comes GROUP_WAIT later).
+    tracker.background.spawn(tracker.poll(row.group_id))
 
 
 async def _own_ended(

@@ -17,8 +17,9 @@ async def group_rows(stack: Stack) -> list[TrackedRequest]:
 
 async def until_delivered(stack: Stack) -> None:
     stack.clock.advance(90)
-    await stack.poll_all()  # the leader's capture ends first, then it waits for the others
-    await stack.poll_all()  # the others have ended: the leader delivers for the group
+    # The leader's own capture ends first and it waits; the last of the others to end wakes it,
+    # and it delivers for the group.
+    await stack.poll_all()
 
 
 def thread_of(stack: Stack, leader: TrackedRequest) -> list[Any]:
@@ -149,9 +150,11 @@ async def test_the_group_is_one_line_in_my_requests(stack: Stack) -> None:
     assert finished == [] and len(in_flight) == 1
     assert in_flight[0].cameras == "Road-facing, Driver-facing"
     stack.clock.advance(90)
-    await stack.poll_all()  # the leader's own capture is done; the other is still being polled
+    leader, _other = await group_rows(stack)
+    await stack.svc.tracker.poll(leader.id)  # its own capture is done; the other's not polled
+    await stack.settle()
     [waiting], _ = await stack.svc.home.lines("U0DISPATCH")
     assert waiting.status == "pending"  # not shown as done before the group is
-    await stack.poll_all()
+    await stack.poll_all()  # the other ends and wakes the leader, which delivers
     in_flight, finished = await stack.svc.home.lines("U0DISPATCH")
     assert in_flight == [] and [f.status for f in finished] == ["success"]
