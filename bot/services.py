@@ -14,6 +14,7 @@ from bot.metrics import observe_motive
 from bot.policy import PolicyFile
 from bot.privacy import Privacy
 from bot.slack.lookups import Fleet, UserZones
+from bot.slack.my_requests import MyRequests
 from bot.slack.usergroups import UserGroups
 from bot.slack.web import web_client
 from bot.tracking.delivery import Deliverer
@@ -36,6 +37,7 @@ class Services:
     delivery: Deliverer
     background: Background
     privacy: Privacy
+    home: MyRequests
     work_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
 
     async def start(self) -> None:
@@ -93,6 +95,8 @@ def build_services(
         background=background,
         delivery=delivery,
     )
+    home = MyRequests(store=store, slack=slack, motive=motive, background=background)
+    tracker.on_change = home.changed
     return Services(
         settings=settings,
         clock=clock,
@@ -105,4 +109,5 @@ def build_services(
         delivery=delivery,
         background=background,
         privacy=privacy,
+        home=home,
     )

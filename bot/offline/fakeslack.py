@@ -137,6 +137,7 @@ class FakeSlack:
         self.ephemerals: list[dict[str, Any]] = []
         self.responses: list[dict[str, Any]] = []  # posts to response_url
         self.views: dict[str, dict[str, Any]] = {}
+        self.home_views: dict[str, dict[str, Any]] = {}  # user -> the Home tab last published
         self.uploads: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, Channel] = {
             "C0DISPATCH": Channel("C0DISPATCH", "dispatch"),
@@ -358,6 +359,23 @@ class FakeSlack:
         self.views[view_id] = view
         self._emit("view", view)
         return {"ok": True, "view": view}
+
+    def m_views_publish(self, p: dict[str, Any]) -> dict[str, Any]:
+        user, view = str(p.get("user_id", "")), p.get("view")
+        if not user or not isinstance(view, dict) or view.get("type") != "home":
+            return self._error("invalid_arguments")
+        view_id = f"V{next(self._ids):05d}"
+        published = {**view, "id": view_id, "hash": f"h{view_id}-1"}
+        self.home_views[user] = published
+        self._emit("home", {"user": user, "view": published})
+        return {"ok": True, "view": published}
+
+    def m_chat_getPermalink(self, p: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(p.get("channel", "")), str(p.get("message_ts", ""))
+        if self.message(channel, ts) is None:
+            return self._error("message_not_found")
+        link = f"https://fleet.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        return {"ok": True, "channel": channel, "permalink": link}
 
     def m_files_getUploadURLExternal(self, p: dict[str, Any]) -> dict[str, Any]:
         file_id = f"F{next(self._ids):06d}"

@@ -80,6 +80,8 @@ class AnchorInfo:
     detail: str | None = None
     # `status` is a word Motive answered that the bot does not know: shown as Motive's own.
     motive_word: bool = False
+    # A snapshot of every camera at once: the cameras asked for (empty: the request's one).
+    positions: tuple[str, ...] = ()
 
 
 def _status_label(info: AnchorInfo) -> str:
@@ -108,7 +110,13 @@ def anchor(info: AnchorInfo) -> tuple[str, list[Block]]:
     else:
         title = f":camera_with_flash: *Snapshot* from *{escape(label)}*"
         lines = [title, f"*Camera:* {camera_label(req.position)}"]
-        fallback = f"Snapshot from {label}: {status}"
+        if info.positions:
+            cams = ", ".join(camera_label(p) for p in info.positions)
+            lines = [
+                f":camera_with_flash: *Snapshots* from *{escape(label)}*",
+                f"*Cameras:* {cams}",
+            ]
+        fallback = f"Snapshot{'s' if info.positions else ''} from {label}: {status}"
     lines.append(f"*Asked by:* <@{info.requester}>")
     if info.note:
         lines.append(f"*Note:* {escape(info.note)}")
@@ -140,6 +148,7 @@ def help_message(command: str) -> tuple[str, list[Block]]:
         body = (
             "*/snapshot* takes a still image from one camera, now.\n"
             '• `/snapshot TRUCK CAMERA` or `/snapshot asset:"NAME" CAMERA`\n'
+            "• `/snapshot TRUCK all`: every camera the unit has, the images together\n"
             f"• Cameras on vehicles: {vehicle}; on assets: {asset}\n"
             "• `/snapshot` alone opens a form."
         )

@@ -19,6 +19,7 @@ from motive.rules import (
 
 RECALL_CALLBACK = "recall_modal"
 SNAPSHOT_CALLBACK = "snapshot_modal"
+ALL_CAMERAS = "all"  # the snapshot form's choice of every camera
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,14 @@ class Origin:
     channel: str
     user: str
     response_url: str | None = None
+    # A message shortcut's message: the request goes into its thread, not the channel root.
+    thread_ts: str | None = None
 
     def dump(self) -> str:
-        return json.dumps({"c": self.channel, "u": self.user, "r": self.response_url})
+        data = {"c": self.channel, "u": self.user, "r": self.response_url}
+        if self.thread_ts:
+            data["t"] = self.thread_ts
+        return json.dumps(data)
 
     @classmethod
     def load(cls, raw: str) -> Origin:
@@ -40,11 +46,12 @@ class Origin:
             data = {}
         if not isinstance(data, dict):
             data = {}
-        url = data.get("r")
+        url, thread = data.get("r"), data.get("t")
         return cls(
             channel=str(data.get("c", "")),
             user=str(data.get("u", "")),
             response_url=url if isinstance(url, str) else None,
+            thread_ts=thread if isinstance(thread, str) and thread else None,
         )
 
 
@@ -87,8 +94,8 @@ def _kind_block(kind: str) -> Block:
     }
 
 
-def _target_block(kind: str) -> Block:
-    return {
+def _target_block(kind: str, initial: str | None = None) -> Block:
+    block: Block = {
         "type": "input",
         # A new block id per kind clears a vehicle picked before switching to assets.
         "block_id": "target" if kind == "vehicle" else "target_asset",
@@ -100,6 +107,9 @@ def _target_block(kind: str) -> Block:
             "min_query_length": 1,
         },
     }
+    if initial:
+        block["element"]["initial_option"] = _option(initial, initial)
+    return block
 
 
 def recall_modal(
@@ -109,6 +119,7 @@ def recall_modal(
     recall_type: RecallType = RecallType.REGULAR,
     start: datetime,
     quota: QuotaInfo | None = None,
+    target: str | None = None,
 ) -> dict[str, Any]:
     durations = DURATIONS[recall_type]
     duration_options = [_option(f"{d} minute{'s' if d > 1 else ''}", str(d)) for d in durations]
@@ -121,7 +132,7 @@ def recall_modal(
     ]
     blocks: list[Block] = [
         _kind_block(kind),
-        _target_block(kind),
+        _target_block(kind, target),
         {
             "type": "input",
             "block_id": "start",
@@ -195,6 +206,8 @@ def recall_modal(
 def snapshot_modal(origin: Origin, *, kind: str = "vehicle") -> dict[str, Any]:
     positions = allowed_snapshot_positions("asset" if kind == "asset" else "vehicle")
     options = [_option(camera_label(p.value), p.value) for p in positions]
+    # One capture per camera the unit has, delivered together.
+    options.append(_option("All cameras", ALL_CAMERAS))
     return {
         "type": "modal",
         "callback_id": SNAPSHOT_CALLBACK,

@@ -161,10 +161,16 @@ class SnapshotFields:
     words: dict[str, str] = field(default_factory=dict)
     spans: dict[str, list[int]] = field(default_factory=dict)
     tokens: list[str] = field(default_factory=list)
+    all_cameras: bool = False  # `/snapshot TRK-101 all`: one capture per camera
 
     @property
     def target(self) -> tuple[str, str] | None:
         return _one_target(self.vehicle_number, self.asset_name)
+
+    def requests_all(self, unit: FleetUnit | None = None) -> list[SnapshotRequest]:
+        """One capture per camera the unit has that snapshots allow (all the kind allows where
+        the fleet list does not say); raises RuleViolation when there is none."""
+        return snapshot_all(self.vehicle_number, self.asset_name, unit)
 
     def request(self, unit: FleetUnit | None = None) -> SnapshotRequest:
         """The snapshot these words ask for, checked by `motive.rules` (raises RuleViolation)."""
@@ -175,6 +181,25 @@ class SnapshotFields:
             request.target, [request.position], unit.cameras if unit else None, snapshot=True
         )
         return request
+
+
+ALL_WORDS = frozenset({"all", "every", "all_cameras", "everything"})
+
+
+def snapshot_all(
+    vehicle_number: str | None, asset_name: str | None, unit: FleetUnit | None = None
+) -> list[SnapshotRequest]:
+    """The captures of "every camera": the positions snapshots allow for the target's kind that
+    the unit carries, as far as the fleet list says."""
+    first = validate_snapshot(vehicle_number=vehicle_number, asset_name=asset_name, position="rear")
+    allowed = allowed_snapshot_positions(first.target.kind)
+    has = [p for p in allowed if unit is None or unit.cameras is None or p in unit.cameras]
+    if not has:
+        check_equipment(first.target, list(allowed), unit.cameras if unit else None, snapshot=True)
+    return [
+        validate_snapshot(vehicle_number=vehicle_number, asset_name=asset_name, position=p)
+        for p in has
+    ]
 
 
 def _one_target(vehicle: str | None, asset: str | None) -> tuple[str, str] | None:
@@ -597,6 +622,75 @@ def is_help(text: str) -> bool:
     return text.strip().lower() in HELP_WORDS
 
 
+def is_listing(text: str) -> bool:
+    """`/recall mine` (or list, status…): the person's own requests, not a new one."""
+    return text.strip().lower() in LISTING_WORDS
+
+
+# --- a vehicle and a time inside free text (a message shortcut) ------------------------------
+
+_TIME_LIKE = re.compile(
+    r"\d:\d\d|\d\s?(?:am|pm|a\.m\.|p\.m\.)(?:\W|$)|\bago\b|\d[/.]\d|\d{4}-\d", re.I
+)
+_BARE_CLOCK = re.compile(r"\b(1[0-2]|[1-9]):[0-5]\d\b(?!\s*(?:am|pm|a\.m|p\.m|a\b|p\b))", re.I)
+_UNIT_NAME = re.compile(r"[A-Za-z0-9][\w-]*")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """What a message says about a truck and a time: the words that may be vehicle numbers (for
+    the fleet list to judge), and the first time in it, as an instant (None if none)."""
+
+    names: tuple[str, ...]
+    start: datetime | None
+    start_words: str = ""
+
+
+def find_in_text(
+    text: str, *, now: datetime, tz: ZoneInfo | None, month_first: bool = True
+) -> Mention:
+    """Read a message the way a dispatcher would: "TRK-101 cut off on I-80 around 2:15".
+    Never raises: what cannot be read is left out. A bare 2:15 is the latest past of 2:15 and
+    14:15, since a message about an incident speaks of the last few hours."""
+    words = [w.strip(".,;!?()[]{}\"'") for w in unescape(text).split()]
+    words = [w.rstrip(":") for w in words if w.rstrip(":")]
+    names = tuple(
+        dict.fromkeys(
+            w
+            for w in words
+            if _UNIT_NAME.fullmatch(w) and any(c.isdigit() for c in w) and not _TIME_LIKE.search(w)
+        )
+    )
+    if tz is None:
+        return Mention(names, None)
+    for i in range(len(words)):
+        for k in (4, 3, 2, 1):
+            phrase = " ".join(words[i : i + k])
+            if len(words[i : i + k]) < k or not _TIME_LIKE.search(phrase):
+                continue
+            found = _when_in(phrase, now=now, tz=tz, month_first=month_first)
+            if found is not None:
+                return Mention(names, found, phrase)
+    return Mention(names, None)
+
+
+def _when_in(phrase: str, *, now: datetime, tz: ZoneInfo, month_first: bool) -> datetime | None:
+    readings = [phrase]
+    if _BARE_CLOCK.search(phrase):
+        readings.append(_BARE_CLOCK.sub(lambda m: m.group(0) + "pm", phrase, count=1))
+    starts: list[datetime] = []
+    for reading in readings:
+        try:
+            fields = parse_recall(f"_ {reading}", now=now, tz=tz, month_first=month_first)
+        except ParseError:
+            continue
+        if set(fields.words) - {"target", "start_time"} or fields.start_time is None:
+            continue
+        starts.append(fields.start_time)
+    past = [s for s in starts if s <= now]
+    return max(past) if past else None
+
+
 def explain(words: dict[str, str], err: RuleViolation) -> str:
     """Every violation, each led by the word that caused it."""
     parts = []
@@ -650,7 +744,10 @@ def _unknown_word(
             "(front, driver, narrow, left, right, rear)."
         )
     else:
-        why = "After the truck comes one camera word (front, driver, left, right or rear)."
+        why = (
+            "After the truck comes one camera word (front, driver, left, right or rear), or "
+            "all for every camera."
+        )
     example = _fix(command, tokens, {i: [close[0]] if close else []})
     if len(tokens) <= 2 and not close:
         default = (RECALL_EXAMPLES if command == "/recall" else SNAPSHOT_EXAMPLES)[0].split()
@@ -676,8 +773,21 @@ def parse_snapshot(text: str) -> SnapshotFields:
             _target(tokens[j], j, fields, "/snapshot")
         elif tokens[j].lower() in CAMERA_WORDS:
             cameras.append(j)
+        elif tokens[j].lower() in ALL_WORDS:
+            fields.all_cameras = True
+            fields.words["position"] = tokens[j]
+            fields.spans.setdefault("all", []).append(j)
         else:
             raise _unknown_word("/snapshot", tokens, j)
+    if fields.all_cameras and cameras:
+        named = " ".join(tokens[j] for j in cameras)
+        raise ParseError(
+            f"`all` takes a snapshot from every camera; you also named {named}. Say all, or "
+            "one camera.",
+            word=named,
+            allowed="all, or one of front, driver, left, right, rear",
+            example=_fix("/snapshot", tokens, {j: [] for j in cameras}),
+        )
     if len(cameras) > 1:
         named = " ".join(tokens[j] for j in cameras)
         raise ParseError(

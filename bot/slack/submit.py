@@ -43,6 +43,7 @@ class Asker:
     channel: str
     reply: Reply
     note: str | None = None
+    thread_ts: str | None = None  # post into this thread of `channel`, not the channel root
 
 
 async def submit(
@@ -120,8 +121,12 @@ async def _submit(
     )
 
     text, blocks = bk.anchor(anchor_of(row, "creating", checked.note))
-    place = await post_anchor(svc.slack, asker.channel, asker.user, text, blocks, asker.reply)
+    place = await post_anchor(
+        svc.slack, asker.channel, asker.user, text, blocks, asker.reply, asker.thread_ts
+    )
     row.channel, row.anchor_ts = place.channel, place.ts
+    if asker.thread_ts and place.channel == asker.channel:
+        row.thread_ts = asker.thread_ts
     await svc.store.add(row)  # "creating": a crash from here on is reported, never repeated
 
     answer: Answer
@@ -180,6 +185,7 @@ async def _end(
     text, blocks = bk.anchor(anchor_of(row, status, why))
     await update(svc.slack, place, text, blocks)
     REQUESTS.labels(kind=row.kind, outcome=status).inc()
+    svc.tracker.changed(row)
 
 
 @dataclass(frozen=True)

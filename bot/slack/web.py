@@ -97,10 +97,12 @@ async def post_anchor(
     text: str,
     blocks: list[bk.Block],
     reply: Reply,
+    thread_ts: str | None = None,
 ) -> Place:
-    """Post in the channel; join it if public and not joined; else tell the user and use a DM."""
+    """Post in the channel (in `thread_ts`'s thread if given); join it if public and not
+    joined; else tell the user and use a DM."""
     try:
-        return Place(channel, await post(slack, channel, text, blocks))
+        return Place(channel, await post(slack, channel, text, blocks, thread_ts))
     except SlackApiError as e:
         code = slack_error(e)
         if code not in ("not_in_channel", "channel_not_found", "is_archived", "restricted_action"):
@@ -108,7 +110,7 @@ async def post_anchor(
     if code == "not_in_channel":
         try:
             await slack.conversations_join(channel=channel)
-            return Place(channel, await post(slack, channel, text, blocks))
+            return Place(channel, await post(slack, channel, text, blocks, thread_ts))
         except SlackApiError as e:
             log.info("could not join %s: %s", channel, slack_error(e))
     notice_text, notice_blocks = bk.not_in_private_channel(channel)

@@ -66,6 +66,7 @@ def anchor_of(
         motive_id=row.motive_id,
         detail=detail,
         motive_word=motive_word,
+        positions=tuple(row.group_positions or ()),
     )
 
 
@@ -154,7 +155,7 @@ class Deliverer:
             text, blocks = bk.recall_results(row.id, [])
 
         async def send(delivery: Delivery, marker: str) -> str:
-            ts = await post(self.slack, row.channel, text, bk.marked(blocks, marker), row.anchor_ts)
+            ts = await post(self.slack, row.channel, text, bk.marked(blocks, marker), row.thread)
             await self._audit_delivery(row, positions(linked), "links posted in the thread")
             return ts
 
@@ -264,7 +265,7 @@ class Deliverer:
             await self.slack.files_completeUploadExternal(
                 files=[{"id": file_id, "title": f"{name}, {label}"}],
                 channel_id=channel,
-                thread_ts=None if dm else row.anchor_ts,
+                thread_ts=None if dm else row.thread,
                 initial_comment=f"{label} from {escape(name)}: the clip itself, kept in Slack.",
             )
         except SLACK_FAILURES as e:
@@ -293,7 +294,7 @@ class Deliverer:
                 text, blocks = bk.snapshot_link(url, expires, why)
                 blocks = bk.marked(blocks, marker)
                 ts = await post(
-                    self.slack, dm or row.channel, text, blocks, None if dm else row.anchor_ts
+                    self.slack, dm or row.channel, text, blocks, None if dm else row.thread
                 )
                 how = f"linked ({why})"
             await self._audit_delivery(row, [request.position], f"image {how}")
@@ -307,7 +308,7 @@ class Deliverer:
 
         async def notice(delivery: Delivery, marker: str) -> str:
             blocks = bk.marked([bk.section(line)], marker)
-            return await post(self.slack, row.channel, line, blocks, row.anchor_ts)
+            return await post(self.slack, row.channel, line, blocks, row.thread)
 
         return await self._once(row, "image_notice", notice)
 
@@ -318,9 +319,7 @@ class Deliverer:
         text, blocks = bk.final_problem(problem)
 
         async def send(delivery: Delivery, marker: str) -> str:
-            return await post(
-                self.slack, row.channel, text, bk.marked(blocks, marker), row.anchor_ts
-            )
+            return await post(self.slack, row.channel, text, bk.marked(blocks, marker), row.thread)
 
         return await self._once(row, "final", send)
 
@@ -375,7 +374,7 @@ class Deliverer:
                     blocks=bk.marked(blocks, _marker(row, "links")),
                 )
             else:
-                await post(self.slack, row.channel, text, blocks, row.anchor_ts)
+                await post(self.slack, row.channel, text, blocks, row.thread)
         except SLACK_FAILURES as e:
             await self._audit_refresh(row, presser, where, f"failed: Slack {slack_error(e)}")
             return f"Slack would not take the fresh links ({slack_error(e)})."
@@ -463,7 +462,7 @@ class Deliverer:
         """After a crash mid-delivery: did the post land? Look for it in the thread."""
         try:
             replies = await self.slack.conversations_replies(
-                channel=row.channel, ts=row.anchor_ts or "", limit=200
+                channel=row.channel, ts=row.thread or "", limit=200
             )
         except SLACK_FAILURES as e:
             log.warning("could not read thread of request %s: %s", row.id, slack_error(e))
@@ -503,7 +502,7 @@ class Deliverer:
                     }
                 ],
                 channel_id=dm or row.channel,
-                thread_ts=None if dm else row.anchor_ts,
+                thread_ts=None if dm else row.thread,
                 # Shown as a message: a name holding <!channel> must not become a ping.
                 initial_comment=f"Snapshot from {escape(name)}, {bk.camera_label(request.position)}.",
             )

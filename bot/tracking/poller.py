@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -21,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.background import Background
 from bot.config import Settings
 from bot.metrics import DELIVERY_LAG, REQUESTS, UNKNOWN_STATUS
+from bot.tracking import snapshot_group
 from bot.tracking.decision import (
     DeliverRecall,
     Failed,
@@ -88,6 +90,8 @@ class Tracker:
         # than exhaust the database pool and Motive's rate limit together.
         self._poll_slots = asyncio.Semaphore(8)
         self._batch: dict[int, asyncio.Future[None]] | None = None
+        # Told when a request starts, changes Motive status or ends (the Home tab refreshes).
+        self.on_change: Callable[[TrackedRequest], None] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -164,6 +168,11 @@ class Tracker:
         """Hand-over from the Slack side: Motive has accepted the request."""
         when = row.next_poll_at or self.clock.now()
         self.schedule(row.id, when)
+        self.changed(row)
+
+    def changed(self, row: TrackedRequest) -> None:
+        if self.on_change is not None:
+            self.on_change(row)
 
     async def poll_motive_id(self, kind: str, motive_id: str) -> bool:
         """A webhook named this request: fetch it now (its payload's status is not trusted)."""
@@ -242,6 +251,8 @@ class Tracker:
 
     async def _poll_claimed(self, row: TrackedRequest) -> Progress | None:
         """Fetch, decide, act. Returns what to record with the release (None: it ended)."""
+        if row.group_id is not None:
+            return await snapshot_group.poll(self, row)
         fetched = await self._fetch(row)
         # Timed from the answer: the client may have waited out Retry-After on its retries.
         answered = self.clock.now()
@@ -258,7 +269,12 @@ class Tracker:
                     outcome.unknown_status,
                 )
             if outcome.answer is not None:
+                moved = row.motive_status != outcome.answer.status
                 row.motive_status = outcome.answer.status
+                if moved and self.on_change is not None:
+                    # Written now rather than with the release, so the refresh reads it.
+                    await self.store.record_answer(row.id, outcome.answer)
+                    self.changed(row)
                 await self.delivery.update_anchor(
                     row, outcome.answer.status, motive_word=outcome.unknown_status is not None
                 )
@@ -308,6 +324,7 @@ class Tracker:
         REQUESTS.labels(kind=row.kind, outcome=status).inc()
         if self.scheduler is not None and self.scheduler.get_job(f"poll-{row.id}"):
             self.scheduler.remove_job(f"poll-{row.id}")
+        self.changed(row)
         return True
 
     async def refresh_links(self, request_id: int) -> str | None:

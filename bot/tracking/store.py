@@ -99,6 +99,14 @@ class TrackedRequest(Base):
     requester: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(64))
     anchor_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The thread results go to when it is not the anchor's own (a message shortcut's message:
+    # the anchor is a reply in that message's thread).
+    thread_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Snapshots of every camera at once: one row per capture, all with the id of the row that
+    # owns the anchor and delivers the images together (the leader, whose group_id is its own
+    # id and whose group_positions lists the group's cameras).
+    group_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    group_positions: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     state: Mapped[str] = mapped_column(String(16), index=True)
     motive_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     motive_status: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -160,6 +168,11 @@ class TrackedRequest(Base):
         if self.kind == "recall":
             return Recall.model_validate(self.answer_data)
         return ImageCapture.model_validate(self.answer_data)
+
+    @property
+    def thread(self) -> str | None:
+        """The thread the results go into."""
+        return self.thread_ts or self.anchor_ts
 
     # Read-only views of the request, for logs and tests.
     @property
@@ -496,6 +509,38 @@ class Store:
             if request_id is not None:
                 q = q.where(Delivery.request_id == request_id)
             return (await s.execute(q)).scalars().all()
+
+    async def group(self, group_id: int) -> Sequence[TrackedRequest]:
+        """The rows of a snapshot-all group, the leader first."""
+        async with self.sessions() as s:
+            found = await s.execute(
+                select(TrackedRequest)
+                .where(TrackedRequest.group_id == group_id)
+                .order_by(TrackedRequest.id)
+            )
+            return found.scalars().all()
+
+    async def of_requester(
+        self, user: str, *, finished: bool, limit: int = 20
+    ) -> Sequence[TrackedRequest]:
+        """One person's requests, newest first: those in flight, or the last finished."""
+        states = FINAL_STATES if finished else IN_FLIGHT_STATES
+        async with self.sessions() as s:
+            found = await s.execute(
+                select(TrackedRequest)
+                .where(
+                    TrackedRequest.requester == user,
+                    TrackedRequest.state.in_(states),
+                    # A snapshot-all group shows as its leader.
+                    or_(
+                        TrackedRequest.group_id.is_(None),
+                        TrackedRequest.group_id == TrackedRequest.id,
+                    ),
+                )
+                .order_by(TrackedRequest.id.desc())
+                .limit(limit)
+            )
+            return found.scalars().all()
 
     async def all_requests(self) -> Sequence[TrackedRequest]:
         async with self.sessions() as s:

@@ -239,25 +239,61 @@ async def test_stale_fleet_list_is_refreshed_after_the_options_go_out(watched: W
 # --- events -------------------------------------------------------------------------------------
 
 
-async def test_event_is_acked_without_any_call(watched: Watched) -> None:
-    s = watched.stack
-    body = json.dumps(
+def _event(event_id: str, event: dict[str, Any]) -> str:
+    return json.dumps(
         {
             "token": "legacy",
             "team_id": "T0FLEET",
             "api_app_id": "A0MOTIVE",
             "type": "event_callback",
-            "event_id": "Ev0001",
+            "event_id": event_id,
             "event_time": 1763740800,
-            "event": {"type": "app_home_opened", "user": "U0DISPATCH", "tab": "home"},
+            "event": event,
         }
     )
+
+
+async def test_event_is_acked_without_any_call(watched: Watched) -> None:
+    s = watched.stack
+    body = _event("Ev0001", {"type": "member_joined_channel", "user": "U0DISPATCH"})
     headers = {**s.signed(body), "Content-Type": "application/json"}
     r, before = await watched.ack_first(
         s.http.post(f"{s.url}/slack/events", content=body, headers=headers)
     )
     assert r.status_code == 200  # not a 404 that Slack would retry
     assert dataclasses.replace(watched.watch.now(), identity=before.identity) == before
+
+
+async def test_home_is_published_after_the_ack(watched: Watched) -> None:
+    s = watched.stack
+    body = _event("Ev0002", {"type": "app_home_opened", "user": "U0DISPATCH", "tab": "home"})
+    headers = {**s.signed(body), "Content-Type": "application/json"}
+    r, _ = await watched.ack_first(
+        s.http.post(f"{s.url}/slack/events", content=body, headers=headers)
+    )
+    assert r.status_code == 200 and len(s.slack.called("views.publish")) == 1
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"type": "shortcut", "callback_id": "open_recall_form"},
+        {
+            "type": "message_action",
+            "callback_id": "get_dashcam_video",
+            "channel": {"id": "C0DISPATCH"},
+            "message": {"type": "message", "text": "TRK-101 at 2:15pm", "ts": "1763740800.000100"},
+        },
+    ],
+)
+async def test_shortcut_opens_its_form_after_the_ack(
+    watched: Watched, payload: dict[str, Any]
+) -> None:
+    s = watched.stack
+    r, _ = await watched.ack_first(s.interact({**payload, "trigger_id": "trig-sc"}))
+    assert r.status_code == 200
+    [opened] = s.slack.called("views.open")
+    assert opened["trigger_id"] == "trig-sc" and s.slack.called("views.update")
 
 
 # --- Socket Mode --------------------------------------------------------------------------------

@@ -107,7 +107,9 @@ async def test_snapshot_modal_offers_positions_for_the_target_kind(stack: Stack)
     await stack.settle()
     [view] = stack.slack.views.values()
     blocks = {b.get("block_id"): b for b in view["blocks"]}
-    assert len(blocks["position_vehicle"]["element"]["options"]) == 5
+    options = blocks["position_vehicle"]["element"]["options"]
+    # Five positions, and every camera at once.
+    assert [o["value"] for o in options][-1] == "all" and len(options) == 6
     await stack.interact(
         {
             "type": "block_actions",
@@ -129,6 +131,7 @@ async def test_snapshot_modal_offers_positions_for_the_target_kind(stack: Stack)
         "side_left",
         "side_right",
         "rear",
+        "all",
     ]
 
 

@@ -206,7 +206,7 @@ async def test_writes_are_stamped_by_the_injected_clock(any_db_url: str) -> None
 async def test_rows_from_before_the_typed_request_migrate_to_it(any_db_url: str) -> None:
     from sqlalchemy import text
 
-    from bot.tracking.migrate import migrate
+    from bot.tracking.migrate import head, migrate
 
     store = Store(any_db_url)
     await migrate(store.engine, "0001")
@@ -236,7 +236,7 @@ async def test_rows_from_before_the_typed_request_migrate_to_it(any_db_url: str)
             ),
             {"r": json.dumps(answer), "t": t},
         )
-    assert await migrate(store.engine, "0002") == ("0001", "0002")
+    assert await migrate(store.engine) == ("0001", head())
     recall_row, snap_row = await store.all_requests()
     assert recall_row.request == RECALL and recall_row.answer is None
     assert snap_row.request == validate_snapshot(asset_name="Reefer 12", position="rear")

@@ -96,8 +96,9 @@ async def test_fleet_spelling_on_the_anchor_and_at_motive(stack: Stack) -> None:
         ("TRK-101 30m ago front rear", ["`rear`", "/recall TRK-101 30m ago front`"]),
         ('asset:"Reefer 12" 30m ago front', ["no front_facing camera", "side_left, side_right"]),
         ('TRK-101 asset:"Reefer 12" 20m ago 2m', ["not both", "/recall TRK-101 20m ago 2m"]),
-        ("list", ["/recall takes a truck and a time"]),
-        ("status", ["/recall takes a truck and a time"]),
+        # The person's own requests (as on the Home tab), not a parse error.
+        ("list", ["Quota left this month", "In flight"]),
+        ("status", ["Quota left this month", "Nothing in flight"]),
     ],
 )
 async def test_answered_privately_before_any_anchor(
@@ -118,7 +119,7 @@ async def test_answered_privately_before_any_anchor(
         ("TRK-101 rear", ["TRK-101 has no rear camera", "/snapshot TRK-101 front"]),
         ("%%% ### !!!", ["can't read '%%%' as a truck or trailer"]),
         ("trk101 front", ["Did you mean TRK-101?", "/snapshot TRK-101 front"]),
-        ("mine", ["/snapshot takes a truck and a camera"]),
+        ("mine", ["Quota left this month", "Nothing in flight"]),
     ],
 )
 async def test_snapshot_answered_privately(stack: Stack, text: str, fragments: list[str]) -> None:

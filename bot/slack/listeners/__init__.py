@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from bot.slack.listeners import actions, commands, events, options, views
+from bot.slack.listeners import actions, commands, events, options, shortcuts, views
 
 
 def register(app: AsyncApp, svc: Services) -> None:
@@ -13,4 +13,5 @@ def register(app: AsyncApp, svc: Services) -> None:
     views.register(app, svc)
     actions.register(app, svc)
     options.register(app, svc)
+    shortcuts.register(app, svc)
     events.register(app, svc)  # last: it ends with a catch-all

@@ -21,6 +21,7 @@ from bot.slack.parsing import (
     corrected_example,
     explain,
     is_help,
+    is_listing,
     parse_recall,
 )
 from bot.slack.submit import Asker, submit
@@ -42,6 +43,10 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
             return
         if is_help(text):
             reply_after_ack(svc, reply, *bk.help_message("/recall"))
+            return
+        if is_listing(text):
+            # `mine`, `list`, `status`…: the person's own requests, as the Home tab shows them.
+            after_ack(svc, reply, lambda: _mine(svc, user, reply))
             return
 
         async def work() -> None:
@@ -98,3 +103,7 @@ def open_modal(
         after_ack(svc, reply, fill)
 
     after_ack(svc, reply, open_loading, quick=True)
+
+
+async def _mine(svc: Services, user: str, reply: Reply) -> None:
+    await reply(*await svc.home.message(user))

@@ -20,9 +20,12 @@ from bot.slack.parsing import (
     corrected_example,
     explain,
     is_help,
+    is_listing,
     parse_snapshot,
 )
+from bot.slack.snapshot_all import submit_all
 from bot.slack.submit import Asker, submit
+from bot.slack.web import Reply
 from motive.rules import RuleViolation
 
 
@@ -55,13 +58,20 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
         if is_help(text):
             reply_after_ack(svc, reply, *bk.help_message("/snapshot"))
             return
+        if is_listing(text):
+            # `mine`, `list`, `status`…: the person's own requests, as the Home tab shows them.
+            after_ack(svc, reply, lambda: _mine(svc, user, reply))
+            return
 
         async def work() -> None:
             try:
                 fields = parse_snapshot(text)
                 match = await svc.fleet.find(*fields.target) if fields.target else None
                 unit = adopt_unit("/snapshot", fields, match)
-                request = fields.request(unit)
+                if fields.all_cameras:
+                    every = fields.requests_all(unit)
+                else:
+                    request = fields.request(unit)
             except ParseError as e:
                 await reply(*bk.problem(e.message, e.example))
                 return
@@ -69,8 +79,15 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
                 example = corrected_example("/snapshot", fields, e, unit)
                 await reply(*bk.problem(explain(fields.words, e), example))
                 return
+            if fields.all_cameras:
+                await submit_all(svc, every, Asker(user, channel, reply))
+                return
             await submit(svc, request, Asker(user, channel, reply))
 
         after_ack(svc, reply, work)
 
     return snapshot_command
+
+
+async def _mine(svc: Services, user: str, reply: Reply) -> None:
+    await reply(*await svc.home.message(user))

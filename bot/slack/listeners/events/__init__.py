@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
+from bot.slack.listeners.events import app_home_opened
 
 log = logging.getLogger(__name__)
 
@@ -22,4 +23,5 @@ async def ignore_the_rest(event: dict[str, Any]) -> None:
 
 
 def register(app: AsyncApp, svc: Services) -> None:
+    app.event("app_home_opened")(app_home_opened.handler(svc))
     app.event(re.compile(".*"))(ignore_the_rest)

@@ -11,6 +11,7 @@ from bot.services import Services
 from bot.slack.listeners.replies import after_ack, via_origin
 from bot.slack.modals import Origin, read_view
 from bot.slack.submit import Asker, submit
+from bot.slack.web import open_dm
 from motive.rules import RuleViolation, check_equipment, validate_recall
 
 
@@ -40,7 +41,11 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
         reply = via_origin(svc, origin.channel, origin.user, origin.response_url)
 
         async def work() -> None:
-            await submit(svc, request, Asker(origin.user, origin.channel, reply, fields.note))
+            # From the Home tab there is no channel: the request goes to the user's DM.
+            channel = origin.channel or await open_dm(svc.slack, origin.user)
+            await submit(
+                svc, request, Asker(origin.user, channel, reply, fields.note, origin.thread_ts)
+            )
 
         after_ack(svc, reply, work)
 

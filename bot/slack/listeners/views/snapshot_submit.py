@@ -9,8 +9,11 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.services import Services
 from bot.slack.listeners.replies import after_ack, via_origin
-from bot.slack.modals import Origin, read_view
+from bot.slack.modals import ALL_CAMERAS, ModalFields, Origin, read_view
+from bot.slack.parsing import snapshot_all
+from bot.slack.snapshot_all import submit_all
 from bot.slack.submit import Asker, submit
+from bot.slack.web import open_dm
 from motive.rules import RuleViolation, check_equipment, validate_snapshot
 
 
@@ -18,6 +21,9 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
     async def snapshot_submitted(ack: AsyncAck, view: dict[str, Any]) -> None:
         fields = read_view(view)
         origin = Origin.load(view.get("private_metadata", ""))
+        if fields.position == ALL_CAMERAS:
+            await all_cameras(svc, ack, fields, origin)
+            return
         try:
             request = validate_snapshot(
                 vehicle_number=fields.target if fields.kind == "vehicle" else None,
@@ -35,8 +41,31 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
         reply = via_origin(svc, origin.channel, origin.user, origin.response_url)
 
         async def work() -> None:
-            await submit(svc, request, Asker(origin.user, origin.channel, reply))
+            # From the Home tab there is no channel: the request goes to the user's DM.
+            channel = origin.channel or await open_dm(svc.slack, origin.user)
+            await submit(svc, request, Asker(origin.user, channel, reply))
 
         after_ack(svc, reply, work)
 
     return snapshot_submitted
+
+
+async def all_cameras(svc: Services, ack: AsyncAck, fields: ModalFields, origin: Origin) -> None:
+    unit = svc.fleet.known(fields.kind, fields.target)
+    try:
+        every = snapshot_all(
+            fields.target if fields.kind == "vehicle" else None,
+            fields.target if fields.kind == "asset" else None,
+            unit,
+        )
+    except RuleViolation as e:
+        await ack(response_action="errors", errors=fields.errors(e))
+        return
+    await ack()
+    reply = via_origin(svc, origin.channel, origin.user, origin.response_url)
+
+    async def work() -> None:
+        channel = origin.channel or await open_dm(svc.slack, origin.user)
+        await submit_all(svc, every, Asker(origin.user, channel, reply, None, origin.thread_ts))
+
+    after_ack(svc, reply, work)

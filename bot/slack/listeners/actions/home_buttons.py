@@ -1,0 +1,45 @@
+"""The Home tab's buttons: open the recall or the snapshot form."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services import Services
+from bot.slack.home import HOME_OPEN_RECALL, HOME_OPEN_SNAPSHOT
+from bot.slack.listeners.forms import open_recall_form, open_snapshot_form
+from bot.slack.listeners.replies import via_origin
+from bot.slack.modals import Origin
+
+
+def register(app: AsyncApp, svc: Services) -> None:
+    app.action(HOME_OPEN_RECALL)(open_recall(svc))
+    app.action(HOME_OPEN_SNAPSHOT)(open_snapshot(svc))
+
+
+def open_recall(svc: Services) -> Callable[..., Awaitable[None]]:
+    async def clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        user = str(body["user"]["id"])
+        # No channel: the request and its result go to the person's DM with the bot.
+        origin = Origin(channel="", user=user)
+        reply = via_origin(svc, "", user, None)
+        open_recall_form(svc, client, str(body["trigger_id"]), origin, reply)
+
+    return clicked
+
+
+def open_snapshot(svc: Services) -> Callable[..., Awaitable[None]]:
+    async def clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        user = str(body["user"]["id"])
+        origin = Origin(channel="", user=user)
+        open_snapshot_form(
+            svc, client, str(body["trigger_id"]), origin, via_origin(svc, "", user, None)
+        )
+
+    return clicked

@@ -1,0 +1,68 @@
+"""Opening the recall and snapshot forms from anywhere: the Home tab's buttons, the shortcuts.
+
+The form opens right after the ack (a trigger lives 3 s); what needs Motive or the fleet list is
+filled in afterwards with `views.update`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services import Services
+from bot.slack.listeners.replies import after_ack
+from bot.slack.modals import Origin, loading_view, recall_modal, snapshot_modal
+from bot.slack.web import Reply
+from motive.errors import MotiveError
+
+
+@dataclass(frozen=True)
+class Prefill:
+    target: str | None = None
+    start: datetime | None = None
+
+
+def open_recall_form(
+    svc: Services,
+    client: AsyncWebClient,
+    trigger_id: str,
+    origin: Origin,
+    reply: Reply,
+    prefill: Callable[[], Awaitable[Prefill]] | None = None,
+) -> None:
+    """Open right after the ack (the trigger lives 3 s), then fill in what needs Motive, the
+    fleet list or the user's zone."""
+
+    async def open_loading() -> None:
+        opened = await client.views_open(
+            trigger_id=trigger_id, view=loading_view("recall_modal", "Video recall")
+        )
+        view_id = opened["view"]["id"]
+
+        async def fill() -> None:
+            found = await prefill() if prefill is not None else Prefill()
+            try:
+                quota = (await svc.motive.recalls.quota()).quota_info
+            except MotiveError:
+                quota = None  # the form works without it; the pre-flight check still runs
+            start = found.start or svc.clock.now() - timedelta(minutes=15)
+            await client.views_update(
+                view_id=view_id,
+                view=recall_modal(origin, start=start, quota=quota, target=found.target),
+            )
+
+        after_ack(svc, reply, fill)
+
+    after_ack(svc, reply, open_loading, quick=True)
+
+
+def open_snapshot_form(
+    svc: Services, client: AsyncWebClient, trigger_id: str, origin: Origin, reply: Reply
+) -> None:
+    async def open_form() -> None:
+        await client.views_open(trigger_id=trigger_id, view=snapshot_modal(origin))
+
+    after_ack(svc, reply, open_form, quick=True)

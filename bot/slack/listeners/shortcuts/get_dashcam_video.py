@@ -1,0 +1,58 @@
+"""The message shortcut "Get dashcam video": the recall form, prefilled from the message (the
+vehicle and time it names, else the message's own time); the result goes into its thread."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services import Services
+from bot.slack.listeners.forms import Prefill, open_recall_form
+from bot.slack.listeners.replies import via_origin
+from bot.slack.modals import Origin
+from bot.slack.parsing import find_in_text
+
+log = logging.getLogger(__name__)
+
+
+def message_time(ts: str) -> datetime | None:
+    """A message's ts is its posting time in seconds ("1763740800.000123")."""
+    try:
+        return datetime.fromtimestamp(int(float(ts)) // 60 * 60, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def handler(svc: Services) -> Callable[..., Awaitable[None]]:
+    async def shortcut(ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        user = str(shortcut["user"]["id"])
+        channel = str((shortcut.get("channel") or {}).get("id") or "")
+        message = shortcut.get("message") or {}
+        ts = str(message.get("ts") or shortcut.get("message_ts") or "")
+        # A reply's thread is its parent's: the result joins the conversation it came from.
+        root = str(message.get("thread_ts") or ts) or None
+        text = str(message.get("text") or "")
+        origin = Origin(channel, user, shortcut.get("response_url"), thread_ts=root)
+        reply = via_origin(svc, channel, user, shortcut.get("response_url"))
+
+        async def prefill() -> Prefill:
+            zone = await svc.zones.zone(user)
+            now = svc.clock.now()
+            found = find_in_text(text, now=now, tz=zone.tz, month_first=zone.month_first)
+            target = None
+            for name in found.names:
+                match = await svc.fleet.find("vehicle", name)
+                if match is not None and match.unit is not None:
+                    target = match.unit.label
+                    break
+            return Prefill(target=target, start=found.start or message_time(ts))
+
+        open_recall_form(svc, client, str(shortcut["trigger_id"]), origin, reply, prefill)
+
+    return shortcut

@@ -1,0 +1,119 @@
+"""`/snapshot TRK-101 all` (and "All cameras" in the form): one anchor, one capture per camera,
+followed as one request (see `bot.tracking.snapshot_group`). Runs after the ack."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from bot.metrics import REQUESTS
+from bot.services import Services
+from bot.slack import blocks as bk
+from bot.slack.submit import Asker, _refusal
+from bot.slack.web import SLACK_FAILURES, post_anchor, slack_error, update
+from bot.tracking.delivery import anchor_of
+from bot.tracking.schedule import next_delay
+from bot.tracking.snapshot_group import OWN_FAILED
+from bot.tracking.store import FAILED, TRACKING, TrackedRequest
+from motive.errors import MotiveError, OutcomeUnknownError
+from motive.models import ImageCapture
+from motive.rules import SnapshotRequest
+
+log = logging.getLogger(__name__)
+
+
+async def submit_all(svc: Services, requests: list[SnapshotRequest], asker: Asker) -> int | None:
+    """Post the anchor, ask Motive for every capture, hand the group over. Returns the
+    leader's row id (None when nothing was asked)."""
+    try:
+        return await _submit_all(svc, requests, asker)
+    except SLACK_FAILURES as e:
+        log.warning("Slack refused while submitting snapshots: %s", slack_error(e))
+        await asker.reply(*bk.problem(f"Slack refused to post the request ({slack_error(e)})."))
+    return None
+
+
+async def _submit_all(svc: Services, requests: list[SnapshotRequest], asker: Asker) -> int | None:
+    for request in requests:
+        existing = await svc.store.in_flight_duplicate(request.dedupe_key())
+        if existing is not None:
+            REQUESTS.labels(kind="snapshot", outcome="duplicate_local").inc()
+            await asker.reply(*bk.duplicate(existing.channel, existing.anchor_ts, existing.id))
+            return None
+    now = svc.clock.now()
+    deadline = now + timedelta(minutes=svc.settings.snapshot_deadline_minutes)
+    rows = [
+        TrackedRequest.new(
+            r,
+            requester=asker.user,
+            channel=asker.channel,
+            note=asker.note,
+            now=now,
+            deadline=deadline,
+        )
+        for r in requests
+    ]
+    leader = rows[0]
+    leader.group_positions = [r.position.value for r in requests]
+    text, blocks = bk.anchor(anchor_of(leader, "creating"))
+    place = await post_anchor(
+        svc.slack, asker.channel, asker.user, text, blocks, asker.reply, asker.thread_ts
+    )
+    leader.channel, leader.anchor_ts = place.channel, place.ts
+    if asker.thread_ts and place.channel == asker.channel:
+        leader.thread_ts = asker.thread_ts
+    await svc.store.add(leader)
+    leader.group_id = leader.id
+    await svc.store.set(leader.id, group_id=leader.id)
+    for row in rows[1:]:
+        row.channel, row.group_id = place.channel, leader.id
+        await svc.store.add(row)
+
+    await asyncio.gather(*(_create(svc, row) for row in rows))
+    text, blocks = bk.anchor(anchor_of(leader, "pending"))
+    await update(svc.slack, place, text, blocks)
+    REQUESTS.labels(kind="snapshot", outcome="requested").inc()
+    return leader.id
+
+
+async def _create(svc: Services, row: TrackedRequest) -> None:
+    """Ask Motive for one capture. A refusal ends that camera (the group's reply names it);
+    the leader is always handed to the poller, which delivers for the group."""
+    request = row.request
+    assert isinstance(request, SnapshotRequest)
+    answer: ImageCapture | None = None
+    problem: str | None = None
+    try:
+        answer = await svc.motive.image_captures.create(request)
+    except OutcomeUnknownError as e:
+        problem = f"{e.message} Check the Motive dashboard before asking again."
+    except MotiveError as e:
+        problem = _refusal(e)
+    now = svc.clock.now()
+    if answer is not None:
+        first = next_delay(
+            "snapshot",
+            0,
+            first=svc.settings.poll_first_seconds,
+            longest=svc.settings.poll_max_seconds,
+        )
+        row.motive_id, row.state = answer.request_id, TRACKING
+        row.next_poll_at = now + timedelta(seconds=first)
+        await svc.store.start_tracking(row.id, answer.request_id, answer, row.next_poll_at)
+        await svc.tracker.track(row)
+        return
+    if row.group_id != row.id:
+        await svc.store.set(row.id, state=FAILED, finished_at=now, last_error=problem)
+        return
+    # The leader's own capture was refused: it still gathers the others' images.
+    row.state, row.motive_status, row.last_error, row.next_poll_at = (
+        TRACKING,
+        OWN_FAILED,
+        problem,
+        now,
+    )
+    await svc.store.set(
+        row.id, state=TRACKING, motive_status=OWN_FAILED, last_error=problem, next_poll_at=now
+    )
+    await svc.tracker.track(row)

@@ -1,0 +1,209 @@
+"""Snapshots of every camera at once: one capture per camera, followed as one request.
+
+Each capture is its own row, polled like any snapshot; the first row (the leader, which owns the
+anchor) waits for the others once its own capture has ended, then delivers every image in one
+thread reply naming any camera that failed, and finishes the group. The leader stays "tracking"
+until that reply is in Slack, so a crash before it is retried like any delivery (exactly once,
+through the leader's delivery row); the other rows end without posting anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import httpx
+
+from bot.slack import blocks as bk
+from bot.slack.timefmt import escape
+from bot.slack.web import SLACK_FAILURES, post
+from bot.tracking.decision import DeliverSnapshot, Failed, GaveUp, Outcome, Wait, decide
+from bot.tracking.delivery import UPLOAD_TIMEOUT, Deliverer, Unsure, _maybe_shared
+from bot.tracking.store import (
+    DONE,
+    FAILED,
+    FINAL_STATES,
+    IN_FLIGHT_STATES,
+    Delivery,
+    Progress,
+    TrackedRequest,
+)
+from motive.errors import MotiveError
+from motive.models import ImageCapture
+
+if TYPE_CHECKING:
+    from bot.tracking.poller import Tracker
+
+log = logging.getLogger(__name__)
+
+# How often a leader whose own capture has ended looks whether the others have (each of them
+# also wakes it when it ends, unless it is being polled at that moment).
+GROUP_WAIT = timedelta(seconds=15)
+OWN_FAILED = "failed"  # the leader's own capture ended without an image
+
+
+@dataclass(frozen=True)
+class CameraResult:
+    position: str
+    url: str | None = None
+    expires: datetime | None = None
+    problem: str | None = None
+
+
+def capture_result(row: TrackedRequest) -> CameraResult | None:
+    """What one capture of a group came to; None while it may still produce an image."""
+    position = row.position or "camera"
+    answer = row.answer
+    if isinstance(answer, ImageCapture):
+        image = answer.image
+        if image is not None and image.url:
+            return CameraResult(position, url=image.url, expires=image.expires_at)
+    ended = row.state in FINAL_STATES or row.motive_status == OWN_FAILED or row.motive_id is None
+    if not ended:
+        return None
+    reason = row.last_error or (answer.failure_reason if isinstance(answer, ImageCapture) else None)
+    return CameraResult(position, problem=reason or "Motive did not return an image.")
+
+
+def is_leader(row: TrackedRequest) -> bool:
+    return row.group_id is not None and row.group_id == row.id
+
+
+async def poll(tracker: Tracker, row: TrackedRequest) -> Progress | None:
+    """One poll of a grouped capture (the claim is held by the caller)."""
+    leader = is_leader(row)
+    if not (leader and capture_result(row) is not None):
+        fetched = await tracker._fetch(row)
+        answered = tracker.clock.now()
+        outcome = decide(row, fetched, answered, tracker._schedule())
+        if isinstance(outcome, Wait):
+            return await tracker._act(row, outcome, answered)
+        if not leader:
+            await _member_ended(tracker, row, outcome, answered)
+            return None
+        await _own_ended(tracker, row, outcome, answered)
+    return await _leader_step(tracker, row)
+
+
+async def _member_ended(
+    tracker: Tracker, row: TrackedRequest, outcome: Outcome, now: datetime
+) -> None:
+    if isinstance(outcome, DeliverSnapshot):
+        await tracker.store.record_answer(row.id, outcome.capture, motive_done_at=now)
+        await tracker._finish(row, DONE, "success", None)
+    elif isinstance(outcome, Failed | GaveUp):
+        if outcome.answer is not None:
+            await tracker.store.record_answer(row.id, outcome.answer)
+        await tracker._finish(row, FAILED, "failed", outcome.reason)
+    assert row.group_id is not None
+    # The leader may be waiting on this one: poll it now (skipped if it is being polled, in
+    # which case its own next poll comes GROUP_WAIT later).
+    tracker.background.spawn(tracker.poll(row.group_id))
+
+
+async def _own_ended(
+    tracker: Tracker, row: TrackedRequest, outcome: Outcome, now: datetime
+) -> None:
+    """The leader's own capture ended: record it; the leader goes on for the group."""
+    if isinstance(outcome, DeliverSnapshot):
+        await tracker.store.record_answer(row.id, outcome.capture, motive_done_at=now)
+        row.answer_data = outcome.capture.model_dump(mode="json")
+        row.motive_status = outcome.capture.status
+    elif isinstance(outcome, Failed | GaveUp):
+        if outcome.answer is not None:
+            await tracker.store.record_answer(row.id, outcome.answer)
+        await tracker.store.set(row.id, motive_status=OWN_FAILED, last_error=outcome.reason)
+        row.motive_status, row.last_error = OWN_FAILED, outcome.reason
+
+
+async def _leader_step(tracker: Tracker, leader: TrackedRequest) -> Progress | None:
+    now = tracker.clock.now()
+    rows = [leader, *(m for m in await tracker.store.group(leader.id) if m.id != leader.id)]
+    if any(m.state in IN_FLIGHT_STATES for m in rows[1:]):
+        return Progress(next_poll_at=now + GROUP_WAIT, last_error=leader.last_error)
+    results = [r for m in rows if (r := capture_result(m)) is not None]
+    if not await deliver(tracker.delivery, leader, results):
+        return Progress(next_poll_at=now + timedelta(seconds=30), last_error=leader.last_error)
+    good = sum(r.url is not None for r in results)
+    status = "success" if good == len(results) else "partially_completed" if good else "failed"
+    await tracker._finish(leader, DONE if good else FAILED, status, None)
+    return None
+
+
+# --- the one thread reply ------------------------------------------------------------------------
+
+
+def comment(label: str, uploaded: list[str], failed: list[tuple[str, str]]) -> str:
+    """The reply's words: which cameras are shown, and why each missing one is missing."""
+    lines = []
+    if uploaded:
+        cams = ", ".join(bk.camera_label(p) for p in uploaded)
+        lines.append(f"Snapshots from {escape(label)}: {cams}.")
+    else:
+        lines.append(f"No camera of {escape(label)} produced a snapshot.")
+    lines += [
+        f":x: {bk.camera_label(p)} failed: {escape(why.removeprefix('The snapshot failed: '))}"
+        for p, why in failed
+    ]
+    return "\n".join(lines)
+
+
+async def deliver(
+    deliverer: Deliverer, leader: TrackedRequest, results: list[CameraResult]
+) -> bool:
+    """Every image in one thread reply (one upload of many files), exactly once."""
+    label = leader.request.target.label
+    name = leader.request.target.name
+
+    async def send(delivery: Delivery, marker: str) -> str:
+        failed = [(r.position, r.problem or "no image") for r in results if r.url is None]
+        images: list[tuple[CameraResult, bytes]] = []
+        for r in results:
+            if r.url is None:
+                continue
+            try:
+                images.append((r, await deliverer.motive.fetch_media(r.url)))
+            except MotiveError as e:
+                failed.append((r.position, f"the image could not be downloaded ({e.message})"))
+        files: list[dict[str, str]] = []
+        for r, data in images:
+            filename = f"snapshot-{name}-{r.position}.jpg".replace(" ", "_")
+            got = await deliverer.slack.files_getUploadURLExternal(
+                filename=filename, length=len(data)
+            )
+            file_id, upload_url = str(got["file_id"]), str(got["upload_url"])
+            if not files:
+                # Kept before anything is shared: after a crash the thread is searched for it.
+                await deliverer.store.note_delivery_file(delivery.id, file_id)
+            try:
+                async with httpx.AsyncClient(timeout=UPLOAD_TIMEOUT) as http:
+                    (await http.post(upload_url, content=data)).raise_for_status()
+            except httpx.HTTPError as e:
+                failed.append((r.position, f"the upload did not go through ({type(e).__name__})"))
+                continue
+            title = f"Snapshot {name}, {bk.camera_label(r.position)}"
+            files.append({"id": file_id, "title": title, "position": r.position})
+        order = [r.position for r in results]
+        failed.sort(key=lambda f: order.index(f[0]) if f[0] in order else len(order))
+        text = comment(label, [f["position"] for f in files], failed)
+        if not files:
+            blocks = [bk.section(f":x: {text}")]
+            return await post(
+                deliverer.slack, leader.channel, text, bk.marked(blocks, marker), leader.thread
+            )
+        try:
+            await deliverer.slack.files_completeUploadExternal(
+                files=[{"id": f["id"], "title": f["title"]} for f in files],
+                channel_id=leader.channel,
+                thread_ts=leader.thread,
+                initial_comment=text,
+            )
+        except SLACK_FAILURES as e:
+            if _maybe_shared(e):
+                raise Unsure(e) from e
+            raise
+        return f"file:{files[0]['id']}"
+
+    return await deliverer._once(leader, "images", send)
