@@ -4,12 +4,13 @@ recall and snapshot duplicate keys."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from motive.rules import CameraPosition, RecallType, Target, validate_recall, validate_snapshot
-from motive.webhooks import sign, verify
+from motive.webhooks import parse_event, sign, verify
 
 SECRET = "8cbd43f98ba1e33c28c9"
 BODY = b'{"action":"video_recall_request_completed","id":"81234"}'
@@ -133,3 +134,95 @@ def test_snapshot_keys() -> None:
     assert (
         Target("asset", "A").label == 'asset "A"' and CameraPosition.REAR.camera_type == "omnicam"
     )
+
+
+# --- which requests a webhook names (the receiver fetches exactly these, and nothing else) -------
+
+
+@pytest.mark.parametrize(
+    ("payload", "action", "recalls", "captures"),
+    [
+        ({"action": "video_recall_request_completed", "id": " 77 "}, None, ("77",), ()),
+        ({"action": "video_recall_request_completed", "id": 0}, None, ("0",), ()),
+        ({"action": "video_recall_request_completed", "id": True}, None, (), ()),
+        ({"action": "video_recall_request_completed", "id": "  "}, None, (), ()),
+        ({"action": "video_recall_request_completed", "id": 1.5}, None, (), ()),
+        ({"action": "video_recall_request_completed", "id": [7]}, None, (), ()),
+        ({"action": "video_recall_request_completed"}, None, (), ()),
+        (
+            {"action": "video_recall_request_updated", "video_recall_request": {"id": 8}},
+            None,
+            ("8",),
+            (),
+        ),
+        (
+            {"action": "x", "video_recall_request": {"id": "9"}, "id": "10"},
+            "x",
+            ("9",),
+            (),
+        ),
+        ({"action": "x", "video_recall_request": ["9"]}, "x", (), ()),
+        ({"action": "x", "video_recall_request": {"id": False}}, "x", (), ()),
+        (
+            {
+                "action": "video_recall_request_completed",
+                "id": "5",
+                "video_recall_request": {"id": "5"},
+            },
+            None,
+            ("5",),
+            (),
+        ),
+        ({"action": "image_capture_completed", "id": 45}, None, (), ("45",)),
+        ({"action": "image_capture_completed", "request_id": 46, "id": 1}, None, (), ("46",)),
+        ({"action": "y", "image_capture": {"request_id": 47, "id": 2}}, "y", (), ("47",)),
+        ({"action": "y", "image_capture": {"id": 48}}, "y", (), ("48",)),
+        ({"action": "y", "image_capture": "48"}, "y", (), ()),
+        (
+            {"action": "image_capture_completed", "video_recall_request": {"id": 3}},
+            None,
+            ("3",),
+            (),
+        ),
+        ({"action": None, "id": 4}, "", (), ()),
+        ({"id": 4}, "", (), ()),
+        ([], "", (), ()),
+        ("video_recall_request_completed", "", (), ()),
+        (
+            [
+                "junk",
+                {"action": "video_recall_request_completed", "id": 1},
+                {"action": "video_recall_request_completed", "id": "1"},
+                {"action": "image_capture_completed", "request_id": 2},
+                {"action": "image_capture_completed", "request_id": "2"},
+                {"action": "video_recall_request_completed", "id": 3},
+            ],
+            "video_recall_request_completed",
+            ("1", "3"),
+            ("2",),
+        ),
+    ],
+)
+def test_the_ids_a_webhook_names(
+    payload: object, action: str | None, recalls: tuple[str, ...], captures: tuple[str, ...]
+) -> None:
+    event = parse_event(json.dumps(payload).encode())
+    expected_action = payload["action"] if action is None else action  # type: ignore[index]
+    assert (event.action, event.recall_ids, event.capture_ids) == (
+        expected_action,
+        recalls,
+        captures,
+    )
+    assert event.is_test is False
+
+
+@pytest.mark.parametrize("body", [b"not json", b"\xff\xfe", b"", b"{"])
+def test_a_webhook_body_that_is_not_json_is_refused_with_a_reason(body: bytes) -> None:
+    with pytest.raises(ValueError, match="webhook body is not JSON"):
+        parse_event(body)
+
+
+def test_only_the_test_action_is_a_test() -> None:
+    assert parse_event(b'{"action":"test"}').is_test
+    assert not parse_event(b'{"action":"tests"}').is_test
+    assert not parse_event(b'[{"action":"x"},{"action":"test"}]').is_test
