@@ -5,34 +5,37 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from bot.tracking.store import CREATING, DONE, TRACKING, Store, TrackedRequest
 from motive.clock import ManualClock
+from motive.rules import validate_recall
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
 
 
-def row(**kw: object) -> TrackedRequest:
-    values: dict[str, object] = {
-        "kind": "recall",
-        "dedupe_key": "recall|vehicle|trk-101|x",
-        "target_kind": "vehicle",
-        "target_name": "TRK-101",
-        "requester": "U1",
-        "channel": "C1",
-        "anchor_ts": "1.1",
-        "state": TRACKING,
-        "attempts": 0,
-        "motive_id": "81234",
-        "next_poll_at": NOW,
-        "created_at": NOW,
-        "updated_at": NOW,
-    }
+RECALL = validate_recall(
+    vehicle_number="TRK-101", start_time=NOW - timedelta(hours=1), duration=2, now=NOW
+)
+
+
+def row(**kw: Any) -> TrackedRequest:
+    made = TrackedRequest.new(
+        RECALL,
+        requester="U1",
+        channel="C1",
+        now=NOW,
+        deadline=NOW + timedelta(hours=36),
+        state=kw.pop("state", TRACKING),
+    )
+    values: dict[str, Any] = {"anchor_ts": "1.1", "motive_id": "81234", "next_poll_at": NOW}
     values.update(kw)
-    return TrackedRequest(**values)
+    for key, value in values.items():
+        setattr(made, key, value)
+    return made
 
 
 @pytest.fixture
