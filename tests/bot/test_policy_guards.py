@@ -8,7 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from bot.policy import OPEN, PolicyError, describe, load_policy, parse_policy
+from bot.policy import (
+    OPEN,
+    Asker,
+    Decision,
+    PolicyError,
+    check_recall,
+    check_snapshot,
+    describe,
+    load_policy,
+    parse_policy,
+)
+from motive.rules import CameraPosition as P
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -133,3 +144,108 @@ def test_a_policy_file_is_read_as_utf8(tmp_path: Path) -> None:
         == f"{tmp_path / 'missing.toml'}: cannot read it (No such file or directory)"
     )
     assert caught.value.line is None
+
+
+# --- what a refusal says, for each rule ----------------------------------------------------------
+
+STRICT = parse_policy(
+    'contact = "the safety team"\n'
+    '[requesters]\nroad_video = ["S0DISPATCH"]\nin_cab = ["U0SAFE"]\nsnapshots = ["S0DISPATCH"]\n'
+    '[channels]\nallowed = ["C0DISPATCH", "C0YARD"]\ndirect_messages = false\n'
+    "[limits]\ndaily_recall_minutes_per_user = 10\n"
+)
+DISPATCHER = Asker("U0DISP", frozenset({"S0DISPATCH"}), "C0DISPATCH")
+ASK = "Ask the safety team if you need this."
+
+
+def _said(d: Decision) -> tuple[bool, str | None, str | None, tuple[P, ...] | None]:
+    return d.allowed, d.rule, d.message, d.cameras
+
+
+@pytest.mark.parametrize(
+    ("asker", "expected"),
+    [
+        (
+            Asker("U0DISP", frozenset({"S0DISPATCH"}), "D0DM"),
+            (
+                False,
+                "channels.direct_messages",
+                "Requests can't be made in a direct message with me; ask from a team channel. "
+                + ASK,
+            ),
+        ),
+        (
+            Asker("U0DISP", frozenset({"S0DISPATCH"}), "C0OTHER"),
+            (
+                False,
+                "channels.allowed",
+                f"Footage can't be requested in this channel; use <#C0DISPATCH>, <#C0YARD>. {ASK}",
+            ),
+        ),
+    ],
+    ids=["direct_message", "other_channel"],
+)
+def test_a_place_refusal_is_the_same_for_recalls_and_snapshots(
+    asker: Asker, expected: tuple[bool, str, str]
+) -> None:
+    recall = check_recall(
+        STRICT, asker, [P.FRONT_FACING], [P.FRONT_FACING], duration=1, minutes_today=0
+    )
+    assert _said(recall) == (*expected, None)
+    assert _said(check_snapshot(STRICT, asker, P.FRONT_FACING)) == (*expected, None)
+
+
+def test_what_each_recall_refusal_says() -> None:
+    unit = [P.FRONT_FACING, P.DRIVER_FACING]
+    outsider = Asker("U0OTHER", frozenset(), "C0DISPATCH")
+    assert _said(
+        check_recall(STRICT, outsider, [P.FRONT_FACING], unit, duration=1, minutes_today=0)
+    ) == (
+        False,
+        "requesters.road_video",
+        f"You may not request road-facing and exterior video. {ASK}",
+        None,
+    )
+    assert _said(
+        check_recall(STRICT, DISPATCHER, [P.DRIVER_FACING], unit, duration=1, minutes_today=0)
+    ) == (
+        False,
+        "requesters.in_cab",
+        f"You may not request in-cab (driver-facing) video and images. {ASK}",
+        None,
+    )
+    assert _said(check_recall(STRICT, DISPATCHER, None, unit, duration=1, minutes_today=0)) == (
+        True,
+        "requesters.in_cab",
+        "You may not see in-cab video, so I asked for the other cameras only.",
+        (P.FRONT_FACING,),
+    )
+    over = check_recall(STRICT, DISPATCHER, [P.FRONT_FACING], unit, duration=3, minutes_today=8)
+    assert _said(over) == (
+        False,
+        "limits.daily_recall_minutes_per_user",
+        f"You have 2 of your 10 recall minutes left today; this recall needs 3. {ASK}",
+        None,
+    )
+    spent = check_recall(STRICT, DISPATCHER, [P.FRONT_FACING], unit, duration=1, minutes_today=12)
+    assert spent.message is not None and spent.message.startswith("You have 0 of your 10 ")
+    exact = check_recall(STRICT, DISPATCHER, [P.FRONT_FACING], unit, duration=2, minutes_today=8)
+    assert _said(exact) == (True, None, None, (P.FRONT_FACING,))
+
+
+def test_what_each_snapshot_refusal_says() -> None:
+    outsider = Asker("U0OTHER", frozenset(), "C0DISPATCH")
+    assert _said(check_snapshot(STRICT, outsider, P.REAR)) == (
+        False,
+        "requesters.snapshots",
+        f"You may not request camera snapshots. {ASK}",
+        None,
+    )
+    assert _said(check_snapshot(STRICT, DISPATCHER, P.DRIVER_FACING)) == (
+        False,
+        "requesters.in_cab",
+        f"You may not request in-cab (driver-facing) video and images. {ASK}",
+        None,
+    )
+    safe = Asker("U0SAFE", frozenset({"S0DISPATCH"}), "C0YARD")
+    assert _said(check_snapshot(STRICT, safe, P.DRIVER_FACING)) == (True, None, None, None)
