@@ -4,6 +4,7 @@ HTTP routes. Each test names the bug it was seen to catch (planted, run, reverte
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import shutil
@@ -554,3 +555,100 @@ async def test_scheduler_polls_until_the_links_are_delivered(scheduled: Stack) -
     assert done.state == DONE and done.motive_status == "completed"
     [delivery] = await stack.svc.store.deliveries(row.id)
     assert (delivery.key, delivery.status, delivery.ts) == ("links", "posted", reply.ts)
+
+
+# --- the Refresh links button -------------------------------------------------------------------
+
+
+async def press_refresh(stack: Stack, value: str, message_ts: str = "1.1") -> None:
+    await stack.interact(
+        {
+            "type": "block_actions",
+            "trigger_id": "t-refresh",
+            "response_url": f"{stack.slack_url}/respond/refresh",
+            "container": {"type": "message", "channel_id": "C0DISPATCH", "message_ts": message_ts},
+            "channel": {"id": "C0DISPATCH"},
+            "actions": [
+                {"action_id": "refresh_links", "block_id": f"refresh:{value}", "type": "button"}
+                | {"value": value}
+            ],
+        }
+    )
+    await stack.settle()
+
+
+async def delivered(stack: Stack) -> tuple[TrackedRequest, Any]:
+    row = await ask(stack, "/recall", "TRK-102 40m ago 1m front rear")
+    stack.clock.advance(20 * 60)
+    await stack.poll_all()
+    [reply] = replies(stack, row)
+    return row, reply
+
+
+async def test_refresh_rewrites_the_links_message_and_keeps_its_marker(stack: Stack) -> None:
+    row, reply = await delivered(stack)
+    old = [b["accessory"]["url"] for b in reply.blocks if "accessory" in b]
+    stack.clock.advance(61 * 60)
+    await press_refresh(stack, str(row.id), reply.ts)
+    [same] = replies(stack, row)
+    new = [b["accessory"]["url"] for b in same.blocks if "accessory" in b]
+    assert same.ts == reply.ts and len(new) == 2 and set(new).isdisjoint(old)
+    assert "Fresh links" in json.dumps(same.blocks) and "2 of 2 cameras" in json.dumps(same.blocks)
+    # Still findable after a crash: the first block keeps the delivery's marker.
+    assert same.blocks[0]["block_id"] == f"delivery-{row.id}-links"
+    assert any(b.get("block_id") == f"refresh:{row.id}" for b in same.blocks)
+    assert stack.slack.responses == []  # nothing to complain about
+    for link in new:
+        assert (await stack.http.get(link)).status_code == 200
+
+
+async def test_refresh_without_a_recorded_message_posts_the_links_in_the_thread(
+    stack: Stack,
+) -> None:
+    row, reply = await delivered(stack)
+    [delivery] = await stack.svc.store.deliveries(row.id)
+    await stack.svc.store.finish_delivery(delivery.id, None, stack.clock.now())
+    await press_refresh(stack, str(row.id), reply.ts)
+    first, second = replies(stack, row)
+    assert first.ts == reply.ts and second.thread_ts == row.anchor_ts
+    assert second.channel == row.channel and "Fresh links" in json.dumps(second.blocks)
+    assert len([b for b in second.blocks if "accessory" in b]) == 2
+
+
+@pytest.mark.parametrize(
+    ("problem", "said"),
+    [
+        ("unknown", "That request is not one I know."),
+        ("snapshot", "That request is not one I know."),
+        ("not_a_number", "That button does not name a request I know."),
+        ("gone_at_motive", "Motive did not give fresh links: "),
+        ("no_video", "Motive has no downloadable video for this request any more."),
+        ("slack_refuses", "Slack would not take the fresh links (internal_error)."),
+    ],
+)
+async def test_a_refresh_that_cannot_happen_says_why(stack: Stack, problem: str, said: str) -> None:
+    row, reply = await delivered(stack)
+    value = str(row.id)
+    if problem == "unknown":
+        value = str(row.id + 100)
+    elif problem == "snapshot":
+        value = str((await ask(stack, "/snapshot", "TRK-101 front")).id)
+    elif problem == "not_a_number":
+        value = "links"
+    elif problem == "gone_at_motive":
+        stack.sim.recalls.pop(row.motive_id or "")
+    elif problem == "no_video":
+        recall = stack.sim.recalls[row.motive_id or ""]
+        stack.sim.recalls[row.motive_id or ""] = dataclasses.replace(
+            recall, fail_reason="overwritten"
+        )
+    elif problem == "slack_refuses":
+        stack.slack.fail_next("chat.update", 500, count=10)
+    updates = len(stack.slack.called("chat.update"))
+    await press_refresh(stack, value, reply.ts)
+    [answer] = stack.slack.responses
+    assert said in answer["text"] and answer["response_type"] == "ephemeral"
+    if problem != "slack_refuses":
+        assert len(stack.slack.called("chat.update")) == updates
+    [same] = replies(stack, row)
+    assert same.ts == reply.ts and "Fresh links" not in json.dumps(same.blocks)
