@@ -652,3 +652,33 @@ async def test_a_refresh_that_cannot_happen_says_why(stack: Stack, problem: str,
         assert len(stack.slack.called("chat.update")) == updates
     [same] = replies(stack, row)
     assert same.ts == reply.ts and "Fresh links" not in json.dumps(same.blocks)
+
+
+# --- when to poll, and when to give up ---------------------------------------------------------
+
+
+async def test_poll_max_seconds_caps_every_wait(sqlite_url: str) -> None:
+    overrides = {"poll_first_seconds": 60.0, "poll_max_seconds": 10.0}
+    async with running_stack(sqlite_url, settings_overrides=overrides) as stack:
+        row = await ask(stack, "/recall", "TRK-101 40m ago 1m")
+        assert row.next_poll_at is not None
+        assert (row.next_poll_at - row.created_at).total_seconds() == pytest.approx(60, rel=0.11)
+        for _ in range(3):
+            stack.clock.advance(60)
+            await stack.poll_all()
+            polled = await row_now(stack, row)
+            assert polled.state == TRACKING and polled.next_poll_at is not None
+            assert 0 < (polled.next_poll_at - stack.clock.now()).total_seconds() <= 10
+
+
+async def test_a_poll_at_the_deadline_gives_up(sqlite_url: str) -> None:
+    async with running_stack(
+        sqlite_url, settings_overrides={"recall_deadline_hours": 1.0}
+    ) as stack:
+        row = await ask(stack, "/recall", "TRK-105 3h ago 1m")  # parked: never uploads
+        assert row.deadline is not None
+        stack.clock.set(row.deadline)
+        await stack.poll_all()
+        [reply] = replies(stack, row)
+        assert "had not finished after 1 hours (last status: pending)" in reply.text
+        assert (await row_now(stack, row)).state == FAILED

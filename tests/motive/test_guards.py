@@ -227,8 +227,9 @@ def test_the_ids_a_webhook_names(
 
 @pytest.mark.parametrize("body", [b"not json", b"\xff\xfe", b"", b"{"])
 def test_a_webhook_body_that_is_not_json_is_refused_with_a_reason(body: bytes) -> None:
-    with pytest.raises(ValueError, match="webhook body is not JSON"):
+    with pytest.raises(ValueError) as caught:
         parse_event(body)
+    assert str(caught.value) == "webhook body is not JSON"
 
 
 def test_only_the_test_action_is_a_test() -> None:
