@@ -200,6 +200,8 @@ async def test_a_poll_answered_404_ends_the_request_and_says_why(stack: Stack) -
     await stack.poll_all()
     [reply] = replies(stack, row)
     assert "Motive no longer knows this request" in reply.text
+    # Marked, so that a restart finds it in the thread instead of posting it again.
+    assert reply.blocks[0]["block_id"] == f"delivery-{row.id}-final"
     ended = await row_now(stack, row)
     assert ended.state == FAILED and ended.next_poll_at is None
     assert "Failed" in anchor_text(stack, row)
