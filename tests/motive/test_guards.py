@@ -672,3 +672,14 @@ def test_a_recall_body_is_what_motive_is_sent() -> None:
     snapshot = validate_snapshot(vehicle_number="TRK-1", position="rear")
     assert snapshot.as_body() == {"vehicle_number": "TRK-1", "position": "rear"}
     assert snapshot.camera_type == "omnicam"
+
+
+def test_a_snapshot_without_a_target_is_told_only_that() -> None:
+    # A recall-only camera with no target at all: the one problem is the missing target.
+    with pytest.raises(RuleViolation) as caught:
+        validate_snapshot(position="front_narrow_facing")
+    assert [v.field for v in caught.value.all_violations] == ["target"]
+
+
+def test_a_snapshot_position_is_read_without_its_spaces() -> None:
+    assert validate_snapshot(vehicle_number="TRK-1", position=" rear ").position == "rear"
