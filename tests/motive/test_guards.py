@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from motive.rules import (
     RuleViolation,
     Target,
     camera_selection,
+    parse_start_time,
     validate_recall,
     validate_snapshot,
 )
@@ -683,3 +684,41 @@ def test_a_snapshot_without_a_target_is_told_only_that() -> None:
 
 def test_a_snapshot_position_is_read_without_its_spaces() -> None:
     assert validate_snapshot(vehicle_number="TRK-1", position=" rear ").position == "rear"
+
+
+class _NoOffset(tzinfo):
+    def utcoffset(self, dt: datetime | None) -> None:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("value", "words", "allowed"),
+    [
+        (
+            "0001-01-01T00:00:00+01:00",
+            "The start time 0001-01-01T00:00:00+01:00 is out of range.",
+            "a real date",
+        ),
+        (
+            5,
+            "A start time is required: when should the footage begin?",
+            "ISO 8601 with a time zone",
+        ),
+        (
+            datetime(2026, 11, 21, 14, 0, tzinfo=_NoOffset()),
+            "has no time zone",
+            "ISO 8601 with a time zone",
+        ),
+    ],
+    ids=["out_of_range", "not_text", "zone_without_offset"],
+)
+def test_start_times_that_cannot_be_used(value: object, words: str, allowed: str) -> None:
+    with pytest.raises(RuleViolation) as caught:
+        parse_start_time(value)
+    assert words in caught.value.message and caught.value.field == "start_time"
+    assert (caught.value.value, caught.value.allowed) == (value, allowed)
+
+
+def test_start_times_come_back_in_utc() -> None:
+    got = parse_start_time("2026-11-21T08:00:00-06:00")
+    assert got == datetime(2026, 11, 21, 14, 0, tzinfo=UTC) and got.tzinfo is UTC
