@@ -259,7 +259,7 @@ async def test_the_ack_comes_back_while_motive_cannot_answer(
     stack: Stack, command: str, text: str
 ) -> None:
     """With Motive held silent, the ack must still come back: a Motive call made before ack()
-    would hold it (Bolt gives up waiting for ack and answers 404), whatever the timing."""
+    would hold it (no response, or Bolt's 404 when it gives up waiting), whatever the timing."""
     held = MotiveHeld(stack.svc.motive.limiter)
     stack.svc.motive.limiter = held  # type: ignore[assignment]
     try:
