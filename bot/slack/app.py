@@ -88,7 +88,11 @@ def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> AsyncApp:
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
         log.error("unhandled error in a listener: %s", type(error).__name__, exc_info=error)
 
-    # Bolt logs whole request bodies at DEBUG; never let them reach the logs.
+    # Bolt logs whole events and response bodies at DEBUG; never let them reach the logs. Its
+    # loggers (one per middleware and runner) took the root's level just now, so cap them all.
+    for name, logger in logging.Logger.manager.loggerDict.items():
+        if name.startswith("slack_bolt") and isinstance(logger, logging.Logger):
+            logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
     app.logger.setLevel(max(logging.INFO, app.logger.getEffectiveLevel()))
     app.use(ReplayGuard())  # after Bolt's own signature and timestamp checks
     app.use(PayloadGuard())
