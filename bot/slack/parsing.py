@@ -162,6 +162,7 @@ class SnapshotFields:
     spans: dict[str, list[int]] = field(default_factory=dict)
     tokens: list[str] = field(default_factory=list)
     all_cameras: bool = False  # `/snapshot TRK-101 all`: one capture per camera
+    note: str | None = None  # `note: …` at the end, for the thread
 
     @property
     def target(self) -> tuple[str, str] | None:
@@ -215,6 +216,9 @@ def unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+_NOTE = re.compile(r"(?:^|\s)(note:)", re.IGNORECASE)
+
+
 def tokenize(text: str) -> list[str]:
     # Slack sends smart quotes from some clients; shlex only knows straight ones.
     text = (
@@ -224,6 +228,10 @@ def tokenize(text: str) -> list[str]:
         .replace("\u2018", "'")
         .replace("\u2019", "'")
     )
+    # A note is free text to its end ("driver's side" has an apostrophe): keep it out of shlex.
+    found = _NOTE.search(text)
+    note = text[found.start(1) :].strip() if found else None
+    text = text[: found.start(1)] if found else text
     try:
         tokens = shlex.split(text)
     except ValueError:
@@ -236,7 +244,7 @@ def tokenize(text: str) -> list[str]:
             example=RECALL_EXAMPLES[2],
         ) from None
     # "Nov 21, 14:05": a comma ends a word, it is not part of it.
-    return [t.rstrip(",;") or t for t in tokens]
+    return [t.rstrip(",;") or t for t in tokens] + ([note] if note else [])
 
 
 def _target(token: str, index: int, fields: RecallFields | SnapshotFields, command: str) -> None:
@@ -769,6 +777,9 @@ def parse_snapshot(text: str) -> SnapshotFields:
     _target(tokens[0], 0, fields, "/snapshot")
     cameras: list[int] = []
     for j in range(1, len(tokens)):
+        if tokens[j].lower().startswith("note:"):
+            fields.note = " ".join([tokens[j][5:], *tokens[j + 1 :]]).strip() or None
+            break
         if tokens[j].lower().startswith(("asset:", "vehicle:")):
             _target(tokens[j], j, fields, "/snapshot")
         elif tokens[j].lower() in CAMERA_WORDS:

@@ -603,13 +603,22 @@ async def test_refresh_rewrites_the_links_message_and_keeps_its_marker(stack: St
         assert (await stack.svc.motive.fetch_media(link))[4:8] == b"ftyp"
 
 
-async def test_refresh_without_a_recorded_message_posts_the_links_in_the_thread(
+async def test_refresh_without_a_recorded_message_rewrites_the_pressed_one(stack: Stack) -> None:
+    row, reply = await delivered(stack)
+    [delivery] = await stack.svc.store.deliveries(row.id)
+    await stack.svc.store.finish_delivery(delivery.id, None, stack.clock.now())
+    await press_refresh(stack, str(row.id), reply.ts)
+    [same] = replies(stack, row)
+    assert same.ts == reply.ts and "Fresh links" in json.dumps(same.blocks)
+
+
+async def test_refresh_with_no_message_behind_it_posts_the_links_in_the_thread(
     stack: Stack,
 ) -> None:
     row, reply = await delivered(stack)
     [delivery] = await stack.svc.store.deliveries(row.id)
     await stack.svc.store.finish_delivery(delivery.id, None, stack.clock.now())
-    await press_refresh(stack, str(row.id), reply.ts)
+    await press_refresh(stack, str(row.id), "")  # no message_ts: nothing to rewrite
     first, second = replies(stack, row)
     assert first.ts == reply.ts and second.thread_ts == row.anchor_ts
     assert second.channel == row.channel and "Fresh links" in json.dumps(second.blocks)

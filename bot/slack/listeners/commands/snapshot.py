@@ -80,9 +80,9 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
                 await reply(*bk.problem(explain(fields.words, e), example))
                 return
             if fields.all_cameras:
-                await submit_all(svc, every, Asker(user, channel, reply))
+                await submit_all(svc, every, Asker(user, channel, reply, fields.note))
                 return
-            await submit(svc, request, Asker(user, channel, reply))
+            await submit(svc, request, Asker(user, channel, reply, fields.note))
 
         after_ack(svc, reply, work)
 
