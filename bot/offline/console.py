@@ -13,13 +13,16 @@ import argparse
 import asyncio
 import sys
 import tempfile
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+import httpx
+
 from bot.config import Settings
 from bot.logs import setup_logging
-from bot.offline.fakeslack import FakeSlack, find_openapi
+from bot.offline.fakeslack import FakeSlack, Message, find_openapi
 from bot.offline.forms import FormFiller
 from bot.offline.printer import Printer
 from bot.offline.prompt import Prompt
@@ -33,6 +36,8 @@ Type a command as in Slack:
   /recall TRK-101 20m ago 2m front      /recall help      /recall   (opens the form)
   /snapshot asset:"Reefer 12" rear       /snapshot help    /snapshot (opens the form)
   press N      press button [N] shown under a message
+  home         open the app's Home tab (your requests, the quota, buttons for the forms)
+  shortcut TEXT   post TEXT in #dispatch, then use "Get dashcam video" on it
   help         this text          quit       leave (waits for requests in flight)
 The simulated fleet: TRK-101..TRK-105 (TRK-103 has a smart dashcam, TRK-104 a broken rear
 camera, TRK-105 is parked), TRK-200..TRK-324, asset "Reefer 12", "Flatbed 7", "Dry Van 3"."""
@@ -56,15 +61,49 @@ class Console:
         await self.stack.svc.background.wait_current(seconds)
 
     async def command(self, command: str, text: str) -> None:
+        await self._send(
+            self.stack.command(command, text, user=self.args.user, channel=self.args.channel)
+        )
+
+    async def _send(self, request: Awaitable[httpx.Response]) -> None:
+        """Send one request as Slack would, then fill in any form it opened."""
         views = self.stack.slack.views
         before = set(views)
-        r = await self.stack.command(command, text, user=self.args.user, channel=self.args.channel)
+        r = await request
         if r.status_code != 200:
             self.printer.line(f"(Slack would show: the app answered HTTP {r.status_code})")
             self.failed = True
         await self.settle()
         for view_id in [v for v in views if v not in before]:
             await self.forms.fill(view_id)
+
+    async def home(self) -> None:
+        event = {
+            "type": "app_home_opened",
+            "user": self.args.user,
+            "channel": f"D{self.args.user}",
+            "tab": "home",
+        }
+        await self._send(self.stack.event(event))
+
+    async def shortcut(self, text: str) -> None:
+        """A message in the channel (an alert, a colleague's words), and the message shortcut."""
+        slack, when = self.stack.slack, self.stack.clock.now()
+        message = Message(
+            self.args.channel, f"{int(when.timestamp())}.{len(slack.messages):06d}", text, []
+        )
+        slack.messages.append(message)
+        self.printer.line(f"[#dispatch] message {self.printer.number(message.ts)}, yours: {text}")
+        payload = {
+            "type": "message_action",
+            "callback_id": "get_dashcam_video",
+            "trigger_id": f"console-shortcut-{message.ts}",
+            "channel": {"id": message.channel, "name": "dispatch"},
+            "message_ts": message.ts,
+            "message": {"type": "message", "user": self.args.user, "text": text, "ts": message.ts},
+            "response_url": self.stack.response_url(f"shortcut-{message.ts}"),
+        }
+        await self._send(self.stack.interact(payload, user=self.args.user))
 
     async def press(self, number: str) -> None:
         button = self.printer.button(int(number)) if number.isdigit() else None
@@ -97,8 +136,7 @@ class Console:
                 "message_ts": origin.ts,
             }
             payload["channel"] = {"id": origin.channel}
-        await self.stack.interact(payload, user=self.args.user)
-        await self.settle()
+        await self._send(self.stack.interact(payload, user=self.args.user))
 
     async def run(self) -> int:
         self.printer.line(
@@ -117,6 +155,10 @@ class Console:
                 self.printer.line(CONSOLE_HELP)
             elif line.startswith("press "):
                 await self.press(line[6:].strip())
+            elif line == "home":
+                await self.home()
+            elif line.startswith("shortcut "):
+                await self.shortcut(line[9:].strip())
             elif line.startswith("/"):
                 command, _, text = line.partition(" ")
                 if command in ("/recall", "/snapshot"):
@@ -126,7 +168,10 @@ class Console:
                         f"{command} is not a command of this app; try /recall or /snapshot."
                     )
             else:
-                self.printer.line("I only understand /recall, /snapshot, press N, help and quit.")
+                self.printer.line(
+                    "I only understand /recall, /snapshot, press N, home, shortcut TEXT, help "
+                    "and quit."
+                )
         return await self.finish()
 
     async def finish(self) -> int:

@@ -62,7 +62,10 @@ class FormFiller:
                         {
                             "type": "block_actions",
                             "trigger_id": "console-modal",
-                            "view": {**views[view_id], "state": {"values": state}},
+                            "view": {
+                                **views[view_id],
+                                "state": {"values": shown(views[view_id], state)},
+                            },
                             "actions": [
                                 {
                                     "action_id": element["action_id"],
@@ -79,7 +82,10 @@ class FormFiller:
                 r = await self.interact(
                     {
                         "type": "view_submission",
-                        "view": {**views[view_id], "state": {"values": state}},
+                        "view": {
+                            **views[view_id],
+                            "state": {"values": shown(views[view_id], state)},
+                        },
                     }
                 )
                 errors = (
@@ -117,9 +123,13 @@ class FormFiller:
                 if picked is not None:
                     return {action: {"type": kind, "selected_option": picked}}
             elif kind == "external_select":
-                answer = await read(f"│ {label} (type part of it): ")
+                initial = element.get("initial_option")
+                shown = f" [{initial['text']['text']}]" if initial else ""
+                answer = await read(f"│ {label}{shown} (type part of it): ")
                 if answer is None or answer.strip() == "cancel":
                     return None
+                if initial and not answer.strip():  # prefilled, e.g. by the message shortcut
+                    return {action: {"type": kind, "selected_option": initial}}
                 r = await self.interact(
                     {
                         "type": "block_suggestion",
@@ -183,6 +193,26 @@ class FormFiller:
                 if answer is None or answer.strip() == "cancel":
                     return None
                 return {action: {"type": kind, "value": answer.strip() or None}}
+
+
+def shown(view: dict[str, Any], answers: dict[str, Answer]) -> dict[str, Answer]:
+    """The view's state as Slack reports it: what the person answered, and the values the view
+    set up front (a prefilled vehicle, say) for the blocks not answered yet."""
+    state: dict[str, Answer] = {}
+    for block in view.get("blocks", []):
+        element, bid = block.get("element") or {}, block.get("block_id", "")
+        kind, action = element.get("type"), element.get("action_id")
+        if block.get("type") != "input" or not action:
+            continue
+        if "initial_option" in element:
+            state[bid] = {action: {"type": kind, "selected_option": element["initial_option"]}}
+        elif "initial_options" in element:
+            state[bid] = {action: {"type": kind, "selected_options": element["initial_options"]}}
+        elif "initial_date_time" in element:
+            state[bid] = {
+                action: {"type": kind, "selected_date_time": element["initial_date_time"]}
+            }
+    return {**state, **answers}
 
 
 def target_kind_state(block: dict[str, Any]) -> dict[str, Any]:

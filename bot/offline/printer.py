@@ -51,6 +51,10 @@ class Printer:
     def line(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
 
+    def number(self, ts: str) -> int:
+        """The number a message is shown with (given on first sight)."""
+        return self._num(ts)
+
     def _num(self, ts: str) -> int:
         if ts not in self._numbers:
             self._numbers[ts] = next(self._n)
@@ -120,6 +124,9 @@ class Printer:
                     self.line(f"  saved to {saved}")
             if msg.text:
                 self.line(f"  {mrkdwn(msg.text, self.tz)}")
+        elif kind == "home":
+            self.line(f"[App Home of @{payload['user']}] published:")
+            self._body(list(payload["view"].get("blocks") or []), "", "  ", None)
         elif kind in ("respond", "ephemeral"):
             self.line("(only you can see this)")
             self._body(list(payload.get("blocks") or []), str(payload.get("text", "")), "  ", None)

@@ -20,13 +20,16 @@ APP_ID = "A0MOTIVE"
 DISPATCHER = "U0DISPATCH"
 DISPATCH_CHANNEL = "C0DISPATCH"
 FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
 
 
 @dataclass(frozen=True)
 class Signer:
     secret: str
 
-    def headers(self, body: str, *, timestamp: int | None = None) -> dict[str, str]:
+    def headers(
+        self, body: str, *, timestamp: int | None = None, content_type: str = FORM
+    ) -> dict[str, str]:
         """Slack's signature headers for `body`, stamped now (Bolt refuses a stamp over 5 minutes
         old, so this is the wall clock, as Slack's own is) unless `timestamp` is given."""
         ts = str(int(time.time()) if timestamp is None else timestamp)
@@ -34,7 +37,7 @@ class Signer:
         return {
             "X-Slack-Request-Timestamp": ts,
             "X-Slack-Signature": str(signature),
-            "Content-Type": FORM,
+            "Content-Type": content_type,
         }
 
     def sign(self, body: str) -> tuple[str, dict[str, str]]:
@@ -76,3 +79,18 @@ def interaction_body(payload: dict[str, Any], *, user: str = DISPATCHER) -> str:
     full = {"team": {"id": TEAM}, "user": {"id": user}, "api_app_id": APP_ID, "token": "legacy"}
     full.update(payload)
     return urlencode({"payload": json.dumps(full)})
+
+
+def event_body(event: dict[str, Any], *, event_id: str, event_time: int) -> str:
+    """An Events API delivery (`event_callback`), JSON as Slack posts it."""
+    return json.dumps(
+        {
+            "token": "legacy",
+            "team_id": TEAM,
+            "api_app_id": APP_ID,
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": event_time,
+            "event": event,
+        }
+    )

@@ -28,8 +28,11 @@ from bot.offline.loopback import serve_on_loopback
 from bot.offline.signing import (
     DISPATCH_CHANNEL,
     DISPATCHER,
+    FORM,
+    JSON,
     Signer,
     command_body,
+    event_body,
     interaction_body,
 )
 from bot.server import build_server
@@ -217,13 +220,12 @@ class Stack:
         signer = self.signer if secret is None else Signer(secret)
         return signer.headers(body, timestamp=timestamp)
 
-    async def post(self, body: str) -> httpx.Response:
+    async def post(self, body: str, *, content_type: str = FORM) -> httpx.Response:
         """Post a signed body to /slack/events, as Slack does, and note the tasks it set going."""
         before = asyncio.all_tasks()
+        headers = self.signer.headers(body, content_type=content_type)
         try:
-            return await self.http.post(
-                f"{self.url}/slack/events", content=body, headers=self.signed(body)
-            )
+            return await self.http.post(f"{self.url}/slack/events", content=body, headers=headers)
         finally:
             # Bolt may run a listener in a task of its own that outlives the response (its
             # default mode); until it hands its work to the background group, only this sees it.
@@ -249,6 +251,14 @@ class Stack:
 
     async def interact(self, payload: dict[str, Any], *, user: str = DISPATCHER) -> httpx.Response:
         return await self.post(interaction_body(payload, user=user))
+
+    async def event(self, event: dict[str, Any]) -> httpx.Response:
+        """An Events API delivery of `event`, with a fresh event id."""
+        n = next(self._n)
+        body = event_body(
+            event, event_id=f"Ev{n:08d}", event_time=int(self.clock.now().timestamp())
+        )
+        return await self.post(body, content_type=JSON)
 
     async def wait_started(self, timeout: float) -> bool:
         """Wait for the tasks the requests posted so far set going (not for what they handed to

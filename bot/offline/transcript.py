@@ -30,6 +30,7 @@ _EMOJI = {
     ":lock:": "🔒",
     ":frame_with_picture:": "🖼",
     ":arrows_counterclockwise:": "🔄",
+    ":bar_chart:": "📊",
 }
 
 

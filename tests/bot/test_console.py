@@ -68,3 +68,26 @@ def test_modal_answered_field_by_field_with_an_error_asked_again() -> None:
     assert 'Snapshot from asset "Reefer 12"' in out and "snapshot-Reefer_12-side_left.jpg" in out
     assert "TRK-101 has no rear camera" in out
     assert "There is no button [99]" in out and "/unknown is not a command of this app" in out
+
+
+def test_home_and_the_message_shortcut_from_the_console() -> None:
+    script = "\n".join(
+        [
+            "shortcut TRK-102 cut off on I-80 around 2:15pm",
+            *[""] * 8,  # every field keeps what the message gave it, or its default
+            "home",
+        ]
+    )
+    done = run_console(script + "\n")
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    assert "[#dispatch] message 1, yours: TRK-102 cut off on I-80 around 2:15pm" in out
+    # The form came prefilled from the message, and the result went into its thread.
+    assert "Vehicle number [TRK-102]" in out
+    assert "reply 2 in the thread of message 1:" in out and "Video recall for TRK-102" in out
+    assert "in the thread of message 1:\n  🎬 Footage is ready" in out
+    # App Home lists the finished request and the quota.
+    home = out[out.rindex("[App Home of @U0DISPATCH] published:") :]
+    assert "📊 Quota left this month: regular 299 of 300 min" in home
+    assert "🎥 Recall · TRK-102" in home and "✔ Done" in home
+    assert out.rstrip().endswith("All 1 requests reached a final state.")

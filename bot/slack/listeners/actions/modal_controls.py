@@ -31,7 +31,10 @@ def _rebuild(svc: Services, view: dict[str, Any]) -> dict[str, Any]:
         return snapshot_modal(origin, kind=fields.kind)
     start = fields.start or svc.clock.now().astimezone(UTC) - timedelta(minutes=15)
     rtype = RecallType.TIMELAPSE if fields.recall_type == "timelapse" else RecallType.REGULAR
-    return recall_modal(origin, kind=fields.kind, recall_type=rtype, start=start)
+    # Keep what was chosen or prefilled (the message shortcut's vehicle) across the rebuild.
+    return recall_modal(
+        origin, kind=fields.kind, recall_type=rtype, start=start, target=fields.target
+    )
 
 
 def modal_changed(svc: Services) -> Callable[..., Awaitable[None]]:
