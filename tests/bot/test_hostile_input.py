@@ -57,6 +57,30 @@ async def test_a_replayed_request_is_refused(stack: Stack) -> None:
     assert fresh.status_code == 200
 
 
+async def test_a_repeated_typeahead_query_is_answered_both_times(stack: Stack) -> None:
+    """Reading is safe to repeat, and the same letters typed twice in a second are the same bytes."""
+    body = urlencode(
+        {
+            "payload": json.dumps(
+                {
+                    "type": "block_suggestion",
+                    "action_id": "target_select",
+                    "block_id": "target",
+                    "value": "TRK-10",
+                    "team": {"id": "T0FLEET"},
+                    "user": {"id": "U0DISPATCH"},
+                    "api_app_id": "A0MOTIVE",
+                    "view": {"id": "V1", "type": "modal", "callback_id": "recall_modal"},
+                }
+            )
+        }
+    )
+    headers = stack.signed(body)
+    for _ in range(2):
+        r = await stack.http.post(f"{stack.url}/slack/events", content=body, headers=headers)
+        assert r.status_code == 200 and "TRK-101" in r.text
+
+
 @pytest.mark.parametrize(
     "headers",
     [
