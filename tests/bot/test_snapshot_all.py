@@ -18,8 +18,13 @@ async def group_rows(stack: Stack) -> list[TrackedRequest]:
 async def until_delivered(stack: Stack) -> None:
     stack.clock.advance(90)
     # The leader's own capture ends first and it waits; the last of the others to end wakes it,
-    # and it delivers for the group.
-    await stack.poll_all()
+    # and it delivers for the group. If the leader was being polled when the wake came, it looks
+    # again 15 s later: give it that time (a few rounds at most).
+    for _ in range(4):
+        await stack.poll_all()
+        if not await stack.svc.store.in_flight():
+            return
+        stack.clock.advance(15)
 
 
 def thread_of(stack: Stack, leader: TrackedRequest) -> list[Any]:
