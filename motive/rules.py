@@ -462,7 +462,14 @@ def check_equipment(
     if not missing:
         return
     order = list(CameraPosition)
-    has = sorted(installed if installed is not None else OMNICAM_POSITIONS, key=order.index)
+    # Only what this kind of unit can have, for this kind of request: a fleet list naming a
+    # dashcam on a trailer does not make one to offer.
+    possible = set(SNAPSHOT_POSITIONS[target.kind]) if snapshot else set(CameraPosition)
+    if target.kind == "asset":
+        possible -= DASHCAM_POSITIONS
+    has = sorted(
+        (installed if installed is not None else OMNICAM_POSITIONS) & possible, key=order.index
+    )
     if target.kind == "asset" and installed is None:
         why = "dashcams are only on vehicles"
     else:
@@ -499,15 +506,21 @@ def allowed_snapshot_positions(kind: TargetKind) -> tuple[CameraPosition, ...]:
 
 
 def validate_snapshot(
-    *, vehicle_number: object = None, asset_name: object = None, position: object
+    *,
+    vehicle_number: object = None,
+    asset_name: object = None,
+    position: object,
+    kind: TargetKind | None = None,
 ) -> SnapshotRequest:
+    """`kind`: the kind of unit a form asked for, so that a missing target still gets the
+    positions that kind can have."""
     found: list[RuleViolation] = []
     target: Target | None = None
     try:
         target = validate_target(vehicle_number, asset_name)
     except RuleViolation as e:
         found.append(e)
-    valid = allowed_snapshot_positions(target.kind if target else "vehicle")
+    valid = allowed_snapshot_positions(target.kind if target else kind or "vehicle")
     allowed = _or_list(p.value for p in valid)
     pos: CameraPosition | None = None
     if position is None or (isinstance(position, str) and not position.strip()):

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.offline import blockkit_check
 from bot.offline.socket_mode import FakeSocketMode
 
 log = logging.getLogger(__name__)
@@ -206,7 +207,9 @@ class FakeSlack:
             return JSONResponse({"ok": False, "error": "not_authed"})
         self.calls.append(Call(method, params))
         if self.check is not None:
-            for problem in self.check.problems(method, params):
+            for problem in self.check.problems(method, params) + blockkit_check.problems(
+                method, params
+            ):
                 self.violations.append(problem)
                 log.error("fake slack: %s", problem)
         for i, (m, status, retry_after) in enumerate(self.failures):
@@ -445,6 +448,8 @@ class FakeSlack:
 
     async def respond(self, request: Request) -> Response:
         payload = json.loads(await request.body() or b"{}")
+        if self.check is not None:
+            self.violations += blockkit_check.message_problems(payload)
         payload["_key"] = request.path_params["key"]
         self.responses.append(payload)
         self._emit("respond", payload)

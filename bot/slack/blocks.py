@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.slack import ids
 from bot.slack.parsing import (
     CAMERA_WORDS,
     DEFAULT_DURATION,
@@ -26,6 +28,16 @@ from motive.rules import (
 )
 
 Block = dict[str, Any]
+
+# Slack's limits (docs.slack.dev): a section's text, a link button's url, and the top-level
+# `text` fallback, which Slack advises keeping under about 4,000 characters.
+SECTION_LIMIT = 3000
+URL_LIMIT = 3000
+FALLBACK_LIMIT = 4000
+SHORTENED = "… _(shortened)_"
+# mrkdwn has no escape for its formatting characters: a name holding one is never put in bold.
+FORMATTING = frozenset("*_~`")
+_CUT_ENTITY = re.compile(r"&[a-z]{0,3}$")
 
 STATUS_LABELS = {
     "checking": ":hourglass_flowing_sand: Checking with Motive…",
@@ -56,15 +68,58 @@ def camera_label(position: str | None) -> str:
     return CAMERA_LABELS.get(position or "", position or "camera")
 
 
+def bounded(mrkdwn: str, limit: int = SECTION_LIMIT, marker: str = SHORTENED) -> str:
+    """Escaped mrkdwn cut to `limit` with a visible marker, never inside an entity (`&l`) or a
+    `<…>` token (a link or date left unclosed)."""
+    if len(mrkdwn) <= limit:
+        return mrkdwn
+    head = mrkdwn[: limit - len(marker)]
+    if head.rfind("<") > head.rfind(">"):
+        head = head[: head.rfind("<")]
+    head = _CUT_ENTITY.sub("", head)
+    return head.rstrip() + marker
+
+
+def fallback(text: str) -> str:
+    """The top-level `text` of a message, from plain words: escaped (a name holding `<!channel>`
+    must not ping) and within Slack's advised length."""
+    return bounded(escape(text), FALLBACK_LIMIT, "…")
+
+
+def strong(name: str) -> str:
+    """A name in bold, escaped; a name holding mrkdwn's formatting characters stays unbolded, as
+    its own `*` or `_` would end the bold early."""
+    if FORMATTING & set(name):
+        return escape(name)
+    return f"*{escape(name)}*"
+
+
 def section(text: str, block_id: str | None = None) -> Block:
-    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": bounded(text)}}
     if block_id:
         block["block_id"] = block_id
     return block
 
 
 def context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": bounded(text)}]}
+
+
+def link_as_text(label: str, url: str) -> Block:
+    """A link too long for a button or a section (> 3,000 characters): Slack takes it whole as
+    a rich text link, which shows the address itself. A presigned URL is never cut."""
+    return {
+        "type": "rich_text",
+        "elements": [
+            {
+                "type": "rich_text_section",
+                "elements": [
+                    {"type": "text", "text": f"{label}: "},
+                    {"type": "link", "url": url},
+                ],
+            }
+        ],
+    }
 
 
 @dataclass(frozen=True)
@@ -100,23 +155,23 @@ def anchor(info: AnchorInfo) -> tuple[str, list[Block]]:
             if not req.camera_positions
             else ", ".join(camera_label(c) for c in req.camera_positions)
         )
-        title = f":movie_camera: *Video recall* for *{escape(label)}*"
+        title = f":movie_camera: *Video recall* for {strong(label)}"
         lines = [
             title,
             f"*When:* {slack_window(req.start_time, req.end_time)}",
             f"*Type:* {req.recall_type.value} · *Cameras:* {cams}",
         ]
-        fallback = f"Video recall for {label}: {status}"
+        plain = f"Video recall for {label}: {status}"
     else:
-        title = f":camera_with_flash: *Snapshot* from *{escape(label)}*"
+        title = f":camera_with_flash: *Snapshot* from {strong(label)}"
         lines = [title, f"*Camera:* {camera_label(req.position)}"]
         if info.positions:
             cams = ", ".join(camera_label(p) for p in info.positions)
             lines = [
-                f":camera_with_flash: *Snapshots* from *{escape(label)}*",
+                f":camera_with_flash: *Snapshots* from {strong(label)}",
                 f"*Cameras:* {cams}",
             ]
-        fallback = f"Snapshot{'s' if info.positions else ''} from {label}: {status}"
+        plain = f"Snapshot{'s' if info.positions else ''} from {label}: {status}"
     lines.append(f"*Asked by:* <@{info.requester}>")
     if info.note:
         lines.append(f"*Note:* {escape(info.note)}")
@@ -128,7 +183,7 @@ def anchor(info: AnchorInfo) -> tuple[str, list[Block]]:
         foot.append(escape(info.detail))
     if foot:
         blocks.append(context(" · ".join(foot)))
-    return fallback, blocks
+    return fallback(plain), blocks
 
 
 def problem(message: str, example: str | None = None, *, word: str = "") -> tuple[str, list[Block]]:
@@ -137,7 +192,7 @@ def problem(message: str, example: str | None = None, *, word: str = "") -> tupl
     blocks = [section(text)]
     if example:
         blocks.append(context(f"Try: `{escape(example)}`"))
-    return message, blocks
+    return fallback(message), blocks
 
 
 def help_message(command: str) -> tuple[str, list[Block]]:
@@ -155,8 +210,8 @@ def help_message(command: str) -> tuple[str, list[Block]]:
         examples = SNAPSHOT_EXAMPLES
     else:
         lengths = "; ".join(
-            f"{kind.value} {', '.join(f'`{d}m`' for d in allowed)} (default {DEFAULT_DURATION[kind]}m)"
-            for kind, allowed in DURATIONS.items()
+            f"{rtype.value} {', '.join(f'`{d}m`' for d in allowed)} (default {DEFAULT_DURATION[rtype]}m)"
+            for rtype, allowed in DURATIONS.items()
         )
         cameras = ", ".join(f"`{_word(p)}`" for p in CameraPosition)
         body = (
@@ -194,17 +249,27 @@ def no_footage(
     if nearest:
         listed = "\n".join(f"• {slack_date(a)} – {slack_date(b)}" for a, b in nearest)
         blocks.append(section(f"*Nearest recorded footage:*\n{listed}"))
-    return f"{target_label} has no recorded footage for that window.", blocks
+    return fallback(f"{target_label} has no recorded footage for that window."), blocks
 
 
-def duplicate(channel: str, ts: str | None, existing_id: int) -> tuple[str, list[Block]]:
-    where = f"<#{channel}>" if channel.startswith("C") else "your DMs"
-    link = f" (thread: {where}, message {ts})" if ts else ""
+def duplicate(
+    channel: str, ts: str | None, existing_id: int, permalink: str | None = None
+) -> tuple[str, list[Block]]:
+    """The same request is already in flight: a link to its thread (from chat.getPermalink),
+    else where it is; never a raw message ts."""
+    # Public (C…) and private (G…) channels can be named; a D… conversation is the DM.
+    where = f"<#{channel}>" if channel[:1] in ("C", "G") else "our DM"
+    if permalink and len(permalink) <= URL_LIMIT:
+        link = f" (<{permalink}|see its thread> in {where})"
+    elif ts:
+        link = f" (its thread is in {where})"
+    else:
+        link = ""
     text = (
         f":repeat: The same request is already in flight (#{existing_id}){link}; "
         "I'll post the result there. No quota was spent."
     )
-    return "The same request is already in flight.", [section(text)]
+    return fallback("The same request is already in flight."), [section(text)]
 
 
 def recall_results(
@@ -215,25 +280,28 @@ def recall_results(
     failed = [c for c in cameras if not c.download_url]
     head = ":arrows_counterclockwise: Fresh links" if refreshed else ":clapper: Footage is ready"
     blocks: list[Block] = [section(f"*{head}* — {len(done)} of {len(cameras)} cameras")]
-    for cam in done:
+    for i, cam in enumerate(done):
         assert cam.download_url is not None
         when = (
             f"link expires {slack_date(cam.expires_at)}"
             if cam.expires_at
             else "link expiry not given"
         )
+        line = f"*{camera_label(cam.position)}* ({escape(cam.camera_type or 'camera')}) · {when}"
+        if len(cam.download_url) > URL_LIMIT:
+            # Too long for a button (Slack refuses it; cut, it is a dead link): shown whole.
+            blocks += [section(line), link_as_text("Open video", cam.download_url)]
+            continue
         blocks.append(
             {
                 "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": f"*{camera_label(cam.position)}* ({cam.camera_type or 'camera'}) · {when}",
-                },
+                "text": {"type": "mrkdwn", "text": bounded(line)},
                 "accessory": {
                     "type": "button",
                     "text": {"type": "plain_text", "text": "Open video"},
-                    "url": cam.download_url[:3000],
-                    "action_id": f"open_video_{cam.position or 'x'}",
+                    "url": cam.download_url,
+                    # Unique within the message even when Motive repeats or omits a position.
+                    "action_id": f"{ids.OPEN_VIDEO_PREFIX}{cam.position or 'x'}_{i}",
                 },
             }
         )
@@ -244,29 +312,38 @@ def recall_results(
         blocks.append(
             {
                 "type": "actions",
-                "block_id": f"refresh:{request_id}",
+                "block_id": f"{ids.REFRESH_BLOCK_PREFIX}{request_id}",
                 "elements": [
                     {
                         "type": "button",
                         "text": {"type": "plain_text", "text": "Refresh links"},
-                        "action_id": "refresh_links",
+                        "action_id": ids.REFRESH_LINKS,
                         "value": str(request_id),
                     }
                 ],
             }
         )
-    links = ", ".join(f"{camera_label(c.position)}: {c.download_url}" for c in done)
-    return f"Footage is ready: {links}" if links else "No camera produced footage.", blocks
+    # The links themselves stay in the blocks: six presigned URLs would pass 4,000 characters,
+    # and a cut one is a dead link.
+    if not done:
+        return fallback("No camera produced footage."), blocks
+    names = ", ".join(camera_label(c.position) for c in done)
+    return fallback(f"Footage is ready: {len(done)} of {len(cameras)} cameras ({names})"), blocks
 
 
 def snapshot_link(url: str, expires: datetime | None, why: str) -> tuple[str, list[Block]]:
     until = f" (expires {slack_date(expires)})" if expires else ""
-    text = f":frame_with_picture: <{url}|Open the snapshot>{until}. I could not upload it here: {escape(why)}"
-    return f"Snapshot: {url}", [section(text)]
+    because = context(f"I could not upload it here: {escape(why)}")
+    line = f":frame_with_picture: <{url}|Open the snapshot>{until}."
+    if len(url) > URL_LIMIT or len(line) > SECTION_LIMIT:
+        # Cut, the link would be dead and its `<` left open: shown whole instead.
+        blocks = [section(f":frame_with_picture: The snapshot{until}:"), link_as_text("Open", url)]
+        return fallback("Snapshot ready: open the link in this message."), [*blocks, because]
+    return fallback("Snapshot ready: open the link in this message."), [section(line), because]
 
 
 def final_problem(text: str) -> tuple[str, list[Block]]:
-    return text, [section(f":x: {escape(text)}")]
+    return fallback(text), [section(f":x: {escape(text)}")]
 
 
 def not_in_private_channel(channel: str) -> tuple[str, list[Block]]:

@@ -25,11 +25,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FleetUnit:
-    kind: str  # vehicle | asset
+    kind: str  # the target kind: vehicle | asset
     label: str
     # What the fleet list says the unit carries; None where it does not say.
     cameras: frozenset[CameraPosition] | None = None
     smart_dashcam: bool | None = None
+    motive_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        """A short key for the unit, unique in the fleet (a typeahead value for a long name)."""
+        return f"{self.kind[:1]}{self.motive_id}"
 
 
 def _unit(kind: str, label: str, item: Vehicle | Asset) -> FleetUnit:
@@ -37,7 +43,7 @@ def _unit(kind: str, label: str, item: Vehicle | Asset) -> FleetUnit:
     if item.camera_positions is not None:
         known = {p.value: p for p in CameraPosition}
         cameras = frozenset(known[n] for n in item.camera_positions if n in known)
-    return FleetUnit(kind, label, cameras, item.smart_dashcam)
+    return FleetUnit(kind, label, cameras, item.smart_dashcam, str(item.id))
 
 
 @dataclass(frozen=True)
@@ -135,9 +141,13 @@ class Fleet:
         except (MotiveError, TimeoutError) as e:
             log.warning("fleet list unavailable: %s", type(e).__name__)
 
+    def label_for(self, key: str) -> str | None:
+        """The name behind a typeahead key, from the list already read (None if not there)."""
+        return next((u.label for u in self._units if u.motive_id and u.key == key), None)
+
     async def search(
         self, kind: str, query: str, limit: int = 100, wait: float = 2.0, refresh_stale: bool = True
-    ) -> list[str]:
+    ) -> list[FleetUnit]:
         if self._loaded_at is None:
             self.refresh_soon()
             if self._refreshing is not None:
@@ -146,8 +156,8 @@ class Fleet:
         elif refresh_stale:
             self.refresh_soon()
         q = query.strip().casefold()
-        hits = [u.label for u in self._units if u.kind == kind and q in u.label.casefold()]
-        hits.sort(key=lambda label: (not label.casefold().startswith(q), label.casefold()))
+        hits = [u for u in self._units if u.kind == kind and q in u.label.casefold()]
+        hits.sort(key=lambda u: (not u.label.casefold().startswith(q), u.label.casefold()))
         return hits[:limit]
 
 

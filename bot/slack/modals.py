@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.slack import ids
 from bot.slack.blocks import Block, camera_label, quota_line
+from bot.slack.ids import RECALL_CALLBACK, SNAPSHOT_CALLBACK
 from motive.models import QuotaInfo
 from motive.rules import (
     DURATIONS,
     CameraPosition,
     RecallType,
     RuleViolation,
+    TargetKind,
     allowed_snapshot_positions,
 )
 
-RECALL_CALLBACK = "recall_modal"
-SNAPSHOT_CALLBACK = "snapshot_modal"
+__all__ = ["RECALL_CALLBACK", "SNAPSHOT_CALLBACK"]  # re-exported: listeners import them here
 ALL_CAMERAS = "all"  # the snapshot form's choice of every camera
 
 
@@ -78,55 +81,63 @@ def loading_view(callback_id: str, title: str) -> dict[str, Any]:
     }
 
 
-def _kind_block(kind: str) -> Block:
+def duration_label(recall_type: RecallType) -> str:
+    """ "Regular (1–3 min)", from the rules."""
+    allowed = DURATIONS[recall_type]
+    span = f"{allowed[0]}–{allowed[-1]}" if len(allowed) > 1 else f"{allowed[0]}"
+    return f"{recall_type.value.capitalize()} ({span} min)"
+
+
+def _kind_block(kind: TargetKind) -> Block:
     options = [_option("Vehicle (truck)", "vehicle"), _option("Asset (trailer)", "asset")]
     return {
         "type": "input",
-        "block_id": "target_kind",
+        "block_id": ids.TARGET_KIND_BLOCK,
         "dispatch_action": True,
         "label": _text("Truck or trailer?"),
         "element": {
             "type": "radio_buttons",
-            "action_id": "target_kind_pick",
+            "action_id": ids.TARGET_KIND_PICK,
             "options": options,
             "initial_option": options[0] if kind == "vehicle" else options[1],
         },
     }
 
 
-def _target_block(kind: str, initial: str | None = None) -> Block:
+def _target_block(kind: TargetKind, initial: str | None = None) -> Block:
     block: Block = {
         "type": "input",
-        # A new block id per kind clears a vehicle picked before switching to assets.
-        "block_id": "target" if kind == "vehicle" else "target_asset",
+        "block_id": ids.target_block(kind),
         "label": _text("Vehicle number" if kind == "vehicle" else "Asset name"),
         "element": {
             "type": "external_select",
-            "action_id": "target_select",
+            "action_id": ids.TARGET_SELECT,
             "placeholder": _text("Start typing…"),
             "min_query_length": 1,
         },
     }
-    if initial:
-        block["element"]["initial_option"] = _option(initial, initial)
+    value = option_value(initial, "") if initial else None
+    if initial and value and not value.startswith(KEY_PREFIX):
+        # A name too long for an option value (needing a fleet key) is not prefilled.
+        block["element"]["initial_option"] = _option(initial, value)
     return block
 
 
 def recall_modal(
     origin: Origin,
     *,
-    kind: str = "vehicle",
+    kind: TargetKind = "vehicle",
     recall_type: RecallType = RecallType.REGULAR,
     start: datetime,
     quota: QuotaInfo | None = None,
     target: str | None = None,
+    quota_text: str | None = None,
 ) -> dict[str, Any]:
+    """The recall form. `quota_text` is the quota line of the form being rebuilt (after a
+    choice), so that it is kept without asking Motive again."""
     durations = DURATIONS[recall_type]
     duration_options = [_option(f"{d} minute{'s' if d > 1 else ''}", str(d)) for d in durations]
-    type_options = [
-        _option("Regular (1–3 min)", "regular"),
-        _option("Timelapse (5–60 min)", "timelapse"),
-    ]
+    type_options = [_option(duration_label(t), t.value) for t in RecallType]
     camera_options = [
         _option(f"{camera_label(p.value)} ({p.value})", p.value) for p in CameraPosition
     ]
@@ -135,62 +146,66 @@ def recall_modal(
         _target_block(kind, target),
         {
             "type": "input",
-            "block_id": "start",
+            "block_id": ids.START_BLOCK,
             "label": _text("Footage starts at"),
             "element": {
                 "type": "datetimepicker",
-                "action_id": "start_pick",
+                "action_id": ids.START_PICK,
                 "initial_date_time": int(start.timestamp()),
             },
         },
         {
             "type": "input",
-            "block_id": "recall_type",
+            "block_id": ids.RECALL_TYPE_BLOCK,
             "dispatch_action": True,
             "label": _text("Recall type"),
             "element": {
                 "type": "static_select",
-                "action_id": "recall_type_pick",
+                "action_id": ids.RECALL_TYPE_PICK,
                 "options": type_options,
-                "initial_option": type_options[0 if recall_type is RecallType.REGULAR else 1],
+                "initial_option": type_options[list(RecallType).index(recall_type)],
             },
         },
         {
             "type": "input",
-            # Keyed by type, so the choice resets when the allowed durations change.
-            "block_id": f"duration_{recall_type.value}",
+            "block_id": ids.duration_block(recall_type.value),
             "label": _text("Duration"),
             "element": {
                 "type": "static_select",
-                "action_id": "duration_pick",
+                "action_id": ids.DURATION_PICK,
                 "options": duration_options,
                 "initial_option": duration_options[0],
             },
         },
         {
             "type": "input",
-            "block_id": "cameras",
+            "block_id": ids.CAMERAS_BLOCK,
             "optional": True,
             "label": _text("Cameras"),
             "hint": _text("Leave all ticked for every camera the truck has."),
             "element": {
                 "type": "checkboxes",
-                "action_id": "cameras_pick",
+                "action_id": ids.CAMERAS_PICK,
                 "options": camera_options,
                 "initial_options": camera_options,
             },
         },
         {
             "type": "input",
-            "block_id": "note",
+            "block_id": ids.NOTE_BLOCK,
             "optional": True,
             "label": _text("Note for the thread"),
-            "element": {"type": "plain_text_input", "action_id": "note_text", "max_length": 500},
+            "element": {"type": "plain_text_input", "action_id": ids.NOTE_TEXT, "max_length": 500},
         },
     ]
-    if quota is not None:
+    line = quota_line(quota) if quota is not None else quota_text
+    if line:
         blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": quota_line(quota)}]}
+            {
+                "type": "context",
+                "block_id": ids.QUOTA_BLOCK,
+                "elements": [{"type": "mrkdwn", "text": line}],
+            }
         )
     return {
         "type": "modal",
@@ -203,8 +218,8 @@ def recall_modal(
     }
 
 
-def snapshot_modal(origin: Origin, *, kind: str = "vehicle") -> dict[str, Any]:
-    positions = allowed_snapshot_positions("asset" if kind == "asset" else "vehicle")
+def snapshot_modal(origin: Origin, *, kind: TargetKind = "vehicle") -> dict[str, Any]:
+    positions = allowed_snapshot_positions(kind)
     options = [_option(camera_label(p.value), p.value) for p in positions]
     # One capture per camera the unit has, delivered together.
     options.append(_option("All cameras", ALL_CAMERAS))
@@ -220,11 +235,11 @@ def snapshot_modal(origin: Origin, *, kind: str = "vehicle") -> dict[str, Any]:
             _target_block(kind),
             {
                 "type": "input",
-                "block_id": f"position_{kind}",
+                "block_id": ids.position_block(kind),
                 "label": _text("Camera"),
                 "element": {
                     "type": "radio_buttons",
-                    "action_id": "position_pick",
+                    "action_id": ids.POSITION_PICK,
                     "options": options,
                 },
             },
@@ -262,9 +277,53 @@ def _timestamp(value: Any) -> datetime | None:
         return None
 
 
+def quota_text(view: dict[str, Any]) -> str | None:
+    """The quota line a form shows, to keep when it is rebuilt."""
+    blocks = view.get("blocks")
+    for block in blocks if isinstance(blocks, list) else []:
+        if _dict(block).get("block_id") == ids.QUOTA_BLOCK:
+            elements = _dict(block).get("elements")
+            first = _dict(elements[0]) if isinstance(elements, list) and elements else {}
+            text = first.get("text")
+            return text if isinstance(text, str) and text else None
+    return None
+
+
+# The typeahead's option values: the unit's name when it fits Slack's 150 characters, else a
+# short key (`k:` and Motive's id) the fleet list resolves. `n:` marks a name that could be
+# mistaken for a key.
+KEY_PREFIX = "k:"
+NAME_PREFIX = "n:"
+OPTION_VALUE_LIMIT = 150
+
+
+def option_value(name: str, key: str) -> str:
+    """`key` is the fleet list's short key for the unit (Fleet.key)."""
+    if not name.startswith((KEY_PREFIX, NAME_PREFIX)) and len(name) <= OPTION_VALUE_LIMIT:
+        return name
+    if len(NAME_PREFIX + name) <= OPTION_VALUE_LIMIT:
+        return NAME_PREFIX + name
+    return f"{KEY_PREFIX}{key}"
+
+
+def option_target(value: str | None, resolve: Callable[[str], str | None]) -> str | None:
+    """The unit name an option value stands for; None when a key is no longer known."""
+    if value is None:
+        return None
+    if value.startswith(NAME_PREFIX):
+        return value[len(NAME_PREFIX) :]
+    if value.startswith(KEY_PREFIX):
+        return resolve(value[len(KEY_PREFIX) :])
+    return value
+
+
+def _no_keys(key: str) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class ModalFields:
-    kind: str
+    kind: TargetKind  # of the target: vehicle or asset
     target: str | None
     target_block: str
     start: datetime | None
@@ -280,10 +339,10 @@ class ModalFields:
         """The input block that shows a violation of this rule field."""
         return {
             "target": self.target_block,
-            "start_time": "start",
+            "start_time": ids.START_BLOCK,
             "duration": self.duration_block,
-            "recall_type": "recall_type",
-            "camera_positions": "cameras",
+            "recall_type": ids.RECALL_TYPE_BLOCK,
+            "camera_positions": ids.CAMERAS_BLOCK,
             "position": self.position_block,
         }.get(field, self.target_block)
 
@@ -295,15 +354,20 @@ class ModalFields:
         return out
 
 
-def read_view(view: dict[str, Any]) -> ModalFields:
+def read_view(view: dict[str, Any], resolve: Callable[[str], str | None] = _no_keys) -> ModalFields:
+    """The fields of a submitted form; `resolve` turns a typeahead key back into its name."""
     v = _values(view)
-    kind = _selected(v.get("target_kind", {})) or "vehicle"
-    target_block = "target" if kind == "vehicle" else "target_asset"
-    stamp = v.get("start", {}).get("selected_date_time")
-    rtype = _selected(v.get("recall_type", {}))
-    duration_block = next((b for b in v if b.startswith("duration_")), "duration_regular")
+    kind: TargetKind = (
+        "asset" if _selected(v.get(ids.TARGET_KIND_BLOCK, {})) == "asset" else "vehicle"
+    )
+    target_block = ids.target_block(kind)
+    stamp = v.get(ids.START_BLOCK, {}).get("selected_date_time")
+    rtype = _selected(v.get(ids.RECALL_TYPE_BLOCK, {}))
+    duration_block = next(
+        (b for b in v if b.startswith(ids.DURATION_BLOCK_PREFIX)), ids.duration_block("regular")
+    )
     raw_duration = _selected(v.get(duration_block, {}))
-    cams_state = v.get("cameras")
+    cams_state = v.get(ids.CAMERAS_BLOCK)
     cameras = None
     if cams_state is not None:
         options = cams_state.get("selected_options")
@@ -314,11 +378,11 @@ def read_view(view: dict[str, Any]) -> ModalFields:
         ]
         # Every box ticked means "all cameras": leave the list out, as Motive recommends.
         cameras = None if len(picked) == len(CameraPosition) else picked
-    position_block = f"position_{kind}"
-    note = v.get("note", {}).get("value")
+    position_block = ids.position_block(kind)
+    note = v.get(ids.NOTE_BLOCK, {}).get("value")
     return ModalFields(
         kind=kind,
-        target=_selected(v.get(target_block, {})),
+        target=option_target(_selected(v.get(target_block, {})), resolve),
         target_block=target_block,
         start=_timestamp(stamp),
         recall_type=rtype,

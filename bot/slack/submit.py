@@ -15,7 +15,15 @@ from bot.metrics import REQUESTS
 from bot.privacy import decision_word, narrow, narrowed_note, refusal
 from bot.services import Services
 from bot.slack import blocks as bk
-from bot.slack.web import SLACK_FAILURES, Place, Reply, post_anchor, slack_error, update
+from bot.slack.web import (
+    SLACK_FAILURES,
+    Place,
+    Reply,
+    permalink,
+    post_anchor,
+    slack_error,
+    update,
+)
 from bot.tracking.delivery import anchor_of
 from bot.tracking.schedule import next_delay
 from bot.tracking.store import (
@@ -97,7 +105,8 @@ async def _submit(
     if existing is not None:
         REQUESTS.labels(kind=kind, outcome="duplicate_local").inc()
         await audit(f"not sent: the same request #{existing.id} is still in flight")
-        await asker.reply(*bk.duplicate(existing.channel, existing.anchor_ts, existing.id))
+        link = await permalink(svc.slack, existing.channel, existing.anchor_ts)
+        await asker.reply(*bk.duplicate(existing.channel, existing.anchor_ts, existing.id, link))
         return None
     checked = Preflight(go=True)
     if isinstance(request, RecallRequest):

@@ -117,3 +117,17 @@ async def post_anchor(
     await reply(notice_text, notice_blocks)
     dm = await open_dm(slack, user)
     return Place(dm, await post(slack, dm, text, blocks), dm=True)
+
+
+async def permalink(slack: AsyncWebClient, channel: str, ts: str | None) -> str | None:
+    """A link to a message for people to follow; None when Slack will not give one (the
+    caller then says where the message is instead)."""
+    if not ts:
+        return None
+    try:
+        got = await slack.chat_getPermalink(channel=channel, message_ts=ts)
+    except SLACK_FAILURES as e:
+        log.info("no permalink for %s: %s", ts, slack_error(e))
+        return None
+    link = got.get("permalink")
+    return str(link) if link else None

@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
 from bot.slack.listeners.replies import after_ack
-from bot.slack.modals import Origin, loading_view, recall_modal, snapshot_modal
+from bot.slack.modals import RECALL_CALLBACK, Origin, loading_view, recall_modal, snapshot_modal
 from bot.slack.web import Reply
 from motive.errors import MotiveError
 
@@ -38,7 +38,7 @@ def open_recall_form(
 
     async def open_loading() -> None:
         opened = await client.views_open(
-            trigger_id=trigger_id, view=loading_view("recall_modal", "Video recall")
+            trigger_id=trigger_id, view=loading_view(RECALL_CALLBACK, "Video recall")
         )
         view_id = opened["view"]["id"]
 

@@ -5,13 +5,14 @@ import re
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
+from bot.slack import ids
 from bot.slack.listeners.actions import home_buttons, modal_controls, refresh_links
 
 
 def register(app: AsyncApp, svc: Services) -> None:
-    app.action("target_kind_pick")(modal_controls.modal_changed(svc))
-    app.action("recall_type_pick")(modal_controls.modal_changed(svc))
-    app.action("refresh_links")(refresh_links.handler(svc))
+    app.action(ids.TARGET_KIND_PICK)(modal_controls.modal_changed(svc))
+    app.action(ids.RECALL_TYPE_PICK)(modal_controls.modal_changed(svc))
+    app.action(ids.REFRESH_LINKS)(refresh_links.handler(svc))
     home_buttons.register(app, svc)
     # Link buttons open in the browser; Slack still tells us, and wants an ack. So does a button
     # from a message or view built by an older version of the bot. Keep this one last.

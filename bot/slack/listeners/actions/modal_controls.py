@@ -13,7 +13,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.privacy import restrict_view
 from bot.services import Services
 from bot.slack.listeners.replies import after_ack, via_origin
-from bot.slack.modals import RECALL_CALLBACK, Origin, read_view, recall_modal, snapshot_modal
+from bot.slack.modals import (
+    RECALL_CALLBACK,
+    Origin,
+    quota_text,
+    read_view,
+    recall_modal,
+    snapshot_modal,
+)
 from bot.slack.web import SLACK_FAILURES, slack_error
 from motive.rules import RecallType
 
@@ -25,15 +32,21 @@ async def ack_only(ack: AsyncAck) -> None:
 
 
 def _rebuild(svc: Services, view: dict[str, Any]) -> dict[str, Any]:
-    fields = read_view(view)
+    fields = read_view(view, svc.fleet.label_for)
     origin = Origin.load(view.get("private_metadata", ""))
     if view.get("callback_id") != RECALL_CALLBACK:
         return snapshot_modal(origin, kind=fields.kind)
     start = fields.start or svc.clock.now().astimezone(UTC) - timedelta(minutes=15)
     rtype = RecallType.TIMELAPSE if fields.recall_type == "timelapse" else RecallType.REGULAR
-    # Keep what was chosen or prefilled (the message shortcut's vehicle) across the rebuild.
+    # Keep what was chosen or prefilled (the message shortcut's vehicle) across the rebuild,
+    # and the quota line, without asking Motive again.
     return recall_modal(
-        origin, kind=fields.kind, recall_type=rtype, start=start, target=fields.target
+        origin,
+        kind=fields.kind,
+        recall_type=rtype,
+        start=start,
+        target=fields.target,
+        quota_text=quota_text(view),
     )
 
 

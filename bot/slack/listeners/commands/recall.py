@@ -14,7 +14,7 @@ from bot.privacy import restrict_view
 from bot.services import Services
 from bot.slack import blocks as bk
 from bot.slack.listeners.replies import after_ack, reply_after_ack, via_respond
-from bot.slack.modals import Origin, loading_view, recall_modal
+from bot.slack.modals import RECALL_CALLBACK, Origin, loading_view, recall_modal
 from bot.slack.parsing import (
     ParseError,
     adopt_unit,
@@ -86,7 +86,7 @@ def open_modal(
 
     async def open_loading() -> None:
         opened = await client.views_open(
-            trigger_id=command["trigger_id"], view=loading_view("recall_modal", "Video recall")
+            trigger_id=command["trigger_id"], view=loading_view(RECALL_CALLBACK, "Video recall")
         )
         view_id = opened["view"]["id"]
 

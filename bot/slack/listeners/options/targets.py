@@ -8,8 +8,10 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.services import Services
-from bot.slack.modals import read_view
+from bot.slack.modals import option_value, read_view
 from bot.slack.post_ack import start_after_ack
+
+TEXT_LIMIT = 75  # Slack's limit on an option's text
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:
@@ -17,15 +19,16 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
         kind = read_view(body.get("view") or {}).kind
         # Answer from the cached list (only the very first search waits for it, within
         # Slack's deadline); a stale list is refreshed once the options have gone out.
-        labels = await svc.fleet.search(
+        units = await svc.fleet.search(
             kind, str(payload.get("value") or ""), limit=100, refresh_stale=False
         )
-        await ack(
-            options=[
-                {"text": {"type": "plain_text", "text": lb[:75]}, "value": lb[:150]}
-                for lb in labels
-            ]
-        )
+        await ack(options=[_option(u.label, option_value(u.label, u.key)) for u in units])
         start_after_ack(svc.fleet.refresh_soon)
 
     return target_options
+
+
+def _option(label: str, value: str) -> dict[str, Any]:
+    # A long name is shortened for the eye only; the value still names the unit exactly.
+    text = label if len(label) <= TEXT_LIMIT else label[: TEXT_LIMIT - 1] + "…"
+    return {"text": {"type": "plain_text", "text": text}, "value": value}

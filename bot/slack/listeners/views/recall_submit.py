@@ -17,7 +17,7 @@ from motive.rules import RuleViolation, check_equipment, validate_recall
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:
     async def recall_submitted(ack: AsyncAck, view: dict[str, Any]) -> None:
-        fields = read_view(view)
+        fields = read_view(view, svc.fleet.label_for)
         origin = Origin.load(view.get("private_metadata", ""))
         unit = svc.fleet.known(fields.kind, fields.target)
         try:

@@ -19,7 +19,7 @@ from motive.rules import RuleViolation, check_equipment, validate_snapshot
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:
     async def snapshot_submitted(ack: AsyncAck, view: dict[str, Any]) -> None:
-        fields = read_view(view)
+        fields = read_view(view, svc.fleet.label_for)
         origin = Origin.load(view.get("private_metadata", ""))
         if fields.position == ALL_CAMERAS:
             await all_cameras(svc, ack, fields, origin)
@@ -29,6 +29,7 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
                 vehicle_number=fields.target if fields.kind == "vehicle" else None,
                 asset_name=fields.target if fields.kind == "asset" else None,
                 position=fields.position,
+                kind=fields.kind,
             )
             unit = svc.fleet.known(fields.kind, fields.target)
             check_equipment(
