@@ -8,7 +8,9 @@ understands.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -219,8 +221,37 @@ def camera_selection(positions: Sequence[CameraPosition] | None) -> CameraSelect
     return CameraSelection(dash, omni, road_only, tuple(positions))
 
 
+# A RecallRequest or SnapshotRequest exists only once the rules have passed it: made inside
+# validate_recall / validate_snapshot, or read back by `restoring()` from where this code put it.
+_CHECKED: ContextVar[bool] = ContextVar("_CHECKED", default=False)
+
+
+@contextmanager
+def _checked() -> Iterator[None]:
+    token = _CHECKED.set(True)
+    try:
+        yield
+    finally:
+        _CHECKED.reset(token)
+
+
+@contextmanager
+def restoring() -> Iterator[None]:
+    """Read back (e.g. through pydantic) a request that the validators made earlier and that was
+    stored since: the bot's own store, never input from outside."""
+    with _checked():
+        yield
+
+
+class _ValidatedOnly:
+    def __post_init__(self) -> None:
+        if not _CHECKED.get():
+            maker = "validate_recall" if isinstance(self, RecallRequest) else "validate_snapshot"
+            raise TypeError(f"{type(self).__name__} is made by {maker}, which checks the rules")
+
+
 @dataclass(frozen=True)
-class RecallRequest:
+class RecallRequest(_ValidatedOnly):
     target: Target
     start_time: datetime
     duration: int
@@ -441,7 +472,8 @@ def validate_recall(
             )
     _raise_all(found)
     assert target is not None and start is not None and rtype is not None and minutes is not None
-    return RecallRequest(target, start, minutes, rtype, positions)
+    with _checked():
+        return RecallRequest(target, start, minutes, rtype, positions)
 
 
 def check_equipment(
@@ -486,7 +518,7 @@ def check_equipment(
 
 
 @dataclass(frozen=True)
-class SnapshotRequest:
+class SnapshotRequest(_ValidatedOnly):
     target: Target
     position: CameraPosition
 
@@ -562,4 +594,5 @@ def validate_snapshot(
         )
     _raise_all(found)
     assert target is not None and pos is not None
-    return SnapshotRequest(target, pos)
+    with _checked():
+        return SnapshotRequest(target, pos)
