@@ -104,7 +104,10 @@ class MotiveClient:
             self.observer(endpoint, outcome)
 
     def _backoff(self, attempt: int) -> float:
-        # Full jitter between half and all of the exponential step, as openai-python does.
+        # "Equal jitter": a random wait between half and all of the capped exponential step, so
+        # that clients refused together do not come back together. openai-python jitters less
+        # (it waits 75-100% of its step, `1 - 0.25 * random()`; from its _base_client as we
+        # remember it, not checked here): the wider spread suits a fleet of workers.
         step = min(self.retry_cap_seconds, self.retry_base_seconds * (2.0**attempt))
         return step * (0.5 + 0.5 * self._rng.random())
 
