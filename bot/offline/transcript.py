@@ -75,6 +75,10 @@ def blocks_text(
             lines.append(
                 "  " + " ".join(mrkdwn(e.get("text", ""), tz) for e in block.get("elements", []))
             )
+        elif kind == "rich_text":  # a link too long for a button, shown whole
+            for part in block.get("elements", []):
+                words = (e.get("text") or e.get("url") or "" for e in part.get("elements", []))
+                lines.append("".join(words))
         elif kind == "actions":
             lines.append(
                 "  "

@@ -356,3 +356,13 @@ async def test_long_names_sharing_a_prefix_get_distinct_options_and_submit_whole
         for o in options
     ]
     assert sorted(c or "" for c in chosen) == names
+
+
+def test_the_console_shows_a_long_link_whole() -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.offline.transcript import blocks_text
+
+    url = _url(3500)
+    _, blocks = bk.recall_results(2, [RecallCamera(position="rear", download_url=url)])
+    assert f"Open video: {url}" in blocks_text(blocks, ZoneInfo("UTC"), [])
