@@ -141,7 +141,8 @@ class AnchorInfo:
 
 def _status_label(info: AnchorInfo) -> str:
     if info.motive_word or info.status not in STATUS_LABELS:
-        return f':grey_question: Motive says "{escape(info.status)}" — still waiting'
+        # Plain words: escaped where they are put into mrkdwn, and only there.
+        return f':grey_question: Motive says "{info.status}" — still waiting'
     return STATUS_LABELS[info.status]
 
 
@@ -175,7 +176,7 @@ def anchor(info: AnchorInfo) -> tuple[str, list[Block]]:
     lines.append(f"*Asked by:* <@{info.requester}>")
     if info.note:
         lines.append(f"*Note:* {escape(info.note)}")
-    blocks = [section("\n".join(lines)), section(f"*Status:* {status}")]
+    blocks = [section("\n".join(lines)), section(f"*Status:* {escape(status)}")]
     foot = []
     if info.motive_id:
         foot.append(f"Motive request {escape(info.motive_id)}")

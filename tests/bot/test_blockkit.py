@@ -366,3 +366,11 @@ def test_the_console_shows_a_long_link_whole() -> None:
     url = _url(3500)
     _, blocks = bk.recall_results(2, [RecallCamera(position="rear", download_url=url)])
     assert f"Open video: {url}" in blocks_text(blocks, ZoneInfo("UTC"), [])
+
+
+def test_a_motive_status_word_is_escaped_once() -> None:
+    info = bk.AnchorInfo(_recall("TRK-101"), "U0DISPATCH", "held <a & b>", motive_word=True)
+    text, blocks = bk.anchor(info)
+    assert '"held &lt;a &amp; b&gt;"' in text and "&amp;amp;" not in text
+    assert '"held &lt;a &amp; b&gt;"' in blocks[1]["text"]["text"]
+    assert _message(text, blocks) == []
