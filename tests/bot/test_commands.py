@@ -171,7 +171,10 @@ async def test_local_duplicate_points_to_the_existing_thread(stack: Stack) -> No
     await stack.settle()
     assert stack.sim.stats.recalls_created == 1 and len(stack.anchors()) == 1
     assert "already in flight" in stack.slack.responses[-1]["text"]
-    assert stack.anchors()[0].ts in json.dumps(stack.slack.responses[-1]["blocks"])
+    # Its permalink (Slack's `p` and the ts without its dot), not the raw ts.
+    assert "p" + stack.anchors()[0].ts.replace(".", "") in json.dumps(
+        stack.slack.responses[-1]["blocks"]
+    )
 
 
 async def test_motive_refusal_is_shown_on_the_anchor(sqlite_url: str) -> None:
