@@ -142,7 +142,8 @@ class Fleet:
             log.warning("fleet list unavailable: %s", type(e).__name__)
 
     def label_for(self, key: str) -> str | None:
-        """The name behind a typeahead key, from the list already read (None if not there)."""
+        """The name behind a typeahead key, from the list already read; None if not there (a
+        replica that has not read it yet: picking again, through the typeahead, reads it)."""
         return next((u.label for u in self._units if u.motive_id and u.key == key), None)
 
     async def search(

@@ -334,6 +334,8 @@ class ModalFields:
     note: str | None
     position: str | None
     position_block: str
+    # The typeahead's choice was a key this replica's fleet list does not hold (yet).
+    target_lost: bool = False
 
     def block_for(self, field: str) -> str:
         """The input block that shows a violation of this rule field."""
@@ -350,7 +352,13 @@ class ModalFields:
         """`response_action: errors` for a violation: each message on the block at fault."""
         out: dict[str, str] = {}
         for v in violation.all_violations:
-            out.setdefault(self.block_for(v.field), v.message)
+            message = v.message
+            if v.field == "target" and self.target_lost:
+                message = (
+                    "I could not find that choice in my copy of the fleet list just now; "
+                    "pick the truck or trailer again."
+                )
+            out.setdefault(self.block_for(v.field), message)
         return out
 
 
@@ -380,9 +388,11 @@ def read_view(view: dict[str, Any], resolve: Callable[[str], str | None] = _no_k
         cameras = None if len(picked) == len(CameraPosition) else picked
     position_block = ids.position_block(kind)
     note = v.get(ids.NOTE_BLOCK, {}).get("value")
+    chosen = _selected(v.get(target_block, {}))
+    target = option_target(chosen, resolve)
     return ModalFields(
         kind=kind,
-        target=option_target(_selected(v.get(target_block, {})), resolve),
+        target=target,
         target_block=target_block,
         start=_timestamp(stamp),
         recall_type=rtype,
@@ -392,4 +402,5 @@ def read_view(view: dict[str, Any], resolve: Callable[[str], str | None] = _no_k
         note=note if isinstance(note, str) and note else None,
         position=_selected(v.get(position_block, {})),
         position_block=position_block,
+        target_lost=chosen is not None and target is None,
     )

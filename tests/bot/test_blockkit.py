@@ -374,3 +374,22 @@ def test_a_motive_status_word_is_escaped_once() -> None:
     assert '"held &lt;a &amp; b&gt;"' in text and "&amp;amp;" not in text
     assert '"held &lt;a &amp; b&gt;"' in blocks[1]["text"]["text"]
     assert _message(text, blocks) == []
+
+
+async def test_a_typeahead_key_this_replica_does_not_know_asks_to_pick_again(
+    stack: Stack,
+) -> None:
+    view = await open_recall_modal(stack)
+    start = int((stack.clock.now() - timedelta(minutes=40)).timestamp())
+    submitted = _state(
+        view,
+        target_kind=_opt("vehicle"),
+        target=_opt("k:v999999"),
+        start={"selected_date_time": start},
+        recall_type=_opt("regular"),
+        duration_regular=_opt("2"),
+    )
+    r = await stack.interact({"type": "view_submission", "view": submitted})
+    assert r.json()["response_action"] == "errors"
+    assert "pick the truck or trailer again" in r.json()["errors"]["target"]
+    assert stack.sim.stats.recalls_created == 0
