@@ -339,6 +339,7 @@ async def test_long_names_sharing_a_prefix_get_distinct_options_and_submit_whole
     names = [stem + "Alpha", stem + "Bravo"]
     for i, name in enumerate(names):
         stack.sim.units.append(Unit("vehicle", 1400000 + i, name, (CameraPosition.FRONT_FACING,)))
+    await stack.svc.fleet.refresh()  # the bot may have read the list at start, before these
     view = await open_recall_modal(stack)
     r = await stack.interact(
         {
