@@ -188,3 +188,44 @@ def _mrkdwn_problems(text: str, where: str) -> list[str]:
 
 def _clip(text: str, n: int = 80) -> str:
     return text if len(text) <= n else text[: n // 2] + "…" + text[-n // 2 :]
+
+
+def ack_problems(payload: dict[str, Any], answer: Any) -> list[str]:
+    """What the app answered an interaction with, in the ack body: a typeahead's options, or a
+    view submission's `response_action` (errors only on the view's input blocks)."""
+    if not isinstance(answer, dict):
+        return []
+    where = f"ack to {payload.get('type')}"
+    if payload.get("type") == "block_suggestion" and "options" in answer:
+        options = answer.get("options")
+        if not isinstance(options, list):
+            return [f"{where}: options is not a list"]
+        return options_problems(options, where=where)
+    action = answer.get("response_action")
+    if action == "errors":
+        errors = answer.get("errors")
+        if not isinstance(errors, dict) or not errors:
+            return [f"{where}: errors is not a non-empty object"]
+        view = payload.get("view")
+        blocks = view.get("blocks") if isinstance(view, dict) else None
+        inputs = {
+            b.get("block_id")
+            for b in (blocks if isinstance(blocks, list) else [])
+            if isinstance(b, dict) and b.get("type") == "input"
+        }
+        if not inputs:
+            return []  # a made-up view (a fuzz test's): nothing to hold the keys against
+        # Slack shows errors only on input blocks; a state a test filled in stands for the
+        # blocks a rebuilt view would hold.
+        state = view.get("state") if isinstance(view, dict) else None
+        values = state.get("values") if isinstance(state, dict) else None
+        inputs |= set(values) if isinstance(values, dict) else set()
+        return [
+            f"{where}: error on {key!r}, not an input block of the view"
+            for key in errors
+            if key not in inputs
+        ]
+    if action in ("update", "push"):
+        view = answer.get("view")
+        return view_problems(view if isinstance(view, dict) else {}, where=where)
+    return []

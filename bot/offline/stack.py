@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 
 from bot.config import Settings
 from bot.metrics import observe_motive
+from bot.offline import blockkit_check
 from bot.offline.fakeslack import FakeSlack, Message
 from bot.offline.loopback import serve_on_loopback
 from bot.offline.signing import (
@@ -250,7 +251,11 @@ class Stack:
         )
 
     async def interact(self, payload: dict[str, Any], *, user: str = DISPATCHER) -> httpx.Response:
-        return await self.post(interaction_body(payload, user=user))
+        answer = await self.post(interaction_body(payload, user=user))
+        # The ack body goes to Slack too: judge it like the Web API calls the fake receives.
+        if answer.headers.get("content-type", "").startswith("application/json"):
+            self.slack.violations += blockkit_check.ack_problems(payload, answer.json())
+        return answer
 
     async def event(self, event: dict[str, Any]) -> httpx.Response:
         """An Events API delivery of `event`, with a fresh event id."""

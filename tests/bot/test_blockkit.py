@@ -394,3 +394,17 @@ async def test_a_typeahead_key_this_replica_does_not_know_asks_to_pick_again(
     assert r.json()["response_action"] == "errors"
     assert "pick the truck or trailer again" in r.json()["errors"]["target"]
     assert stack.sim.stats.recalls_created == 0
+
+
+def test_the_check_judges_ack_bodies_too() -> None:
+    view = recall_modal(Origin("C1", "U1"), start=NOW)
+    submission = {"type": "view_submission", "view": view}
+    assert (
+        check.ack_problems(submission, {"response_action": "errors", "errors": {"start": "x"}})
+        == []
+    )
+    wrong = check.ack_problems(submission, {"response_action": "errors", "errors": {"quota": "x"}})
+    assert any("not an input block" in p for p in wrong)
+    too_long = [{"text": {"type": "plain_text", "text": "a"}, "value": "v" * 151}]
+    found = check.ack_problems({"type": "block_suggestion"}, {"options": too_long})
+    assert any("151" in p for p in found)
