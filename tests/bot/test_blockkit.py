@@ -297,7 +297,19 @@ async def test_snapshot_form_for_an_asset_lists_only_asset_positions(stack: Stac
     await stack.command("/snapshot", "")
     await stack.settle()
     [view] = stack.slack.views.values()
-    submitted = _state(view, target_kind=_opt("asset"))
+    await stack.interact(
+        {
+            "type": "block_actions",
+            "trigger_id": "t3",
+            "actions": [
+                {"action_id": ids.TARGET_KIND_PICK, "block_id": "target_kind", **_opt("asset")}
+            ],
+            "view": _state(view, target_kind=_opt("asset")),
+        }
+    )
+    await wait_for(lambda: "position_asset" in json.dumps(stack.slack.views[view["id"]]))
+    rebuilt = stack.slack.views[view["id"]]
+    submitted = _state(rebuilt, target_kind=_opt("asset"))
     r = await stack.interact({"type": "view_submission", "view": submitted})
     errors = r.json()["errors"]
     assert set(errors) <= {"target_asset", "position_asset"}
