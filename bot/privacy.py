@@ -157,7 +157,7 @@ class Privacy:
 def narrow(request: Request, decision: pol.Decision) -> Request:
     """The request with the cameras the policy narrowed it to."""
     if isinstance(request, RecallRequest) and decision.narrowed and decision.cameras:
-        return dataclasses.replace(request, camera_positions=tuple(decision.cameras))
+        return request.with_cameras(tuple(decision.cameras))
     return request
 
 

@@ -8,6 +8,7 @@ understands.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -276,6 +277,13 @@ class RecallRequest(_ValidatedOnly):
         if self.camera_positions is not None:
             body[contract.BODY_CAMERAS] = [p.value for p in self.camera_positions]
         return body
+
+    def with_cameras(self, positions: Sequence[CameraPosition | str] | None) -> RecallRequest:
+        """The same recall from other cameras (a policy narrowing the choice), the camera
+        rule checked again: the only way to change a validated request."""
+        checked = parse_camera_positions(None if positions is None else list(positions))
+        with _checked():
+            return dataclasses.replace(self, camera_positions=checked)
 
     def dedupe_key(self) -> str:
         cams = ",".join(sorted(p.value for p in self.camera_positions or ())) or "*"

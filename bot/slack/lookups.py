@@ -148,6 +148,13 @@ class Fleet:
 
     async def search(
         self, kind: str, query: str, limit: int = 100, wait: float = 2.0, refresh_stale: bool = True
+    ) -> list[str]:
+        """The names matching a typed query, best first."""
+        units = await self.search_units(kind, query, limit, wait, refresh_stale)
+        return [u.label for u in units]
+
+    async def search_units(
+        self, kind: str, query: str, limit: int = 100, wait: float = 2.0, refresh_stale: bool = True
     ) -> list[FleetUnit]:
         if self._loaded_at is None:
             self.refresh_soon()

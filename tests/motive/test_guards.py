@@ -3,7 +3,6 @@ recall and snapshot duplicate keys."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -127,7 +126,13 @@ def test_a_recall_key_spells_out_every_field() -> None:
     assert request.dedupe_key() == (
         "recall|asset|reefer 12|2026-11-21T14:00:00Z|15|timelapse|rear,side_left"
     )
-    everything = dataclasses.replace(request, camera_positions=None)
+    everything = validate_recall(
+        asset_name="Reefer 12",
+        start_time=START,
+        duration=15,
+        recall_type=RecallType.TIMELAPSE,
+        now=NOW,
+    )
     assert everything.dedupe_key().endswith("|timelapse|*")
 
 

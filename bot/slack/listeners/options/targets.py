@@ -19,7 +19,7 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
         kind = read_view(body.get("view") or {}).kind
         # Answer from the cached list (only the very first search waits for it, within
         # Slack's deadline); a stale list is refreshed once the options have gone out.
-        units = await svc.fleet.search(
+        units = await svc.fleet.search_units(
             kind, str(payload.get("value") or ""), limit=100, refresh_stale=False
         )
         await ack(options=[_option(u.label, option_value(u.label, u.key)) for u in units])
