@@ -34,3 +34,19 @@ UNKNOWN_STATUS = Counter(
     "Status words from Motive the bot does not know, by kind (counted once per request and word)",
     ["kind", "status"],
 )
+
+WEBHOOK_TRUSTED = Gauge(
+    "motive_bot_webhook_trusted",
+    "1 while Motive's completion webhook is trusted (recalls polled only as a safety net), "
+    "0 while recalls are polled at the fitted cadence; read from the store at scrape time",
+)
+WEBHOOK_LAST_VERIFIED = Gauge(
+    "motive_bot_webhook_last_verified_timestamp_seconds",
+    "When the last verified webhook naming a recall arrived (Unix time; 0: never)",
+)
+WEBHOOK_TRUST_CHANGES = Counter(
+    "motive_bot_webhook_trust_changes_total",
+    "Switches of the webhook trust made by this process: to=distrusted when a poll found a recall "
+    "finished that no webhook announced",
+    ["to"],
+)

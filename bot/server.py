@@ -20,6 +20,7 @@ from bot.metrics import IN_FLIGHT
 from bot.services import Services
 from bot.slack.post_ack import holding
 from bot.tracking import webhook_receiver
+from bot.tracking.trust import export_trust
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +79,14 @@ def build_server(
         problems = await health.problems()
         if problems:
             return JSONResponse({"ok": False, "problems": problems}, status_code=503)
-        return JSONResponse({"ok": True, "role": role})
+        # Information, not a failure: whether recalls wait on Motive's webhook or on polls.
+        hooks = (await svc.tracker.trust.state()).describe(svc.clock.now())
+        return JSONResponse({"ok": True, "role": role, "webhooks": hooks})
 
     async def metrics(request: Request) -> Response:
         # Read from the store at scrape time: right whichever replica created or finished what.
         IN_FLIGHT.set(await svc.store.count_in_flight())
+        export_trust(await svc.tracker.trust.state(), svc.clock.now())
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @contextlib.asynccontextmanager

@@ -7,11 +7,11 @@ tests/bot/test_decision.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.slack.blocks import camera_label
-from bot.tracking.schedule import next_delay
+from bot.tracking.schedule import next_delay, safety_net_delay
 from bot.tracking.store import Answer, TrackedRequest
 from motive.errors import MotiveError, NotFoundError, RateLimitError
 from motive.models import (
@@ -31,14 +31,18 @@ RECALL_IN_PROGRESS = KNOWN_RECALL_STATUSES - TERMINAL_RECALL_STATUSES
 
 @dataclass(frozen=True)
 class Schedule:
-    """The poll schedule's settings (None: the fitted default) and this poll's jitter draw, in
-    [-1, 1]; the poller draws it, so the decision itself stays pure."""
+    """The poll schedule's settings (None: the fitted default), this poll's jitter draw, in
+    [-1, 1], and whether Motive's completion webhook is trusted (then recalls are polled only as
+    a safety net); the poller reads and draws them, so the decision itself stays pure."""
 
     first: float | None = None
     longest: float | None = None
     jitter: float = 0.0
+    webhook_trusted: bool = False
 
-    def delay(self, kind: str, attempts: int) -> float:
+    def delay(self, kind: str, attempts: int, age: float = 0.0) -> float:
+        if self.webhook_trusted and kind == "recall":
+            return safety_net_delay(age, draw=self.jitter)
         return next_delay(kind, attempts, first=self.first, longest=self.longest, draw=self.jitter)
 
 
@@ -59,6 +63,7 @@ class DeliverRecall:
 
     recall: Recall
     status: str  # the anchor's word: completed | partially_completed
+    unannounced: bool = False  # found by a poll while the webhook was trusted to announce it
 
     @property
     def cameras(self) -> list[RecallCamera]:
@@ -80,6 +85,7 @@ class Failed:
 
     reason: str
     answer: Answer | None = None
+    unannounced: bool = False  # found by a poll while the webhook was trusted to announce it
 
 
 @dataclass(frozen=True)
@@ -94,8 +100,19 @@ Outcome = Wait | DeliverRecall | DeliverSnapshot | Failed | GaveUp
 Fetched = Answer | MotiveError
 
 
-def decide(row: TrackedRequest, fetched: Fetched, now: datetime, schedule: Schedule) -> Outcome:
-    """The outcome of one poll of `row`, given what Motive answered (or the error it raised)."""
+def decide(
+    row: TrackedRequest,
+    fetched: Fetched,
+    now: datetime,
+    schedule: Schedule,
+    *,
+    announced: bool = False,
+) -> Outcome:
+    """The outcome of one poll of `row`, given what Motive answered (or the error it raised).
+    `announced`: a webhook named the request and this poll is its fetch. A recall that a poll
+    finds finished while the webhook is trusted, unannounced, is marked so: the webhook missed it.
+    """
+    age = max(0.0, (now - row.created_at).total_seconds())
     if isinstance(fetched, NotFoundError):
         return Failed("Motive no longer knows this request (it answered 404).")
     if isinstance(fetched, MotiveError):
@@ -104,16 +121,19 @@ def decide(row: TrackedRequest, fetched: Fetched, now: datetime, schedule: Sched
         if isinstance(fetched, RateLimitError) and fetched.retry_after:
             # Motive said when to come back: exactly then, not on the usual backoff.
             return Wait(now + timedelta(seconds=fetched.retry_after), error=fetched.message)
-        delay = schedule.delay(row.kind, row.attempts + 1)
+        delay = schedule.delay(row.kind, row.attempts + 1, age)
         return Wait(now + timedelta(seconds=delay), error=fetched.message)
     outcome = _recall(fetched) if isinstance(fetched, Recall) else _capture(fetched)
     if outcome is not None:
+        missed = schedule.webhook_trusted and not announced and row.kind == "recall"
+        if missed and isinstance(outcome, DeliverRecall | Failed):
+            return replace(outcome, unannounced=True)
         return outcome
     if _past_deadline(row, now):
         return GaveUp(_gave_up(row, fetched.status), fetched)
     changed = fetched.status != row.motive_status
     known = KNOWN_RECALL_STATUSES if isinstance(fetched, Recall) else KNOWN_CAPTURE_STATUSES
-    delay = schedule.delay(row.kind, row.attempts + 1)
+    delay = schedule.delay(row.kind, row.attempts + 1, age)
     return Wait(
         now + timedelta(seconds=delay),
         answer=fetched if changed else None,

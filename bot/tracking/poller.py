@@ -34,6 +34,7 @@ from bot.tracking.decision import (
     decide,
 )
 from bot.tracking.delivery import Deliverer
+from bot.tracking.schedule import safety_net_delay
 from bot.tracking.store import (
     CREATING,
     DONE,
@@ -44,6 +45,7 @@ from bot.tracking.store import (
     Store,
     TrackedRequest,
 )
+from bot.tracking.trust import WebhookTrust
 from motive.client import MotiveClient
 from motive.clock import Clock
 from motive.errors import MotiveError
@@ -92,6 +94,8 @@ class Tracker:
         self._batch: dict[int, asyncio.Future[None]] | None = None
         # Told when a request starts, changes Motive status or ends (the Home tab refreshes).
         self.on_change: Callable[[TrackedRequest], None] | None = None
+        self.trust = WebhookTrust(store, clock)
+        self._announced: set[int] = set()  # requests whose poll is a webhook's fetch
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -144,8 +148,15 @@ class Tracker:
         assert self.scheduler is not None
         now = self.clock.now()
         for row in await self.store.due(now, timedelta(seconds=self.sweep_seconds * 2)):
-            if self.scheduler.get_job(f"poll-{row.id}") is None:
-                self.schedule(row.id, row.next_poll_at or now)
+            job = self.scheduler.get_job(f"poll-{row.id}")
+            when = row.next_poll_at or now
+            # A job set for later than the store says: another process brought the poll forward
+            # (the webhook stopped being trusted, and safety-net polls became fitted ones).
+            late = job is not None and job.next_run_time > datetime.now(UTC) + (
+                when - now + timedelta(seconds=self.sweep_seconds * 2)
+            )
+            if job is None or late:
+                self.schedule(row.id, when)
 
     async def resolve_orphans(self) -> None:
         """A request left in "creating" by a crash: Motive may or may not have it. Say so."""
@@ -166,7 +177,14 @@ class Tracker:
 
     async def track(self, row: TrackedRequest) -> None:
         """Hand-over from the Slack side: Motive has accepted the request."""
-        when = row.next_poll_at or self.clock.now()
+        now = self.clock.now()
+        when = row.next_poll_at or now
+        if row.kind == "recall" and await self.trust.trusted():
+            # The webhook will say when it is done; the first poll is already the safety net.
+            net = now + timedelta(seconds=safety_net_delay(0.0, draw=self.rng.uniform(-1.0, 1.0)))
+            if net > when:
+                when = row.next_poll_at = net
+                await self.store.set(row.id, next_poll_at=net)
         self.schedule(row.id, when)
         self.changed(row)
 
@@ -179,7 +197,11 @@ class Tracker:
         row = await self.store.by_motive_id(kind, motive_id)
         if row is None or row.state != TRACKING:
             return False
-        await self.poll(row.id)
+        self._announced.add(row.id)
+        try:
+            await self.poll(row.id)
+        finally:
+            self._announced.discard(row.id)
         return True
 
     async def poll(self, request_id: int) -> None:
@@ -242,11 +264,12 @@ class Tracker:
         except MotiveError as e:
             return e
 
-    def _schedule(self) -> Schedule:
+    async def _schedule(self) -> Schedule:
         return Schedule(
             first=self.settings.poll_first_seconds,
             longest=self.settings.poll_max_seconds,
             jitter=self.rng.uniform(-1.0, 1.0),
+            webhook_trusted=await self.trust.trusted(),
         )
 
     async def _poll_claimed(self, row: TrackedRequest) -> Progress | None:
@@ -256,7 +279,9 @@ class Tracker:
         fetched = await self._fetch(row)
         # Timed from the answer: the client may have waited out Retry-After on its retries.
         answered = self.clock.now()
-        return await self._act(row, decide(row, fetched, answered, self._schedule()), answered)
+        schedule = await self._schedule()
+        outcome = decide(row, fetched, answered, schedule, announced=row.id in self._announced)
+        return await self._act(row, outcome, answered)
 
     async def _act(self, row: TrackedRequest, outcome: Outcome, now: datetime) -> Progress | None:
         if isinstance(outcome, Wait):
@@ -284,6 +309,8 @@ class Tracker:
                 attempts=outcome.attempts,
                 answer=outcome.answer,
             )
+        if isinstance(outcome, DeliverRecall | Failed) and outcome.unannounced:
+            await self.trust.distrust(row.motive_id or str(row.id), self.rng)
         if isinstance(outcome, Failed | GaveUp):
             if outcome.answer is not None:
                 await self.store.record_answer(row.id, outcome.answer)

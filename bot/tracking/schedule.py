@@ -1,8 +1,13 @@
 """When to poll next: fitted to Motive's real timing, pure so it can be tested and benchmarked.
 
-Recall uploads usually take 10-12 minutes and wait for the engine, so recalls are polled rarely
-at first and then at a steady pace (the median delay between Motive finishing and us noticing
-is half the steady interval). Snapshots usually finish in well under a minute: poll often early.
+Recall uploads usually take 10-12 minutes and wait for the engine, so a recall's first poll waits
+four minutes (an earlier one almost never finds anything), then polls at a steady pace (the
+median delay between Motive finishing and us noticing is half the steady interval). Snapshots
+usually finish in well under a minute: poll often early.
+
+While Motive's completion webhook is trusted (see bot.tracking.trust), a recall is polled only
+as a safety net, in case the webhook goes silent: first after 20 minutes, then at about its own
+age again (every poll doubles the age), at most every 2 hours.
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ import random
 
 # kind -> (first wait, growth per poll, longest wait), in seconds
 PROFILES: dict[str, tuple[float, float, float]] = {
-    "recall": (60.0, 1.35, 80.0),
+    "recall": (240.0, 1.35, 77.0),
     "snapshot": (8.0, 1.5, 60.0),
 }
 JITTER = 0.1
+# The safety net while the webhook is trusted: (first wait, wait per second of age, longest wait).
+SAFETY_NET = (20 * 60.0, 1.0, 2 * 3600.0)
 
 
 def next_delay(
@@ -37,3 +44,10 @@ def next_delay(
         draw = (rng or random).uniform(-1.0, 1.0)
     jittered = delay * (1 + JITTER * draw)
     return max(0.05, min(longest, jittered) if attempts > 0 else jittered)
+
+
+def safety_net_delay(age: float, *, draw: float = 0.0) -> float:
+    """Seconds to wait before the next safety-net poll of a recall `age` seconds old."""
+    first, per_age, longest = SAFETY_NET
+    delay = min(longest, max(first, age * per_age))
+    return delay * (1 + JITTER * draw)

@@ -29,6 +29,9 @@ def handler(svc: Services) -> Callable[[Request], Awaitable[Response]]:
         if event.is_test:
             return JSONResponse({"ok": True})
         # Fetch after answering: Motive wants its 200 within 3 seconds.
+        if event.recall_ids:
+            # Signed and naming a recall: the webhook works, so recalls may rely on it.
+            svc.background.spawn(svc.tracker.trust.verified())
         for recall_id in event.recall_ids:
             svc.background.spawn(svc.tracker.poll_motive_id("recall", recall_id))
         for capture_id in event.capture_ids:

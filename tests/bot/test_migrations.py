@@ -64,6 +64,7 @@ async def test_from_every_earlier_revision_keeps_the_data(any_db_url: str) -> No
         store = Store(any_db_url)
         async with store.engine.begin() as conn:
             await conn.execute(text("DROP TABLE IF EXISTS audit_log"))
+            await conn.execute(text("DROP TABLE IF EXISTS webhook_trust"))
             await conn.execute(text("DROP TABLE IF EXISTS deliveries"))
             await conn.execute(text("DROP TABLE IF EXISTS tracked_requests"))
             await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.tracking.poller import Tracker
+from bot.tracking.schedule import PROFILES
 from bot.tracking.store import DONE, FAILED, TRACKING, UNKNOWN, TrackedRequest
 from motive.webhooks import sign
 from tests.bot.conftest import WEBHOOK_SECRET, Stack, eventually, running_stack, wait_for
@@ -146,7 +147,11 @@ async def test_unknown_motive_status_keeps_polling(stack: Stack) -> None:
 async def test_polls_back_off_and_respect_rate_limits(stack: Stack) -> None:
     row = await ask(stack, "/recall", "TRK-101 40m ago 1m")
     first = (await stack.svc.store.get(row.id)).next_poll_at  # type: ignore[union-attr]
-    assert first is not None and 54 <= (first - row.created_at).total_seconds() <= 66
+    fitted = PROFILES["recall"][0]  # the fitted first wait, ±10% jitter
+    assert (
+        first is not None
+        and 0.9 * fitted <= (first - row.created_at).total_seconds() <= 1.1 * fitted
+    )
     stack.sim.faults.append(_fault(429, retry_after=42))
     await stack.poll_all()
     later = await stack.svc.store.get(row.id)
