@@ -8,13 +8,16 @@ loopback, on a virtual clock: completion times are drawn from 2 to 90 minutes, t
 next poll the store has scheduled, and each poll is a real HTTP GET. The fixed 10-second poller it
 is compared with is computed on the same completion times (first poll at 10 s, then every 10 s).
 With webhooks, the simulator's completion webhook is posted to the bot at the moment the upload
-finishes, and the wall time until the thread reply is the lag.
+finishes, and the wall time until the thread reply is the lag. The webhook runs start with it
+known to work (one verified webhook received just before, as in a running deployment); in the
+silent run it stops after half the recalls have finished, and the rest must be found by polls.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import random
 import resource
@@ -28,7 +31,7 @@ import httpx
 
 from bot.config import Settings
 from bot.offline.fakeslack import FakeSlack
-from bot.offline.stack import build_stack
+from bot.offline.stack import WEBHOOK_SECRET, build_stack
 from bot.services import build_services
 from bot.tracking.store import DONE, TRACKING, TrackedRequest, answer_dump
 from motive.client import MotiveClient
@@ -43,7 +46,9 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def polls(n: int, webhooks: bool, seed: int) -> dict[str, Any]:
+async def polls(n: int, webhooks: str, seed: int) -> dict[str, Any]:
+    """webhooks: "off" (polling only), "on" (every completion announced), or "silent" (the
+    webhook stops after half the recalls have finished)."""
     rng = random.Random(seed)
     clock = ManualClock()
     sim = Simulator(
@@ -60,10 +65,14 @@ async def polls(n: int, webhooks: bool, seed: int) -> dict[str, Any]:
         sim=sim,
         slack=slack,
         motive_options={"rate_limit": None},
-        sim_webhooks=webhooks,  # sent by hand below, when the upload finishes
+        sim_webhooks=webhooks != "off",  # sent by hand below, when the upload finishes
     ) as stack:
         svc, motive, http = stack.svc, stack.svc.motive, stack.http
         svc.tracker.rng = random.Random(seed)  # the same jitter in both runs: a fair comparison
+        first_rng = random.Random(seed + 1)
+        if webhooks != "off":
+            await _prime_trust(http, stack.url)
+            await svc.background.wait_idle()
         # n recalls, each with its own completion time, created through the client
         for i in range(n):
             minutes = rng.uniform(2, 90)
@@ -87,11 +96,14 @@ async def polls(n: int, webhooks: bool, seed: int) -> dict[str, Any]:
             anchor = await svc.slack.chat_postMessage(channel="C0DISPATCH", text="anchor")
             row.anchor_ts = anchor["ts"]
             row.motive_id, row.state = created.id, TRACKING
-            row.next_poll_at = now + timedelta(seconds=_first())
+            row.next_poll_at = now + timedelta(seconds=_first(first_rng))
             await svc.store.add(row)
+            await svc.tracker.track(row)  # the hand-over a created request gets
         lags: list[float] = []
+        polled_lags: list[float] = []  # of the recalls no webhook announced
         wall: list[float] = []
         delivered: set[str] = set()
+        silent_after = n // 2 if webhooks == "silent" else None
         while True:
             rows = [r for r in await svc.store.in_flight() if r.state == TRACKING]
             if not rows:
@@ -99,7 +111,9 @@ async def polls(n: int, webhooks: bool, seed: int) -> dict[str, Any]:
             next_poll = min(r.next_poll_at for r in rows if r.next_poll_at)
             pending = [s for s in sim.recalls.values() if not s.notified and s.id not in delivered]
             next_done = min((s.ready_at for s in pending), default=None)
-            if webhooks and next_done is not None and next_done <= next_poll:
+            if silent_after is not None and sim.stats.webhooks_sent >= silent_after:
+                next_done = None  # the webhook has gone silent
+            if webhooks != "off" and next_done is not None and next_done <= next_poll:
                 clock.set(max(clock.now(), next_done))
                 t0 = time.perf_counter()
                 await send_due_webhooks(sim, http)
@@ -114,52 +128,86 @@ async def polls(n: int, webhooks: bool, seed: int) -> dict[str, Any]:
             for r in await svc.store.all_requests():
                 if r.state == DONE and r.motive_id not in delivered:
                     delivered.add(r.motive_id or "")
-                    lags.append(
-                        (clock.now() - sim.recalls[r.motive_id or ""].ready_at).total_seconds()
-                    )
+                    motive_recall = sim.recalls[r.motive_id or ""]
+                    lag = (clock.now() - motive_recall.ready_at).total_seconds()
+                    lags.append(lag)
+                    if not motive_recall.notified:
+                        polled_lags.append(lag)
         gets = [s.gets for s in sim.recalls.values()]
         uploads = [(s.ready_at - s.created_at).total_seconds() for s in sim.recalls.values()]
         replies = sum(1 for m in slack.messages if m.thread_ts)
+        trusted_at_end = await svc.tracker.trust.trusted()
     fixed_gets = [math.floor(u / 10) + 1 for u in uploads]  # first poll at 10 s, then every 10 s
     fixed_lag = [(10 - u % 10) % 10 for u in uploads]
     return {
         "gets": gets,
         "lags": lags,
+        "polled_lags": polled_lags,
         "wall": wall,
         "fixed_gets": fixed_gets,
         "fixed_lag": fixed_lag,
         "replies": replies,
+        "webhooks_sent": sim.stats.webhooks_sent,
+        "trusted_at_end": trusted_at_end,
     }
 
 
-def _first() -> float:
+async def _prime_trust(http: httpx.AsyncClient, bot_url: str) -> None:
+    """One verified webhook for a recall from before the run: the webhook is known to work."""
+    from motive.webhooks import sign
+
+    body = json.dumps({"action": "video_recall_request_completed", "id": "1"}).encode()
+    r = await http.post(
+        f"{bot_url}/motive/webhooks",
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-KT-Webhook-Signature": sign(body, WEBHOOK_SECRET),
+        },
+    )
+    r.raise_for_status()
+
+
+def _first(rng: random.Random) -> float:
     from bot.tracking.schedule import next_delay
 
-    return next_delay("recall", 0)
+    return next_delay("recall", 0, rng=rng)
 
 
-async def run_polls(n: int, seed: int) -> None:
-    plain = await polls(n, webhooks=False, seed=seed)
-    hooked = await polls(n, webhooks=True, seed=seed)
+async def run_polls(n: int, seed: int, modes: list[str]) -> None:
+    runs = {mode: await polls(n, webhooks=mode, seed=seed) for mode in modes}
     print(
         f"{n} recalls, completion times uniform 2-90 min (seed {seed}); real tracker, store and HTTP"
     )
-    ratio = sum(plain["gets"]) / sum(plain["fixed_gets"])
+    first = next(iter(runs.values()))
+    fixed = sum(first["fixed_gets"])
     print(
-        f"fixed 10 s poller: {statistics.mean(plain['fixed_gets']):.1f} GETs/recall, "
-        f"lag median {statistics.median(plain['fixed_lag']):.1f} s"
+        f"fixed 10 s poller: {statistics.mean(first['fixed_gets']):.1f} GETs/recall, "
+        f"lag median {statistics.median(first['fixed_lag']):.1f} s"
     )
-    print(
-        f"polling only     : {statistics.mean(plain['gets']):.1f} GETs/recall ({ratio:.1%} of fixed), "
-        f"lag median {statistics.median(plain['lags']):.1f} s, p90 {pct(plain['lags'], 0.9):.1f} s, "
-        f"max {max(plain['lags']):.1f} s; thread replies {plain['replies']}"
-    )
-    print(
-        f"with webhooks    : {statistics.mean(hooked['gets']):.1f} GETs/recall "
-        f"({sum(hooked['gets']) - sum(plain['gets']):+d} vs polling only), "
-        f"lag p50 {pct(hooked['wall'], 0.5) * 1000:.1f} ms, p99 {pct(hooked['wall'], 0.99) * 1000:.1f} ms (wall, "
-        f"webhook posted -> thread reply); thread replies {hooked['replies']}"
-    )
+    names = {"off": "polling only", "on": "with webhooks", "silent": "webhook silent halfway"}
+    for mode, run in runs.items():
+        lags = run["lags"] or [math.nan]
+        line = (
+            f"{names[mode]:<23}: {sum(run['gets']) / n:.2f} GETs/recall "
+            f"({sum(run['gets']) / fixed:.1%} of fixed), delivered {len(run['lags'])}/{n}, "
+            f"lag median {statistics.median(lags):.1f} s, p90 {pct(lags, 0.9):.1f} s, "
+            f"max {max(lags):.1f} s (virtual); thread replies {run['replies']}"
+        )
+        if mode == "silent" and run["polled_lags"]:
+            found = run["polled_lags"]
+            line += (
+                f"; the {len(found)} found by polls after the silence: lag median "
+                f"{statistics.median(found):.1f} s, max {max(found):.1f} s"
+            )
+        if mode != "off":
+            wall = run["wall"] or [math.nan]
+            line += (
+                f"; {run['webhooks_sent']} webhooks, wall lag p50 {pct(wall, 0.5) * 1000:.1f} ms, "
+                f"p99 {pct(wall, 0.99) * 1000:.1f} ms (webhook posted -> thread reply); "
+                f"trusted at the end: {run['trusted_at_end']}"
+            )
+        print(line)
 
 
 async def capacity(n: int, sample: int, database_url: str | None = None) -> None:
@@ -248,13 +296,18 @@ def main() -> None:
     p = sub.add_parser("polls")
     p.add_argument("--recalls", type=int, default=100)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--modes",
+        default="off,on,silent",
+        help="webhook modes to run: off (polling only), on, silent (stops halfway)",
+    )
     c = sub.add_parser("capacity")
     c.add_argument("--requests", type=int, default=10_000)
     c.add_argument("--sample", type=int, default=1000)
     c.add_argument("--database-url", default=None, help="a fresh database (default: SQLite file)")
     args = parser.parse_args()
     if args.what == "polls":
-        asyncio.run(run_polls(args.recalls, args.seed))
+        asyncio.run(run_polls(args.recalls, args.seed, args.modes.split(",")))
     else:
         asyncio.run(capacity(args.requests, args.sample, args.database_url))
 
