@@ -30,7 +30,7 @@ from bot.tracking.schedule import PROFILES, SAFETY_NET, next_delay, safety_net_d
 from bot.tracking.store import DONE, TRACKING, TrackedRequest
 from bot.tracking.trust import HOLD, RECENT, TrustState, WebhookTrust
 from motive.simulator import send_due_webhooks
-from tests.bot.conftest import Stack
+from tests.bot.conftest import Stack, running_stack, wait_for
 from tests.bot.test_decision import capture, rate_limited, recall, tracked
 from tests.bot.test_tracking import ask, post_webhook, replies
 
@@ -352,3 +352,29 @@ async def test_a_test_webhook_or_a_forged_one_does_not_make_it_trusted(stack: St
     await stack.settle()
     assert (await healthz(stack))["webhooks"]["mode"] == "unknown"
     assert not await stack.svc.tracker.trust.trusted()
+
+
+async def test_a_switch_made_elsewhere_brings_this_workers_jobs_forward(sqlite_url: str) -> None:
+    # A worker with its scheduler running: the recall's job is set for the safety net, then
+    # another replica ends the trust; this worker's sweep must not leave the job 20 minutes out.
+    async with running_stack(sqlite_url, role="all") as stack:
+        assert (
+            await post_webhook(stack, {"action": "video_recall_request_completed", "id": "1"})
+            == 200
+        )
+        await stack.settle()
+        row = await ask(stack, "/recall", "TRK-101 40m ago 1m")
+        scheduler = stack.svc.tracker.scheduler
+        assert scheduler is not None
+        job = scheduler.get_job(f"poll-{row.id}")
+        assert job is not None
+        assert (job.next_run_time - datetime.now(UTC)).total_seconds() > 0.8 * SAFETY_NET[0]
+
+        other = WebhookTrust(stack.svc.store, stack.clock)  # another replica's view of the row
+        assert await other.distrust("81234", random.Random(1))
+        pulled = await stack.svc.store.get(row.id)
+        assert waits(pulled, stack.clock.now()) <= PROFILES["recall"][2]
+        polls = stack.svc.tracker.polls
+        stack.clock.advance(PROFILES["recall"][2])  # the pulled-in poll falls due
+        await wait_for(lambda: stack.svc.tracker.polls > polls, timeout=20)
+    assert not stack.slack.violations
