@@ -40,10 +40,17 @@ class Schedule:
     jitter: float = 0.0
     webhook_trusted: bool = False
 
-    def delay(self, kind: str, attempts: int, age: float = 0.0) -> float:
+    def delay(self, kind: str, attempts: int, age: float = 0.0, status: str | None = None) -> float:
         if self.webhook_trusted and kind == "recall":
             return safety_net_delay(age, draw=self.jitter)
-        return next_delay(kind, attempts, first=self.first, longest=self.longest, draw=self.jitter)
+        return next_delay(
+            kind,
+            attempts,
+            first=self.first,
+            longest=self.longest,
+            draw=self.jitter,
+            status=status,
+        )
 
 
 @dataclass(frozen=True)
@@ -121,7 +128,7 @@ def decide(
         if isinstance(fetched, RateLimitError) and fetched.retry_after:
             # Motive said when to come back: exactly then, not on the usual backoff.
             return Wait(now + timedelta(seconds=fetched.retry_after), error=fetched.message)
-        delay = schedule.delay(row.kind, row.attempts + 1, age)
+        delay = schedule.delay(row.kind, row.attempts + 1, age, row.motive_status)
         return Wait(now + timedelta(seconds=delay), error=fetched.message)
     outcome = _recall(fetched) if isinstance(fetched, Recall) else _capture(fetched)
     if outcome is not None:
@@ -133,7 +140,7 @@ def decide(
         return GaveUp(_gave_up(row, fetched.status), fetched)
     changed = fetched.status != row.motive_status
     known = KNOWN_RECALL_STATUSES if isinstance(fetched, Recall) else KNOWN_CAPTURE_STATUSES
-    delay = schedule.delay(row.kind, row.attempts + 1, age)
+    delay = schedule.delay(row.kind, row.attempts + 1, age, fetched.status)
     return Wait(
         now + timedelta(seconds=delay),
         answer=fetched if changed else None,

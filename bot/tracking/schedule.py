@@ -2,8 +2,10 @@
 
 Recall uploads usually take 10-12 minutes and wait for the engine, so a recall's first poll waits
 four minutes (an earlier one almost never finds anything), then polls at a steady pace (the
-median delay between Motive finishing and us noticing is half the steady interval). Snapshots
-usually finish in well under a minute: poll often early.
+median delay between Motive finishing and us noticing is half the steady interval). While Motive
+still says "pending" (the truck has not started the upload: it may be off for hours) the pace is
+slower; once it says anything else the upload is under way and the steady pace applies.
+Snapshots usually finish in well under a minute: poll often early.
 
 While Motive's completion webhook is trusted (see bot.tracking.trust), a recall is polled only
 as a safety net, in case the webhook goes silent: first after 20 minutes, then at about its own
@@ -16,9 +18,11 @@ import random
 
 # kind -> (first wait, growth per poll, longest wait), in seconds
 PROFILES: dict[str, tuple[float, float, float]] = {
-    "recall": (240.0, 1.35, 77.0),
+    "recall": (240.0, 1.35, 68.0),
     "snapshot": (8.0, 1.5, 60.0),
 }
+# kind -> longest wait while Motive says "pending" (kinds not named: the same as otherwise)
+PENDING_LONGEST: dict[str, float] = {"recall": 300.0}
 JITTER = 0.1
 # The safety net while the webhook is trusted: (first wait, wait per second of age, longest wait).
 SAFETY_NET = (20 * 60.0, 1.0, 2 * 3600.0)
@@ -32,10 +36,14 @@ def next_delay(
     longest: float | None = None,
     rng: random.Random | None = None,
     draw: float | None = None,
+    status: str | None = None,
 ) -> float:
-    """Seconds to wait before poll number `attempts + 1` (attempts = polls already made).
-    The jitter is `draw` (in [-1, 1]) when given, else a draw from `rng`."""
+    """Seconds to wait before poll number `attempts + 1` (attempts = polls already made), after
+    Motive answered `status` (None: not known). The jitter is `draw` (in [-1, 1]) when given,
+    else a draw from `rng`. A `longest` set by hand applies whatever the status."""
     base_first, growth, base_max = PROFILES[kind]
+    if status == "pending":
+        base_max = PENDING_LONGEST.get(kind, base_max)
     first = base_first if first is None else first
     longest = base_max if longest is None else longest
     # After the first wait, start at half of it and grow towards the longest wait.

@@ -36,6 +36,8 @@ DEADLINE = CREATED + timedelta(hours=36)
 SCHEDULE = Schedule()  # fitted defaults, no jitter
 # The third poll: two were answered before this one.
 BACKOFF = timedelta(seconds=next_delay("recall", 3, draw=0.0))
+# While Motive still says "pending" (the upload has not started) the pace is slower.
+PENDING_BACKOFF = timedelta(seconds=next_delay("recall", 3, draw=0.0, status="pending"))
 SNAP_BACKOFF = timedelta(seconds=next_delay("snapshot", 3, draw=0.0))
 
 
@@ -119,7 +121,7 @@ def _recall_cases() -> list[Case]:
     late = DEADLINE + timedelta(seconds=1)
     return [
         Case("same status: wait, nothing new to record",
-             still_pending, Wait(NOW + BACKOFF, attempts=3)),
+             still_pending, Wait(NOW + PENDING_BACKOFF, attempts=3)),
         Case("new known status: wait, record the answer",
              processing, Wait(NOW + BACKOFF, answer=processing, attempts=3)),
         Case("completed with links: deliver",
@@ -152,9 +154,9 @@ def _recall_cases() -> list[Case]:
              rate_limited(42.0), Wait(NOW + timedelta(seconds=42),
                                       error="Motive is rate limiting us.")),
         Case("429 without Retry-After: the backoff, the poll not counted",
-             rate_limited(None), Wait(NOW + BACKOFF, error="Motive is rate limiting us.")),
+             rate_limited(None), Wait(NOW + PENDING_BACKOFF, error="Motive is rate limiting us.")),
         Case("Motive unreachable: the backoff, the poll not counted",
-             APIConnectionError(), Wait(NOW + BACKOFF, error="Could not reach Motive.")),
+             APIConnectionError(), Wait(NOW + PENDING_BACKOFF, error="Could not reach Motive.")),
         Case("404: Motive forgot the request",
              not_found(), Failed("Motive no longer knows this request (it answered 404).")),
         Case("past the deadline and still pending: give up",

@@ -26,7 +26,13 @@ from bot.tracking.decision import (
     Wait,
     decide,
 )
-from bot.tracking.schedule import PROFILES, SAFETY_NET, next_delay, safety_net_delay
+from bot.tracking.schedule import (
+    PENDING_LONGEST,
+    PROFILES,
+    SAFETY_NET,
+    next_delay,
+    safety_net_delay,
+)
 from bot.tracking.store import DONE, TRACKING, TrackedRequest
 from bot.tracking.trust import HOLD, RECENT, TrustState, WebhookTrust
 from motive.simulator import send_due_webhooks
@@ -70,7 +76,16 @@ def _cases() -> list[Case]:
     fitted = timedelta(seconds=next_delay("recall", 3, draw=0.0))
     snap = timedelta(seconds=next_delay("snapshot", 3, draw=0.0))
     pending = capture("pending")
+    not_started = recall("pending", {"position": "front_facing", "status": "pending"})
+    slower = timedelta(seconds=next_delay("recall", 3, draw=0.0, status="pending"))
+    assert slower > fitted
     return [
+        Case(
+            "not trusted, Motive still says pending: the slower pace for an upload not started",
+            not_started,
+            FITTED,
+            Wait(at(30) + slower, attempts=3),
+        ),
         Case(
             "trusted, young recall: the safety net's first wait",
             PROCESSING,
@@ -325,7 +340,9 @@ async def test_an_unannounced_finish_ends_the_trust_once(
         # Every recall in flight is back within one fitted interval, then polled at that cadence.
         assert waits(await stack.svc.store.get(slow.id), stack.clock.now()) <= steady
         polled = await poll_when_due(stack, slow.id)
-        assert waits(polled, stack.clock.now()) <= steady * 1.1
+        # Motive still says "pending" for it: the fitted pace for that, not the safety net.
+        assert polled is not None and polled.motive_status == "pending"
+        assert waits(polled, stack.clock.now()) <= PENDING_LONGEST["recall"]
 
         # Another replica, finding another unannounced finish, switches nothing and logs nothing.
         other = WebhookTrust(stack.svc.store, stack.clock)
