@@ -77,7 +77,7 @@ async def poll(tracker: Tracker, row: TrackedRequest) -> Progress | None:
     if not (leader and capture_result(row) is not None):
         fetched = await tracker._fetch(row)
         answered = tracker.clock.now()
-        outcome = decide(row, fetched, answered, tracker._schedule())
+        outcome = decide(row, fetched, answered, await tracker._schedule())
         if isinstance(outcome, Wait):
             return await tracker._act(row, outcome, answered)
         if not leader:
