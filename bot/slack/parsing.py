@@ -120,6 +120,7 @@ class RecallFields:
     recall_type: RecallType = RecallType.REGULAR
     camera_positions: list[CameraPosition] | None = None
     note: str | None = None
+    insist: bool = False  # `again`: ask even if the same request is already open
     # Which words produced each field, so a rule violation can point at them: the text
     # (`words`) and the token positions (`spans`), for the corrected command.
     words: dict[str, str] = field(default_factory=dict)
@@ -314,6 +315,10 @@ def parse_recall(
         if low.startswith("note:"):
             fields.note = " ".join([tok[5:], *tokens[i + 1 :]]).strip() or None
             break
+        if low == "again":
+            fields.insist = True
+            i += 1
+            continue
         if low.startswith(("asset:", "vehicle:")):
             _target(tok, i, fields, "/recall")
             i += 1
@@ -468,9 +473,10 @@ def _resolve(
 ) -> None:
     tokens = fields.tokens
     if when.now or when.ago is not None:
-        end = now.replace(microsecond=0)
+        # Counted from the minute: the same words said seconds apart ask for the same window.
+        end = now.replace(second=0, microsecond=0)
         if when.ago is not None:
-            fields.start_time = _shift(now, -when.ago, fields.words["start_time"])
+            fields.start_time = _shift(end, -when.ago, fields.words["start_time"])
         else:
             # The latest window footage can exist for: the one that ends now.
             fields.start_time = _shift(end, -timedelta(minutes=float(fields.duration or 0)), "now")

@@ -63,6 +63,8 @@ async def _submit_all(svc: Services, requests: list[SnapshotRequest], asker: Ask
     leader.channel, leader.anchor_ts = place.channel, place.ts
     if asker.thread_ts and place.channel == asker.channel:
         leader.thread_ts = asker.thread_ts
+    for row in rows:  # the captures go out right after: an orphan of these may have asked
+        row.create_sent_at = now
     await svc.store.add(leader)
     leader.group_id = leader.id
     await svc.store.set(leader.id, group_id=leader.id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from bot.audit import Subject
@@ -25,6 +25,7 @@ from bot.slack.web import (
     update,
 )
 from bot.tracking.delivery import anchor_of
+from bot.tracking.poller import CREATE_LEASE
 from bot.tracking.schedule import next_delay
 from bot.tracking.store import (
     FAILED,
@@ -35,7 +36,9 @@ from bot.tracking.store import (
     TrackedRequest,
     answer_dump,
 )
+from motive.client import UnexpectedResponseError
 from motive.errors import (
+    InternalServerError,
     MotiveError,
     OutcomeUnknownError,
     QuotaExhaustedError,
@@ -52,6 +55,8 @@ class Asker:
     reply: Reply
     note: str | None = None
     thread_ts: str | None = None  # post into this thread of `channel`, not the channel root
+    # The user said `again`: ask even though the same request is open (they were pointed to it).
+    insist: bool = False
 
 
 async def submit(
@@ -74,6 +79,15 @@ def _kind(request: RecallRequest | SnapshotRequest) -> str:
     return "recall" if isinstance(request, RecallRequest) else "snapshot"
 
 
+def ambiguous(e: MotiveError) -> bool:
+    """Whether a failed create may have been carried out all the same: no answer after the body
+    went out, a 5xx other than 503 (a proxy's 502/504 can follow a create that happened), or a
+    2xx whose body we cannot read. Those are never retried: the user is told to check."""
+    if isinstance(e, OutcomeUnknownError | UnexpectedResponseError):
+        return True
+    return isinstance(e, InternalServerError) and e.status_code != 503
+
+
 async def _submit(
     svc: Services, request: RecallRequest | SnapshotRequest, asker: Asker
 ) -> int | None:
@@ -86,7 +100,7 @@ async def _submit(
         return None
     request = narrow(request, decision)
     if (narrowed := narrowed_note(decision)) is not None:
-        asker = Asker(asker.user, asker.channel, asker.reply, _join(asker.note, narrowed))
+        asker = replace(asker, note=_join(asker.note, narrowed))
 
     async def audit(outcome: str, row: TrackedRequest | None = None) -> None:
         await svc.privacy.audit.record(
@@ -101,21 +115,18 @@ async def _submit(
             outcome=outcome,
         )
 
-    existing = await svc.store.in_flight_duplicate(request.dedupe_key())
-    if existing is not None:
+    async def duplicate(existing: TrackedRequest) -> None:
         REQUESTS.labels(kind=kind, outcome="duplicate_local").inc()
         await audit(f"not sent: the same request #{existing.id} is still in flight")
-        link = await permalink(svc.slack, existing.channel, existing.anchor_ts)
-        await asker.reply(*bk.duplicate(existing.channel, existing.anchor_ts, existing.id, link))
-        return None
-    checked = Preflight(go=True)
-    if isinstance(request, RecallRequest):
-        checked = await _recall_preflight(svc, request, asker)
-        if not checked.go:
-            await audit("not sent: the pre-flight check stopped it (no footage or quota)")
-            return None
+        await _point_to(svc, existing, asker)
 
     now = svc.clock.now()
+    if not asker.insist:
+        existing = await svc.store.open_overlapping(request)
+        if existing is not None:
+            await duplicate(existing)
+            return None
+
     if isinstance(request, RecallRequest):
         deadline = now + timedelta(hours=svc.settings.recall_deadline_hours)
     else:
@@ -128,15 +139,43 @@ async def _submit(
         now=now,
         deadline=deadline,
     )
-
-    text, blocks = bk.anchor(anchor_of(row, "creating", checked.note))
-    place = await post_anchor(
-        svc.slack, asker.channel, asker.user, text, blocks, asker.reply, asker.thread_ts
-    )
+    if asker.insist:
+        # Its own key, so it stands beside the open one; two `again`s in one second are one.
+        row.dedupe_key = f"{row.dedupe_key}#again:{now:%Y%m%dT%H%M%S}"
+    # The claim, before any network call: of identical requests arriving together (here or on
+    # another replica) the database lets one through; the others are pointed to it.
+    held = await svc.store.open_request(row, worker=svc.tracker.worker_id, lease=CREATE_LEASE)
+    if held is not row:
+        await duplicate(held)
+        return None
+    try:
+        checked = Preflight(go=True)
+        if isinstance(request, RecallRequest):
+            checked = await _recall_preflight(svc, request, asker)
+        if not checked.go:
+            await svc.store.release(row.id)
+            await audit("not sent: the pre-flight check stopped it (no footage or quota)")
+            return None
+        text, blocks = bk.anchor(anchor_of(row, "creating", checked.note))
+        place = await post_anchor(
+            svc.slack, asker.channel, asker.user, text, blocks, asker.reply, asker.thread_ts
+        )
+    except BaseException:
+        # Nothing went to Motive: free the key (shielded, so a shutdown cannot skip it).
+        await asyncio.shield(svc.store.release(row.id))
+        raise
     row.channel, row.anchor_ts = place.channel, place.ts
     if asker.thread_ts and place.channel == asker.channel:
         row.thread_ts = asker.thread_ts
-    await svc.store.add(row)  # "creating": a crash from here on is reported, never repeated
+    row.create_sent_at = svc.clock.now()
+    # From here a crash leaves "creating" with the create possibly sent: reported, never repeated.
+    await svc.store.set(
+        row.id,
+        channel=place.channel,
+        anchor_ts=place.ts,
+        thread_ts=row.thread_ts,
+        create_sent_at=row.create_sent_at,
+    )
 
     answer: Answer
     try:
@@ -146,20 +185,24 @@ async def _submit(
         else:
             answer = await svc.motive.image_captures.create(request)
             motive_id = answer.request_id
-    except OutcomeUnknownError as e:
-        await _end(
-            svc,
-            row,
-            place,
-            UNKNOWN,
-            "unknown",
-            f"{e.message} Check the Motive dashboard before asking again.",
-        )
-        await audit(f"unknown: {e.message}", row)
-        return row.id
+    except asyncio.CancelledError:
+        # A shutdown that would not wait for the create: say what we know, which is little.
+        await asyncio.shield(_unknown(svc, row, place, SHUTDOWN_UNKNOWN))
+        await asyncio.shield(audit(f"unknown: {SHUTDOWN_UNKNOWN}", row))
+        raise
     except MotiveError as e:
-        await _end(svc, row, place, FAILED, "refused", _refusal(e))
-        await audit(_refusal(e), row)
+        if ambiguous(e):
+            await _unknown(
+                svc,
+                row,
+                place,
+                f"{e.message} It may or may not have been created: check the Motive dashboard "
+                "before asking again.",
+            )
+            await audit(f"unknown: {e.message}", row)
+        else:
+            await _end(svc, row, place, FAILED, "refused", _refusal(e))
+            await audit(_refusal(e), row)
         return row.id
 
     first = next_delay(
@@ -181,6 +224,78 @@ def _join(*notes: str | None) -> str | None:
     return " ".join(n for n in notes if n) or None
 
 
+SHUTDOWN_UNKNOWN = (
+    "The bot was stopped while Motive was creating this request, so it may or may not exist "
+    "there. Check the Motive dashboard before asking again."
+)
+# How long a duplicate waits for the first request's anchor, to link to it.
+ANCHOR_WAIT_SECONDS = 3.0
+
+
+async def _point_to(svc: Services, existing: TrackedRequest, asker: Asker) -> None:
+    """Privately: who asked for it already, and a link to its thread."""
+    row: TrackedRequest | None = existing
+    waited = 0.0
+    # The first asker may be a moment behind (checking with Motive before posting its anchor).
+    while row is not None and row.anchor_ts is None and waited < ANCHOR_WAIT_SECONDS:
+        await asyncio.sleep(0.1)
+        waited += 0.1
+        row = await svc.store.get(existing.id)
+    if row is None:
+        # It was dropped meanwhile (a pre-flight check said no): that answer was sent to its
+        # asker; this one gets its own by asking again.
+        await asker.reply(
+            *bk.problem(
+                "The same request was just asked for and turned down before reaching Motive; "
+                "ask again to see why."
+            )
+        )
+        return
+    link = await permalink(svc.slack, row.channel, row.anchor_ts)
+    await asker.reply(*already_asked(row, link, asker.user))
+
+
+def already_asked(row: TrackedRequest, link: str | None, user: str) -> tuple[str, list[bk.Block]]:
+    who = "you" if row.requester == user else f"<@{row.requester}>"
+    if row.state == UNKNOWN:
+        status = (
+            "Motive may or may not have created it (check the Motive dashboard); "
+            "if it did not, add `again` to ask anyway"
+        )
+    else:
+        status = "the result will be posted in its thread"
+    if link:
+        where = f"follow it here: <{link}|the thread>"
+    elif row.anchor_ts:
+        where = f"follow it in <#{row.channel}>"
+    else:
+        where = "its thread will appear in the channel"
+    text = (
+        f":repeat: Already asked for by {who}: {where}. {status[:1].upper()}{status[1:]}. "
+        "No quota was spent on this one."
+    )
+    return "Already asked for: the same request is already in flight.", [bk.section(text)]
+
+
+def form_failed(command: str, e: BaseException) -> tuple[str, list[bk.Block]]:
+    """`views.open` failed (an expired trigger, Slack down): say so, and how to ask without it."""
+    example = "/recall TRK-101 14:05 2m" if command == "/recall" else "/snapshot TRK-101 front"
+    log.warning("views.open for %s failed: %s", command, slack_error(e))
+    return bk.problem(
+        f"I could not open the {command} form (Slack answered {slack_error(e)}). Try {command} "
+        "again, or type the request in one line.",
+        example,
+    )
+
+
+async def _unknown(svc: Services, row: TrackedRequest, place: Place, why: str) -> None:
+    """An ambiguous create: stays open (in the duplicate set, never re-sent blindly)."""
+    await svc.store.set(row.id, state=UNKNOWN, last_error=why, claimed_by=None, claimed_until=None)
+    text, blocks = bk.anchor(anchor_of(row, "unknown", why))
+    await update(svc.slack, place, text, blocks)
+    REQUESTS.labels(kind=row.kind, outcome="unknown").inc()
+
+
 def _refusal(e: MotiveError) -> str:
     if isinstance(e, QuotaExhaustedError):
         return f"Motive refused: the monthly quota is spent ({e.message})"
@@ -190,7 +305,14 @@ def _refusal(e: MotiveError) -> str:
 async def _end(
     svc: Services, row: TrackedRequest, place: Place, state: str, status: str, why: str
 ) -> None:
-    await svc.store.set(row.id, state=state, finished_at=svc.clock.now(), last_error=why)
+    await svc.store.set(
+        row.id,
+        state=state,
+        finished_at=svc.clock.now(),
+        last_error=why,
+        claimed_by=None,
+        claimed_until=None,
+    )
     text, blocks = bk.anchor(anchor_of(row, status, why))
     await update(svc.slack, place, text, blocks)
     REQUESTS.labels(kind=row.kind, outcome=status).inc()

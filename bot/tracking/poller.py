@@ -36,7 +36,6 @@ from bot.tracking.decision import (
 from bot.tracking.delivery import Deliverer
 from bot.tracking.schedule import safety_net_delay
 from bot.tracking.store import (
-    CREATING,
     DONE,
     FAILED,
     TRACKING,
@@ -55,7 +54,21 @@ log = logging.getLogger(__name__)
 # How long a claim holds: longer than a poll with all its retries can take.
 LEASE = timedelta(minutes=2)
 BATCH = 200  # requests claimed and released per store statement
-ORPHAN_AFTER = timedelta(minutes=5)
+# A delivery can outlast a poll's lease: Slack's retries (up to 4 x 15 s and Retry-After), the
+# media download (15 s), the upload (60 s), the share. Before one starts its claim is stretched to
+# this, so the sweep cannot hand the row to another worker halfway and post it twice.
+DELIVERY_LEASE = timedelta(minutes=10)
+# How long a create may hold its "creating" row (the create's own retries fit well inside);
+# past it, with nobody holding the row, the sweep calls it an orphan.
+CREATE_LEASE = timedelta(minutes=5)
+ORPHAN_UNKNOWN = (
+    "The bot stopped while asking Motive for this request, so it may or may not exist there. "
+    "Check the Motive dashboard before asking again."
+)
+ORPHAN_NOTHING = (
+    "The bot stopped before asking Motive, so nothing was requested and no quota was spent. "
+    "Ask again when you are ready."
+)
 RETRY_DELIVERY = timedelta(seconds=30)  # Slack would not take a delivery: try again this soon
 RETRY_INTERNAL = timedelta(seconds=60)  # a poll failed in the bot itself
 
@@ -144,8 +157,13 @@ class Tracker:
         )
 
     async def sweep(self) -> None:
-        """Schedule requests that are due soon and that this process has no job for."""
+        """Resolve orphans, and schedule requests that are due soon and that this process has
+        no job for."""
         assert self.scheduler is not None
+        try:
+            await self.resolve_orphans()
+        except Exception:
+            log.exception("resolving orphaned requests failed; trying again next sweep")
         now = self.clock.now()
         for row in await self.store.due(now, timedelta(seconds=self.sweep_seconds * 2)):
             job = self.scheduler.get_job(f"poll-{row.id}")
@@ -159,19 +177,33 @@ class Tracker:
                 self.schedule(row.id, when)
 
     async def resolve_orphans(self) -> None:
-        """A request left in "creating" by a crash: Motive may or may not have it. Say so."""
+        """Requests left "creating" by a process that stopped (its hold lapsed, or was cleared
+        at start-up): if the create never went out, nothing was requested, and the key is free;
+        otherwise Motive may or may not have it, and the anchor says so. That row stays in the
+        duplicate set (nobody re-asks blindly) until its deadline. Found by every sweep, not
+        only at start-up."""
         now = self.clock.now()
-        for row in await self.store.in_flight():
-            if row.state == CREATING and now - row.updated_at > ORPHAN_AFTER:
-                if not await self.store.claim(row.id, self.worker_id, now, LEASE):
-                    continue
-                await self._finish(
-                    row,
-                    UNKNOWN,
-                    "unknown",
-                    "The bot restarted while asking Motive for this request, so it may or may "
-                    "not exist there. Check the Motive dashboard before asking again.",
+        for row in await self.store.orphans(now, CREATE_LEASE):
+            if not await self.store.claim(row.id, self.worker_id, now, LEASE):
+                continue  # another worker got to it, or the creator came back
+            if row.create_sent_at is None:
+                await self.store.finish(row.id, FAILED, now, ORPHAN_NOTHING)
+                await self.delivery.update_anchor(row, "failed", ORPHAN_NOTHING)
+                REQUESTS.labels(kind=row.kind, outcome="orphan_not_sent").inc()
+            else:
+                await self.store.set(
+                    row.id,
+                    state=UNKNOWN,
+                    last_error=ORPHAN_UNKNOWN,
+                    claimed_by=None,
+                    claimed_until=None,
                 )
+                await self.delivery.update_anchor(row, "unknown", ORPHAN_UNKNOWN)
+                await self.delivery.final_problem(row, ORPHAN_UNKNOWN)
+                REQUESTS.labels(kind=row.kind, outcome="orphan_unknown").inc()
+        for row in await self.store.lapsed_unknowns(now):
+            # Whatever Motive did with it has ended by now: let the same request be asked again.
+            await self.store.set(row.id, finished_at=now)
 
     # --- polling --------------------------------------------------------------------------
 
@@ -318,6 +350,9 @@ class Tracker:
             done = await self._finish(row, FAILED, status, outcome.reason)
             return None if done else self._retry_delivery(now)
         answer = outcome.recall if isinstance(outcome, DeliverRecall) else outcome.capture
+        if not await self.store.extend_claim(row.id, self.worker_id, now + DELIVERY_LEASE):
+            log.warning("request %s: lost its claim before delivering; leaving it", row.id)
+            return None
         if row.motive_done_at is None:
             row.motive_done_at = now
         await self.store.record_answer(row.id, answer, motive_done_at=row.motive_done_at)

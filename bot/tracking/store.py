@@ -19,20 +19,25 @@ from sqlalchemy import (
     JSON,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
     bindparam,
+    delete,
     event,
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -46,6 +51,10 @@ from motive.rules import RecallRequest, SnapshotRequest, restoring
 CREATING, TRACKING, DONE, FAILED, UNKNOWN = "creating", "tracking", "done", "failed", "unknown"
 FINAL_STATES = frozenset({DONE, FAILED, UNKNOWN})
 IN_FLIGHT_STATES = frozenset({CREATING, TRACKING})
+# An open request is one not finished (`finished_at` unset): creating, tracking, or an ambiguous
+# create ("unknown") that nobody has resolved yet. Open requests form the duplicate set, and the
+# database keeps one open row per dedupe key (a partial unique index), so the insert is the claim.
+OPEN_DEDUPE_INDEX = "uq_tracked_requests_open_dedupe"
 # Motive's status word for a request it accepted and we have not polled yet.
 PENDING = "pending"
 Kind = Literal["recall", "snapshot"]
@@ -90,6 +99,15 @@ class TrackedRequest(Base):
     the bot's own bookkeeping and the few fields the queries select on."""
 
     __tablename__ = "tracked_requests"
+    __table_args__ = (
+        Index(
+            OPEN_DEDUPE_INDEX,
+            "dedupe_key",
+            unique=True,
+            sqlite_where=text("finished_at IS NULL"),
+            postgresql_where=text("finished_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(16))  # recall | snapshot
@@ -121,6 +139,8 @@ class TrackedRequest(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     motive_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Set just before the create goes to Motive: an orphan without it never asked anything.
+    create_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     @classmethod
     def new(
@@ -309,17 +329,103 @@ class Store:
             return found.scalar_one_or_none()
 
     async def in_flight_duplicate(self, dedupe_key: str) -> TrackedRequest | None:
+        """The open request with this key, if any (in flight, or an unresolved ambiguous create)."""
         async with self.sessions() as s:
             found = await s.execute(
                 select(TrackedRequest)
                 .where(
-                    TrackedRequest.dedupe_key == dedupe_key,
-                    TrackedRequest.state.in_(IN_FLIGHT_STATES),
+                    TrackedRequest.dedupe_key == dedupe_key, TrackedRequest.finished_at.is_(None)
                 )
-                .order_by(TrackedRequest.id)
                 .limit(1)
             )
             return found.scalar_one_or_none()
+
+    async def open_overlapping(self, request: Request) -> TrackedRequest | None:
+        """An open request for the same thing: the same key, or (a recall) the same target, type
+        and cameras over a window that overlaps this one (a relative time said twice a few
+        seconds apart, or 14:05 3m and 14:06 2m)."""
+        exact = await self.in_flight_duplicate(request.dedupe_key())
+        if exact is not None or not isinstance(request, RecallRequest):
+            return exact
+        same = _same_recall(request)
+        async with self.sessions() as s:
+            found = await s.execute(
+                select(TrackedRequest)
+                .where(TrackedRequest.finished_at.is_(None), TrackedRequest.kind == "recall")
+                .order_by(TrackedRequest.id)
+            )
+            for row in found.scalars():
+                other = row.request
+                if isinstance(other, RecallRequest) and same(other):
+                    return row
+        return None
+
+    async def open_request(
+        self, row: TrackedRequest, *, worker: str, lease: timedelta
+    ) -> TrackedRequest:
+        """Insert `row` as open and held by `worker`, unless an open request with its key exists:
+        then that one is returned instead. The database decides, so of identical requests
+        arriving together, on one process or several, exactly one gets its own row back."""
+        row.claimed_by, row.claimed_until = worker, row.created_at + lease
+        for _ in range(5):
+            try:
+                async with self.sessions() as s, s.begin():
+                    s.add(row)
+                return row
+            except IntegrityError:
+                existing = await self.in_flight_duplicate(row.dedupe_key)
+                if existing is not None:
+                    return existing
+                # It finished between our insert and our read: try again.
+        raise RuntimeError(f"could not open request {row.dedupe_key!r}")  # pragma: no cover
+
+    async def release(self, request_id: int) -> None:
+        """Drop a request that never reached Motive (a pre-flight check said no, or the anchor
+        could not be posted): its key is free again."""
+        async with self.sessions() as s, s.begin():
+            await s.execute(delete(TrackedRequest).where(TrackedRequest.id == request_id))
+
+    async def orphans(self, now: datetime, quiet: timedelta) -> Sequence[TrackedRequest]:
+        """Requests left "creating" whose holder is gone: its claim lapsed, or (unclaimed: the
+        claim cleared at start-up, or a writer that takes none) nothing moved for `quiet`."""
+        async with self.sessions() as s:
+            found = await s.execute(
+                select(TrackedRequest)
+                .where(
+                    TrackedRequest.state == CREATING,
+                    or_(
+                        TrackedRequest.claimed_until < now,
+                        and_(
+                            TrackedRequest.claimed_until.is_(None),
+                            TrackedRequest.updated_at < now - quiet,
+                        ),
+                    ),
+                )
+                .order_by(TrackedRequest.id)
+            )
+            return found.scalars().all()
+
+    async def lapsed_unknowns(self, now: datetime) -> Sequence[TrackedRequest]:
+        """Ambiguous creates still open past their deadline: whatever Motive did has ended."""
+        async with self.sessions() as s:
+            found = await s.execute(
+                select(TrackedRequest).where(
+                    TrackedRequest.state == UNKNOWN,
+                    TrackedRequest.finished_at.is_(None),
+                    TrackedRequest.deadline < now,
+                )
+            )
+            return found.scalars().all()
+
+    async def extend_claim(self, request_id: int, worker: str, until: datetime) -> bool:
+        """Hold a claim longer (a delivery about to run); False if this worker lost it."""
+        async with self.sessions() as s, s.begin():
+            result = await s.execute(
+                update(TrackedRequest)
+                .where(TrackedRequest.id == request_id, TrackedRequest.claimed_by == worker)
+                .values(claimed_until=until)
+            )
+            return bool(getattr(result, "rowcount", 0))
 
     async def set(self, request_id: int, **values: Any) -> None:
         values.setdefault("updated_at", self.clock.now())
@@ -445,6 +551,8 @@ class Store:
             motive_status=PENDING,
             answer_data=answer_dump(answer),
             next_poll_at=next_poll_at,
+            claimed_by=None,  # the creator's hold ends: the poller takes it from here
+            claimed_until=None,
         )
 
     async def record_answer(
@@ -550,6 +658,23 @@ class Store:
                 .scalars()
                 .all()
             )
+
+
+def _same_recall(request: RecallRequest) -> Any:
+    """A test for "the same recall": target, type and cameras equal, windows overlapping."""
+    cams = frozenset(request.camera_positions or ())
+
+    def same(other: RecallRequest) -> bool:
+        return (
+            other.target.kind == request.target.kind
+            and other.target.name.casefold() == request.target.name.casefold()
+            and other.recall_type == request.recall_type
+            and frozenset(other.camera_positions or ()) == cams
+            and other.start_time < request.end_time
+            and request.start_time < other.end_time
+        )
+
+    return same
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:

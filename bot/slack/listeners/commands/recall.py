@@ -24,8 +24,8 @@ from bot.slack.parsing import (
     is_listing,
     parse_recall,
 )
-from bot.slack.submit import Asker, submit
-from bot.slack.web import Reply
+from bot.slack.submit import Asker, form_failed, submit
+from bot.slack.web import SLACK_FAILURES, Reply
 from motive.errors import MotiveError
 from motive.rules import RuleViolation
 
@@ -71,7 +71,9 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
                 example = corrected_example("/recall", fields, e, unit)
                 await reply(*bk.problem(explain(fields.words, e), example))
                 return
-            await submit(svc, request, Asker(user, channel, reply, fields.anchor_note))
+            await submit(
+                svc, request, Asker(user, channel, reply, fields.anchor_note, insist=fields.insist)
+            )
 
         after_ack(svc, reply, work)
 
@@ -85,9 +87,13 @@ def open_modal(
     origin = Origin(command["channel_id"], command["user_id"], command.get("response_url"))
 
     async def open_loading() -> None:
-        opened = await client.views_open(
-            trigger_id=command["trigger_id"], view=loading_view(RECALL_CALLBACK, "Video recall")
-        )
+        try:
+            opened = await client.views_open(
+                trigger_id=command["trigger_id"], view=loading_view(RECALL_CALLBACK, "Video recall")
+            )
+        except SLACK_FAILURES as e:
+            await reply(*form_failed("/recall", e))
+            return
         view_id = opened["view"]["id"]
 
         async def fill() -> None:

@@ -24,8 +24,8 @@ from bot.slack.parsing import (
     parse_snapshot,
 )
 from bot.slack.snapshot_all import submit_all
-from bot.slack.submit import Asker, submit
-from bot.slack.web import Reply
+from bot.slack.submit import Asker, form_failed, submit
+from bot.slack.web import SLACK_FAILURES, Reply
 from motive.rules import RuleViolation
 
 
@@ -41,9 +41,13 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
             origin = Origin(channel, user, command.get("response_url"))
 
             async def open_form() -> None:
-                opened = await client.views_open(
-                    trigger_id=command["trigger_id"], view=snapshot_modal(origin)
-                )
+                try:
+                    opened = await client.views_open(
+                        trigger_id=command["trigger_id"], view=snapshot_modal(origin)
+                    )
+                except SLACK_FAILURES as e:
+                    await reply(*form_failed("/snapshot", e))
+                    return
 
                 async def restrict() -> None:
                     # The user's groups need Slack: after the modal is open, never before.
