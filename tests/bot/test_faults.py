@@ -1,0 +1,35 @@
+"""The fault suite, fast: Motive and Slack failing under the real bot (`bench/faults.py` runs
+the same longer). Every request ends delivered or clearly reported, nothing is created or posted
+twice, and no error goes unhandled."""
+
+from __future__ import annotations
+
+from bench.faults import MOTIVE_FAULTS, SLACK_METHODS, run
+
+
+async def test_motive_failing_every_way_loses_nothing_and_creates_nothing_twice() -> None:
+    figures = await run("motive", 24, seed=2)
+    assert figures.lost == []
+    assert figures.requests == 24
+    assert (
+        figures.delivered
+        + figures.reported_failed
+        + figures.reported_unknown
+        + figures.answered_privately
+        == 24
+    )
+    assert figures.duplicate_creates == 0 and figures.duplicate_replies == 0
+    assert figures.unhandled_errors == 0
+    # The run met every kind of fault, and at least one create whose outcome it could not know.
+    assert {name for name, _ in MOTIVE_FAULTS} <= set(figures.injected)
+    assert figures.reported_unknown >= 1
+
+
+async def test_slack_failing_with_429_and_5xx_loses_and_doubles_no_delivery() -> None:
+    figures = await run("slack", 12, seed=3, rate=0.3)
+    assert figures.lost == []
+    assert figures.delivered == 12
+    assert figures.duplicate_replies == 0 and figures.duplicate_creates == 0
+    assert figures.unhandled_errors == 0
+    failed_methods = {key.split()[0] for key in figures.injected}
+    assert failed_methods == set(SLACK_METHODS)
