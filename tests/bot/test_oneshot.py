@@ -270,3 +270,20 @@ async def test_a_failing_views_open_is_told_to_the_user(stack: Stack, command: s
     await wait_for(lambda: stack.responses(), timeout=30)
     [said] = stack.responses()
     assert f"could not open the {command} form" in said and "internal_error" in said
+
+
+@pytest.mark.parametrize(("drain", "state"), [(10.0, TRACKING), (0.05, UNKNOWN)])
+async def test_a_graceful_stop_lets_a_started_create_finish_or_records_it_unknown(
+    stack: Stack, drain: float, state: str
+) -> None:
+    # Motive takes a while to answer this create.
+    stack.sim.faults.append(
+        Fault(method="POST", path_prefix="/v1/video_recall_requests", delay=0.5)
+    )
+    await stack.command("/recall", RECALL)
+    await wait_for(lambda: stack.sim.stats.requests["recalls.create"] == 1)
+    await stack.svc.tracker.stop(drain_seconds=drain)
+    [row] = await stack.svc.store.all_requests()
+    assert row.state == state and row.finished_at is None
+    if state == UNKNOWN:
+        assert "Motive dashboard" in anchor_text(stack, row)
