@@ -162,6 +162,8 @@ class Figures:
     duplicate_replies: int = 0
     unhandled_errors: int = 0
     injected: dict[str, int] = field(default_factory=dict)
+    # What the privately answered requests were told (the first words of each answer).
+    answers: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
     def line(self) -> dict[str, Any]:
@@ -186,11 +188,10 @@ def commands(n: int) -> list[tuple[str, str]]:
     """Distinct valid requests: recalls of recent minutes and snapshots, on the fleet's trucks."""
     out = []
     for i in range(n):
-        truck = f"TRK-{200 + i % 120}"
-        if i % 4 == 3:
-            out.append(("/snapshot", f"{truck} front"))
+        if i % 4 == 3:  # one snapshot per truck: a second would (rightly) be pointed to the first
+            out.append(("/snapshot", f"TRK-{200 + (i // 4) % 120} front"))
         else:
-            out.append(("/recall", f"{truck} {5 + i}m ago 1m"))
+            out.append(("/recall", f"TRK-{200 + i % 120} {5 + i}m ago 1m"))
     return out
 
 
@@ -210,8 +211,14 @@ async def bot(
             motive_api_url=sim_url,
             database_url=db,
         )
+        # No client-side bucket: on a still clock, fitted to the simulator's huge limit, its
+        # waits shrink below the clock's resolution and never end (motive/ratelimit.py).
         motive = MotiveClient(
-            base_url=sim_url, clock=clock, retry_base_seconds=0.01, transport=transport
+            base_url=sim_url,
+            clock=clock,
+            retry_base_seconds=0.01,
+            transport=transport,
+            rate_limit=None,
         )
         svc = build_services(settings, role="web", clock=clock, motive=motive)
         server = build_server(svc, build_bolt_app(svc), role="web")
@@ -273,6 +280,10 @@ async def run(kind: str, n: int, seed: int, rate: float = 0.2) -> Figures:
                     ids = {r.id for r in await svc.store.all_requests()} - known
                     known |= ids
                     sent.append((text, len(slack.responses) - before, min(ids, default=None)))
+                    if not ids:
+                        for said in slack.responses[before:]:
+                            words = " ".join(str(said.get("text", "")).split()[:7])
+                            figures.answers[words] = figures.answers.get(words, 0) + 1
             # Follow everything to its end: jump the clock, poll what is open, again.
             for _ in range(60):
                 open_rows = [r for r in await svc.store.in_flight() if r.state != "creating"]
