@@ -48,6 +48,8 @@ from bot.tracking.trust import WebhookTrust
 from motive.client import MotiveClient
 from motive.clock import Clock
 from motive.errors import MotiveError
+from motive.models import Recall
+from motive.rules import RecallRequest, SnapshotRequest
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +229,8 @@ class Tracker:
     async def poll_motive_id(self, kind: str, motive_id: str) -> bool:
         """A webhook named this request: fetch it now (its payload's status is not trusted)."""
         row = await self.store.by_motive_id(kind, motive_id)
+        if row is None and kind == "recall":
+            row = await self._adopt(motive_id)
         if row is None or row.state != TRACKING:
             return False
         self._announced.add(row.id)
@@ -235,6 +239,28 @@ class Tracker:
         finally:
             self._announced.discard(row.id)
         return True
+
+    async def _adopt(self, motive_id: str) -> TrackedRequest | None:
+        """A webhook about a recall we hold no id for: perhaps the one an ambiguous create made.
+        Motive can tell: if the recall is for the same unit, window and type as an open
+        "outcome unknown" request, that request is followed from now on."""
+        waiting = await self.store.open_unknowns("recall")
+        if not waiting:
+            return None
+        try:
+            recall = await self.motive.recalls.retrieve(motive_id)
+        except MotiveError:
+            return None
+        for row in waiting:
+            if made_by(row.request, recall):
+                await self.store.start_tracking(row.id, recall.id, recall, self.clock.now())
+                await self.store.set(row.id, last_error=None)
+                adopted = await self.store.get(row.id)
+                if adopted is not None:
+                    await self.delivery.update_anchor(adopted, recall.status)
+                log.info("request %s: Motive's recall %s is the one asked for", row.id, recall.id)
+                return adopted
+        return None
 
     async def poll(self, request_id: int) -> None:
         """Poll one request. Polls that fall due together share their store statements: the
@@ -392,3 +418,19 @@ class Tracker:
     async def refresh_links(self, request_id: int) -> str | None:
         """The "Refresh links" button: see `Deliverer.refresh_links`."""
         return await self.delivery.refresh_links(request_id)
+
+
+def made_by(request: RecallRequest | SnapshotRequest, recall: Recall) -> bool:
+    """Whether Motive's recall is the one this request asked for (unit, window and type)."""
+    if not isinstance(request, RecallRequest):
+        return False
+    unit = recall.vehicle.number if request.target.kind == "vehicle" and recall.vehicle else None
+    if request.target.kind == "asset" and recall.asset:
+        unit = recall.asset.name
+    return (
+        unit is not None
+        and unit.casefold() == request.target.name.casefold()
+        and recall.start_time == request.start_time
+        and recall.end_time == request.end_time
+        and (recall.recall_type or "regular") == request.recall_type.value
+    )

@@ -417,6 +417,20 @@ class Store:
             )
             return found.scalars().all()
 
+    async def open_unknowns(self, kind: str) -> Sequence[TrackedRequest]:
+        """Ambiguous creates still open: Motive may yet say which of its requests they are."""
+        async with self.sessions() as s:
+            found = await s.execute(
+                select(TrackedRequest)
+                .where(
+                    TrackedRequest.kind == kind,
+                    TrackedRequest.state == UNKNOWN,
+                    TrackedRequest.finished_at.is_(None),
+                )
+                .order_by(TrackedRequest.id)
+            )
+            return found.scalars().all()
+
     async def extend_claim(self, request_id: int, worker: str, until: datetime) -> bool:
         """Hold a claim longer (a delivery about to run); False if this worker lost it."""
         async with self.sessions() as s, s.begin():

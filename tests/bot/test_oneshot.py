@@ -16,7 +16,8 @@ from bot.tracking.store import DONE, FAILED, TRACKING, UNKNOWN, TrackedRequest
 from motive.clock import ManualClock
 from motive.simulator import SimConfig, Simulator
 from motive.simulator.state import Fault
-from tests.bot.conftest import OPENAPI, Stack, eventually, running_stack, wait_for
+from motive.webhooks import sign
+from tests.bot.conftest import OPENAPI, WEBHOOK_SECRET, Stack, eventually, running_stack, wait_for
 
 RECALL = "TRK-101 30m ago 2m"
 
@@ -287,3 +288,29 @@ async def test_a_graceful_stop_lets_a_started_create_finish_or_records_it_unknow
     assert row.state == state and row.finished_at is None
     if state == UNKNOWN:
         assert "Motive dashboard" in anchor_text(stack, row)
+
+
+async def test_a_webhook_for_the_recall_an_ambiguous_create_made_resolves_it(
+    stack: Stack,
+) -> None:
+    stack.sim.faults.append(
+        Fault(status=504, method="POST", path_prefix="/v1/video_recall_requests", act_first=True)
+    )
+    await stack.command("/recall", "TRK-101 40m ago 1m")
+    await stack.settle()
+    [row] = await stack.svc.store.all_requests()
+    assert row.state == UNKNOWN
+    [made] = stack.sim.recalls.values()
+    stack.clock.advance(20 * 60)
+    body = json.dumps({"action": "video_recall_request_completed", "id": made.id}).encode()
+    r = await stack.http.post(
+        f"{stack.url}/motive/webhooks",
+        content=body,
+        headers={"X-KT-Webhook-Signature": sign(body, WEBHOOK_SECRET)},
+    )
+    assert r.status_code == 200
+    await stack.settle()
+    found = await stack.svc.store.get(row.id)
+    assert found is not None and found.motive_id == made.id and found.state == DONE
+    assert "Footage is ready" in stack.slack.thread(row.channel, row.anchor_ts or "")[-1].text
+    assert stack.sim.stats.recalls_created == 1
