@@ -217,6 +217,9 @@ async def test_an_orphan_that_never_sent_its_create_says_nothing_was_requested(
             row.id, state="creating", motive_id=None, create_sent_at=None, finished_at=None
         )
         await stack.svc.tracker.resolve_orphans()
+        assert (await stack.svc.store.get(row.id)).state == "creating"  # type: ignore[union-attr]
+        stack.clock.advance(5 * 60 + 1)  # unclaimed and untouched for the create's lease
+        await stack.svc.tracker.resolve_orphans()
         found = await stack.svc.store.get(row.id)
         assert found is not None and found.state == FAILED
         assert "nothing was requested" in anchor_text(stack, found)
