@@ -286,7 +286,9 @@ async def test_recalls_differing_in_one_field_are_not_duplicates(stack: Stack) -
     variants = [
         base,
         "TRK-102 50m ago 1m front",  # another start time
-        "TRK-102 40m ago 2m front",  # another length
+        # Another length: its window overlaps the first, which counts as the same request
+        # unless the user insists.
+        "TRK-102 40m ago 2m front again",
         "TRK-102 40m ago 1m driver",  # another camera
         "TRK-102 40m ago 1m",  # all cameras
         "TRK-101 40m ago 1m front",  # another truck

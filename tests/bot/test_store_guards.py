@@ -3,6 +3,7 @@ on SQLite and PostgreSQL: what keeps two workers from polling or posting the sam
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +23,9 @@ RECALL = validate_recall(
 )
 
 
+_ROWS = itertools.count(1)
+
+
 def row(**kw: Any) -> TrackedRequest:
     made = TrackedRequest.new(
         RECALL,
@@ -31,6 +35,8 @@ def row(**kw: Any) -> TrackedRequest:
         deadline=NOW + timedelta(hours=36),
         state=kw.pop("state", TRACKING),
     )
+    # Each row a request of its own: one open request per dedupe key (revision 0005).
+    made.dedupe_key = f"{made.dedupe_key}#{next(_ROWS)}"
     values: dict[str, Any] = {"anchor_ts": "1.1", "motive_id": "81234", "next_poll_at": NOW}
     values.update(kw)
     for key, value in values.items():
