@@ -271,7 +271,8 @@ def already_asked(row: TrackedRequest, link: str | None, user: str) -> tuple[str
     else:
         where = "its thread will appear in the channel"
     text = (
-        f":repeat: Already asked for by {who}: {where}. {status[:1].upper()}{status[1:]}. "
+        f":repeat: The same request is already in flight, asked for by {who}: {where}. "
+        f"{status[:1].upper()}{status[1:]}. "
         "No quota was spent on this one."
     )
     return "Already asked for: the same request is already in flight.", [bk.section(text)]
