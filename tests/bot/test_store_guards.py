@@ -35,7 +35,7 @@ def row(**kw: Any) -> TrackedRequest:
         deadline=NOW + timedelta(hours=36),
         state=kw.pop("state", TRACKING),
     )
-    # Each row a request of its own: one open request per dedupe key (revision 0005).
+    # Each row a request of its own: one open request per dedupe key (revision 0006).
     made.dedupe_key = f"{made.dedupe_key}#{next(_ROWS)}"
     values: dict[str, Any] = {"anchor_ts": "1.1", "motive_id": "81234", "next_poll_at": NOW}
     values.update(kw)

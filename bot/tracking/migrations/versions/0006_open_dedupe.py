@@ -6,8 +6,8 @@ requests (those not finished: creating, tracking, or an ambiguous create still u
 the insert itself the claim. `create_sent_at` records that a create went out, so an orphan found
 later can be told apart from one that never asked Motive anything.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-23
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
