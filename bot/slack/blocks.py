@@ -223,6 +223,8 @@ def help_message(command: str) -> tuple[str, list[Block]]:
             "latest past occurrence; `now` is the latest window there is footage for\n"
             f"• Duration: {lengths}; written like {_codes(DURATION_EXAMPLES)}\n"
             f"• Cameras (default all): {cameras}, or full names like `front_facing`\n"
+            "• The same truck, type and cameras over a window already asked for points you to "
+            "that thread; add `again` to ask anyway\n"
             "• `/recall` alone opens a form."
         )
         examples = RECALL_EXAMPLES

@@ -30,3 +30,10 @@ async def test_the_snapshot_note_reaches_the_anchor(stack: Stack) -> None:
     await stack.settle()
     [anchor] = stack.anchors()
     assert "*Note:* driver's mirror" in str(anchor.blocks)
+
+
+def test_help_says_how_to_insist_on_an_overlapping_recall() -> None:
+    from bot.slack.blocks import help_message
+
+    text, _ = help_message("/recall")
+    assert "add `again` to ask anyway" in text
