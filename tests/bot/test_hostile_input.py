@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,7 +18,8 @@ from hypothesis import strategies as st
 from motive.webhooks import SIGNATURE_HEADER
 from tests.bot.conftest import SIGNING_SECRET, WEBHOOK_SECRET, Stack
 
-FUZZ_EXAMPLES = 150
+# CI runs 150 of each; the long run sets MOTIVE_BOT_FUZZ_EXAMPLES (see RELIABILITY.md).
+FUZZ_EXAMPLES = int(os.environ.get("MOTIVE_BOT_FUZZ_EXAMPLES", "150"))
 _unique = itertools.count()  # bench/fuzz.py runs the long version
 
 
