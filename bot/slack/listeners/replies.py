@@ -6,12 +6,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.services import Services
 from bot.slack import blocks as bk
+from bot.slack.modals import Origin
 from bot.slack.post_ack import start_after_ack
+from bot.slack.submit import Asker
 from bot.slack.web import SLACK_FAILURES, Reply, open_dm, slack_error
 
 log = logging.getLogger(__name__)
@@ -82,3 +85,22 @@ def reply_after_ack(svc: Services, reply: Reply, text: str, blocks: list[bk.Bloc
         await reply(text, blocks)
 
     after_ack(svc, reply, send, quick=True)
+
+
+async def accept_form(
+    svc: Services,
+    ack: AsyncAck,
+    origin: Origin,
+    send: Callable[[Asker], Awaitable[Any]],
+    note: str | None = None,
+) -> None:
+    """A valid form: close it (the ack), then hand the request over as asked from where the form
+    was opened: that channel and thread, or the user's DM when it came from the Home tab."""
+    await ack()
+    reply = via_origin(svc, origin.channel, origin.user, origin.response_url)
+
+    async def work() -> None:
+        channel = origin.channel or await open_dm(svc.slack, origin.user)
+        await send(Asker(origin.user, channel, reply, note, origin.thread_ts))
+
+    after_ack(svc, reply, work)

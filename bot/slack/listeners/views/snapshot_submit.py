@@ -8,12 +8,11 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.services import Services
-from bot.slack.listeners.replies import after_ack, via_origin
+from bot.slack.listeners.replies import accept_form
 from bot.slack.modals import ALL_CAMERAS, ModalFields, Origin, read_view
 from bot.slack.parsing import snapshot_all
 from bot.slack.snapshot_all import submit_all
-from bot.slack.submit import Asker, submit
-from bot.slack.web import open_dm
+from bot.slack.submit import submit
 from motive.rules import RuleViolation, check_equipment, validate_snapshot
 
 
@@ -38,15 +37,7 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
         except RuleViolation as e:
             await ack(response_action="errors", errors=fields.errors(e))
             return
-        await ack()
-        reply = via_origin(svc, origin.channel, origin.user, origin.response_url)
-
-        async def work() -> None:
-            # From the Home tab there is no channel: the request goes to the user's DM.
-            channel = origin.channel or await open_dm(svc.slack, origin.user)
-            await submit(svc, request, Asker(origin.user, channel, reply))
-
-        after_ack(svc, reply, work)
+        await accept_form(svc, ack, origin, lambda asker: submit(svc, request, asker))
 
     return snapshot_submitted
 
@@ -62,11 +53,4 @@ async def all_cameras(svc: Services, ack: AsyncAck, fields: ModalFields, origin:
     except RuleViolation as e:
         await ack(response_action="errors", errors=fields.errors(e))
         return
-    await ack()
-    reply = via_origin(svc, origin.channel, origin.user, origin.response_url)
-
-    async def work() -> None:
-        channel = origin.channel or await open_dm(svc.slack, origin.user)
-        await submit_all(svc, every, Asker(origin.user, channel, reply, None, origin.thread_ts))
-
-    after_ack(svc, reply, work)
+    await accept_form(svc, ack, origin, lambda asker: submit_all(svc, every, asker))
