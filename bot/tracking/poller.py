@@ -415,10 +415,6 @@ class Tracker:
         self.changed(row)
         return True
 
-    async def refresh_links(self, request_id: int) -> str | None:
-        """The "Refresh links" button: see `Deliverer.refresh_links`."""
-        return await self.delivery.refresh_links(request_id)
-
 
 def made_by(request: RecallRequest | SnapshotRequest, recall: Recall) -> bool:
     """Whether Motive's recall is the one this request asked for (unit, window and type)."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
-from bot.slack.listeners.replies import after_ack
+from bot.slack.listeners.replies import after_ack, via_origin
 from bot.slack.modals import RECALL_CALLBACK, Origin, loading_view, recall_modal, snapshot_modal
 from bot.slack.web import Reply
 from motive.errors import MotiveError
@@ -66,3 +67,15 @@ def open_snapshot_form(
         await client.views_open(trigger_id=trigger_id, view=snapshot_modal(origin))
 
     after_ack(svc, reply, open_form, quick=True)
+
+
+def open_form_for_dm(
+    svc: Services, client: AsyncWebClient, body: dict[str, Any], form: Literal["recall", "snapshot"]
+) -> None:
+    """A form opened from no channel (the Home tab, the global shortcut): the request and its
+    result go to the person's DM with the bot."""
+    user = str(body["user"]["id"])
+    origin = Origin(channel="", user=user)
+    reply = via_origin(svc, "", user, None)
+    opener = open_recall_form if form == "recall" else open_snapshot_form
+    opener(svc, client, str(body["trigger_id"]), origin, reply)

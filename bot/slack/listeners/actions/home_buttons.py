@@ -11,9 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
 from bot.slack.home import HOME_OPEN_RECALL, HOME_OPEN_SNAPSHOT
-from bot.slack.listeners.forms import open_recall_form, open_snapshot_form
-from bot.slack.listeners.replies import via_origin
-from bot.slack.modals import Origin
+from bot.slack.listeners.forms import open_form_for_dm
 
 
 def register(app: AsyncApp, svc: Services) -> None:
@@ -24,11 +22,7 @@ def register(app: AsyncApp, svc: Services) -> None:
 def open_recall(svc: Services) -> Callable[..., Awaitable[None]]:
     async def clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        user = str(body["user"]["id"])
-        # No channel: the request and its result go to the person's DM with the bot.
-        origin = Origin(channel="", user=user)
-        reply = via_origin(svc, "", user, None)
-        open_recall_form(svc, client, str(body["trigger_id"]), origin, reply)
+        open_form_for_dm(svc, client, body, "recall")
 
     return clicked
 
@@ -36,10 +30,6 @@ def open_recall(svc: Services) -> Callable[..., Awaitable[None]]:
 def open_snapshot(svc: Services) -> Callable[..., Awaitable[None]]:
     async def clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        user = str(body["user"]["id"])
-        origin = Origin(channel="", user=user)
-        open_snapshot_form(
-            svc, client, str(body["trigger_id"]), origin, via_origin(svc, "", user, None)
-        )
+        open_form_for_dm(svc, client, body, "snapshot")
 
     return clicked

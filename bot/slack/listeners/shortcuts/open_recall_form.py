@@ -9,17 +9,12 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
-from bot.slack.listeners.forms import open_recall_form
-from bot.slack.listeners.replies import via_origin
-from bot.slack.modals import Origin
+from bot.slack.listeners.forms import open_form_for_dm
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:
     async def shortcut(ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        user = str(shortcut["user"]["id"])
-        origin = Origin(channel="", user=user)
-        reply = via_origin(svc, "", user, None)
-        open_recall_form(svc, client, str(shortcut["trigger_id"]), origin, reply)
+        open_form_for_dm(svc, client, shortcut, "recall")
 
     return shortcut
