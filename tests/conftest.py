@@ -4,6 +4,7 @@ test, and the warning for skipped PostgreSQL tests."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -51,21 +52,27 @@ class ThreadedServer:
         self._thread.join(10)
 
 
-_servers: dict[str, ThreadedServer] = {}
+# Keyed by process too: mutmut forks a worker per mutant after the servers have started, and a
+# forked child has the parent's dict but not its threads (nothing would answer on those ports).
+_servers: dict[tuple[int, str], ThreadedServer] = {}
 
 
 def shared_server(name: str, app: ASGIApp) -> ThreadedServer:
-    """The run's server called `name`, started (with `app`) on first use."""
-    if name not in _servers:
-        _servers[name] = ThreadedServer(app)
-    return _servers[name]
+    """This process's server called `name`, started (with `app`) on first use."""
+    key = (os.getpid(), name)
+    if key not in _servers:
+        _servers[key] = ThreadedServer(app)
+    return _servers[key]
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _close_shared_servers() -> Iterator[None]:
     yield
-    for server in _servers.values():
-        server.close()
+    # Forgotten once closed: mutmut runs pytest more than once in one process.
+    for key, server in list(_servers.items()):
+        if key[0] == os.getpid():
+            server.close()
+            del _servers[key]
 
 
 @dataclass
