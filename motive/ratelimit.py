@@ -11,6 +11,7 @@ from motive.clock import Clock, SystemClock
 # L (with headroom for requests that bunch up in flight) is safe against a sliding window too.
 BURST_SHARE = 0.5
 REFILL_SHARE = 0.4
+MIN_WAIT = 1e-6  # seconds; far above a monotonic clock's float resolution for ~30 years of uptime
 
 
 class TokenBucket:
@@ -65,10 +66,12 @@ class TokenBucket:
                     if not urgent and self._urgent:
                         continue  # an urgent caller arrived while this one queued
                     self._refill()
-                    # The tolerance keeps float rounding from spinning on a sliver of a token.
+                    # The tolerance keeps float rounding from spinning on a sliver of a token;
+                    # the floor on the wait, from spinning on a wait shorter than the clock's
+                    # float resolution (a huge limit), which never shows as time passed.
                     while self._tokens < 1.0 - 1e-9:
                         self.waits += 1
-                        await self._clock.sleep((1.0 - self._tokens) / self.rate)
+                        await self._clock.sleep(max(MIN_WAIT, (1.0 - self._tokens) / self.rate))
                         self._refill()
                     self._tokens = max(0.0, self._tokens - 1.0)
                     return

@@ -48,3 +48,14 @@ async def test_urgent_callers_go_before_background_ones() -> None:
     await asyncio.gather(*background)
     assert len(order) == 11
     assert order.index("create") <= 3  # the polls already served, at most one in hand, then it
+
+
+async def test_a_tiny_wait_on_a_still_clock_still_ends() -> None:
+    # At a huge refill rate the wait for a token is below the float resolution of the clock's
+    # reading; the bucket used to sleep it, see no time pass, and sleep again for ever.
+    clock = ManualClock()
+    clock.advance(10**7)  # a clock far from zero: coarser floats
+    bucket = TokenBucket(1, 1e15, clock=clock)
+    await asyncio.wait_for(bucket.acquire(), 5)
+    await asyncio.wait_for(bucket.acquire(), 5)
+    assert bucket.waits >= 1 and clock.monotonic() > 1000.0 + 10**7
