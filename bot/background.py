@@ -16,6 +16,7 @@ from typing import Any
 class Background:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._handing_over: set[asyncio.Task[Any]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
         # What each task waits for before it starts (set by the Slack app: acks go first).
@@ -30,11 +31,18 @@ class Background:
                 raise
         return await coro
 
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+    def spawn(
+        self, coro: Coroutine[Any, Any, Any], *, hands_over: bool = False
+    ) -> asyncio.Task[Any]:
+        """Run `coro` in the group. `hands_over`: its job is to start other work here (the
+        dispatch of requests acked early), which a graceful stop then drains as work running."""
         task: asyncio.Task[Any] = asyncio.create_task(self._gated(coro))
         self._tasks.add(task)
         self._idle.clear()
         task.add_done_callback(self._done)
+        if hands_over:
+            self._handing_over.add(task)
+            task.add_done_callback(self._handing_over.discard)
         return task
 
     def _done(self, task: asyncio.Task[Any]) -> None:
@@ -63,8 +71,13 @@ class Background:
 
     async def stop(self, drain_seconds: float = 10.0) -> None:
         """Let running work finish (briefly), then cancel the rest. Nothing is lost either way:
-        what did not finish is still in the store."""
-        await self.wait_current(drain_seconds)
+        what did not finish is still in the store. What a hand-over task starts counts as
+        running: a request acked just before the stop is worked on like one acked earlier."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + drain_seconds
+        if self._handing_over:
+            await asyncio.wait(set(self._handing_over), timeout=drain_seconds)
+        await self.wait_current(max(0.0, deadline - loop.time()))
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -78,10 +78,9 @@ def build_server(
         return response
 
     # What the listeners always ack with nothing is acked ahead of Bolt, and dispatched after.
-    fast: FastAck | None = None
     slack_route: Any = slack_events
     if isinstance(bolt, BotApp) and bolt.empty_acks is not None and bolt.secret is not None:
-        fast = FastAck(
+        slack_route = FastAck(
             bolt,
             bolt.empty_acks,
             signing_secret=bolt.secret,
@@ -89,7 +88,6 @@ def build_server(
             background=svc.background,
             inline=request_response(slack_events),
         )
-        slack_route = fast
 
     async def healthz(request: Request) -> Response:
         problems = await health.problems()
@@ -115,10 +113,6 @@ def build_server(
         finally:
             if on_stop is not None:
                 await on_stop()
-            if fast is not None:
-                # Requests acked but not yet dispatched: their work is then among what the
-                # background group drains below.
-                await fast.drain(10.0)
             in_flight = await svc.store.count_in_flight()
             await svc.stop()
             log.info("stopped cleanly; %d request(s) in flight stay in the store", in_flight)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,15 +34,18 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import parse_body
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.background import Background
+from bot.slack import blocks as bk
 from bot.slack.post_ack import ACKED_EARLY, already_acked, arrived
 from bot.slack.replay import ReplayGuard
 
 log = logging.getLogger(__name__)
 
 Headers = dict[str, list[str]]
+FAILED = "Something went wrong on my side with that request. Please try again."
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,8 @@ class FastAck:
         self._replay = replay
         self._background = background
         self._inline = inline
-        self._dispatching: set[asyncio.Task[Any]] = set()
+        self._queue: deque[tuple[AsyncBoltRequest, str]] = deque()
+        self._dispatcher: asyncio.Task[Any] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         arrived()
@@ -169,7 +174,9 @@ class FastAck:
             return  # nobody to answer
         headers: Headers = {}
         for name, value in scope["headers"]:
-            headers.setdefault(name.decode("latin-1"), []).append(value.decode("latin-1"))
+            headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
+        # Read as Bolt reads it, before its signature check too: what is not acked early goes
+        # to Bolt untouched and is checked there.
         text, kind = self._classify(body, headers)
         if text is None or kind is None:
             await self._inline(scope, _replaying(body, receive), send)
@@ -184,6 +191,13 @@ class FastAck:
             await _REPLAYED.send(send)
             return
         await _EMPTY_ACK.send(send)
+        if "x-slack-retry-num" in headers:  # Slack thought an earlier delivery went unanswered
+            log.info(
+                "Slack retried a %s (attempt %s, %s)",
+                kind,
+                headers["x-slack-retry-num"][0][:5],
+                headers.get("x-slack-retry-reason", ["?"])[0][:40],
+            )
         # The response has been handed to the server: only now does Bolt see the request.
         request = AsyncBoltRequest(
             body=text,
@@ -191,9 +205,11 @@ class FastAck:
             headers=headers,  # type: ignore[arg-type]
             context={ACKED_EARLY: True},
         )
-        task = self._background.spawn(self._dispatch(request, kind))
-        self._dispatching.add(task)
-        task.add_done_callback(self._dispatching.discard)
+        self._queue.append((request, kind))
+        if self._dispatcher is None or self._dispatcher.done():
+            # One task per burst, gated like all post-ack work: it starts once the burst has
+            # passed, and dispatches in the order the requests came.
+            self._dispatcher = self._background.spawn(self._dispatch_queued(), hands_over=True)
 
     def _classify(self, body: bytes, headers: Headers) -> tuple[str | None, str | None]:
         """The body as text and what it is, if it is acked early."""
@@ -213,24 +229,37 @@ class FastAck:
         except ValueError:  # a timestamp that is not a number (Bolt would answer a 500)
             return False
 
+    async def _dispatch_queued(self) -> None:
+        # Listeners return right after acking: one at a time is quick.
+        while self._queue:
+            await self._dispatch(*self._queue.popleft())
+
     async def _dispatch(self, request: AsyncBoltRequest, kind: str) -> None:
-        """Bolt's whole dispatch, its ack already sent; never raises (nobody would hear it)."""
+        """Bolt's whole dispatch, its ack already sent. Never raises: nobody would hear it."""
         try:
             with already_acked():
                 response = await self._bolt.async_dispatch(request)
         except Exception:
             log.exception("dispatching a Slack %s after its ack failed", kind)
-            return
-        if response.status != 200 or response.body:
-            # Its listener would have answered something else: a bug, or Bolt refused it.
+        else:
+            if response.status == 200 and not response.body:
+                return
+            # Bolt would have answered something else (a failure before the listener acked, or
+            # a listener gone missing): Slack has had its 200 already, so the person is told.
             log.error(
                 "a Slack %s acked early got status %d from Bolt; that answer was dropped",
                 kind,
                 response.status,
             )
+        await self._tell_the_user(request.body.get("response_url"))
 
-    async def drain(self, timeout: float) -> None:
-        """Wait (at most `timeout` seconds) for the requests acked but not yet dispatched, so that
-        a graceful stop finds their work among the work running."""
-        if self._dispatching:
-            await asyncio.wait(set(self._dispatching), timeout=timeout)
+    async def _tell_the_user(self, response_url: object) -> None:
+        if not isinstance(response_url, str) or not response_url:
+            return  # an event, or a global shortcut: nobody to tell but the logs
+        text, blocks = bk.problem(FAILED)
+        try:
+            await AsyncWebhookClient(response_url).send(
+                text=text, blocks=blocks, response_type="ephemeral", replace_original=False
+            )
+        except Exception:
+            log.exception("could not tell the user about the failure")
