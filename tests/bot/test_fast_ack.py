@@ -279,23 +279,26 @@ async def test_a_request_acked_just_before_a_stop_is_still_worked_on(sqlite_url:
 
 @pytest.mark.parametrize("hands_over", [True, False])
 async def test_a_stop_drains_what_a_hand_over_starts(hands_over: bool) -> None:
-    """The dispatch of requests acked early starts their work: a stop lets that work finish
-    too, where it cancels what other work starts after the stop began."""
+    """The dispatch of requests acked early starts their work, which starts more (a form
+    opened, then filled in): a stop lets both finish, as they would have for a request
+    dispatched inline; otherwise it cancels what work starts once the stop began."""
     group = Background()
     finished: list[str] = []
 
-    async def work() -> None:
+    async def work(name: str, then: str | None = None) -> None:
         for _ in range(3):
             await asyncio.sleep(0)
-        finished.append("work")
+        if then is not None:
+            group.spawn(work(then))
+        finished.append(name)
 
     async def dispatch() -> None:
         await asyncio.sleep(0)
-        group.spawn(work())
+        group.spawn(work("open the form", then="fill it in"))
 
     group.spawn(dispatch(), hands_over=hands_over)
     await group.stop(drain_seconds=5.0)
-    assert finished == (["work"] if hands_over else [])
+    assert finished == (["open the form", "fill it in"] if hands_over else [])
 
 
 # --- what is acked early ----------------------------------------------------------------------------
