@@ -8,8 +8,9 @@ block action and every event. For those the fast path checks what Bolt would ref
 (the signature and its five-minute timestamp, with the same `SignatureVerifier`, and a signature
 seen before, with the app's own replay guard), answers an empty 200 at once, and hands the
 request to Bolt's full dispatch as post-ack work: started once the response has gone and the
-burst has passed, like any work after an ack. There `ack()` changes nothing; what it would have
-answered is dropped (logged if it was not an empty 200, which only a bug would cause).
+burst has passed, like any work after an ack. There `ack()` changes nothing; what Bolt would
+have answered is dropped. Were it not an empty 200 (only a bug could cause that), it is logged,
+and the person is told through the request's response_url where it has one.
 
 Anything else goes through Bolt inline, unchanged: view submissions (their ack may carry
 errors), options (their ack is the options), `ssl_check`, `url_verification`, commands and

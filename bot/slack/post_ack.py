@@ -4,7 +4,8 @@ The Bolt app runs with `process_before_response=True`: a listener runs inline an
 request's response, sent when the listener returns (no 10 ms polling for `ack()`). Whatever the
 listener hands over here is held until the transport (the HTTP route or the Socket Mode handler)
 has sent that response, so no Motive, Slack or database call can start ahead of the ack.
-Outside such a scope (a listener run some other way) the work starts at once.
+Outside such a scope (a listener run some other way) the work starts at once, as it does for a
+request the HTTP route acked before dispatching it (bot/slack/fast_ack.py).
 """
 
 from __future__ import annotations
