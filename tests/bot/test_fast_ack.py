@@ -193,6 +193,9 @@ async def test_an_acked_command_is_dispatched_once_and_a_replay_not_at_all(stack
         help_body = recall_body(stack, 30, "help")  # acked by Bolt, inline
         bolts = await inline.post(help_body, stack.signed(help_body))
     async with serving(stack) as served:
+        # Post-ack work waits for this gate (the app's own waits for a burst to pass).
+        burst_over = asyncio.Event()
+        stack.svc.background.gate = burst_over.wait
         r = await served.post(body, headers)
         assert (r.status_code, r.text) == (200, "")
         assert (
@@ -200,6 +203,8 @@ async def test_an_acked_command_is_dispatched_once_and_a_replay_not_at_all(stack
         )
         again = await served.post(body, headers)
         assert (again.status_code, again.json()) == (401, {"error": "replayed request"})
+        assert served.reached == []  # both answered; Bolt has seen neither yet
+        burst_over.set()
         await stack.settle()
     assert [b.get("command") for b in served.reached] == ["/recall"]
     assert stack.sim.stats.recalls_created == 1 and len(stack.anchors()) == 1
