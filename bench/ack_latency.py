@@ -82,19 +82,38 @@ def signed_request(n: int, host: str, slack_url: str) -> bytes:
     return head.encode() + body
 
 
+# uvicorn closes a connection idle for 5 s (its keep-alive timeout); the other apps' turns can
+# take that long on a loaded machine (the bot's post-ack work for a round), so a connection idle
+# for this long is opened afresh before it is used, and pinged, outside any timing.
+STALE_SECONDS = 4.0
+
+
 class Connection:
     """One persistent HTTP/1.1 connection that sends prepared requests."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
+    def __init__(
+        self, url: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self.url, self.reader, self.writer = url, reader, writer
+        self.last_used = time.monotonic()
 
     @classmethod
     async def open(cls, url: str) -> Connection:
         parts = urlsplit(url)
         reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-        return cls(reader, writer)
+        return cls(url, reader, writer)
+
+    async def refresh(self) -> None:
+        """Reopen if the server may have closed this connection for idling."""
+        if self.reader.at_eof() or time.monotonic() - self.last_used > STALE_SECONDS:
+            self.close()
+            parts = urlsplit(self.url)
+            self.reader, self.writer = await asyncio.open_connection(parts.hostname, parts.port)
+            await self.get("/_bench/ping", parts.netloc)  # the server has taken it on
+        self.last_used = time.monotonic()
 
     async def send(self, request: bytes) -> tuple[int, bytes]:
+        self.last_used = time.monotonic()
         self.writer.write(request)
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1])
@@ -129,9 +148,17 @@ class Target:
         return urlsplit(self.url).netloc
 
     async def idle(self) -> None:
+        await self.control.refresh()
         await self.control.get("/_bench/idle", self.host)
 
+    async def ready(self, clients: int) -> None:
+        """Idle, and the first `clients` connections fit to use (before the clock starts)."""
+        await self.idle()
+        for conn in self.clients[:clients]:
+            await conn.refresh()
+
     async def collect_server_times(self, phase: str) -> None:
+        await self.control.refresh()
         times = await self.control.get("/_bench/timings", self.host)
         assert isinstance(times, list)
         self.server_times[phase] += times
@@ -180,14 +207,14 @@ async def run(sequential: int, rounds: int, concurrency: int, role: str) -> dict
         for r in range(rounds):  # one request at a time
             for target in order[r % 3 :] + order[: r % 3]:
                 for request in next_requests(target, per_turn):
-                    await target.idle()
+                    await target.ready(1)
                     target.client_times["seq"].append(await timed_send(target.clients[0], request))
                 await target.collect_server_times("seq")
 
         for r in range(rounds):  # `concurrency` at once
             for target in order[r % 3 :] + order[: r % 3]:
                 requests = next_requests(target, concurrency)
-                await target.idle()
+                await target.ready(concurrency)
                 times = await asyncio.gather(
                     *(timed_send(c, q) for c, q in zip(target.clients, requests, strict=True))
                 )

@@ -4,7 +4,8 @@ Each prints one line, `READY <url>...`, once it listens on loopback, and runs un
 
 Every Slack-facing server is wrapped to time itself: from the moment the request reaches the app
 to the moment the response starts (`GET /_bench/timings` returns and clears those times), and
-`GET /_bench/idle` answers once the process has no post-ack work left.
+`GET /_bench/idle` answers once the process has no post-ack work left (`GET /_bench/ping` at
+once: the load generator checks a connection it has reopened).
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ def timed(app: ASGI, idle: Callable[[], Awaitable[object]]) -> ASGI:
         if scope["type"] == "http" and path == "/_bench/timings":
             await answer(send, timings[:])
             timings.clear()
+            return
+        if scope["type"] == "http" and path == "/_bench/ping":
+            await answer(send, True)
             return
         if scope["type"] == "http" and path == "/_bench/idle":
             await idle()

@@ -14,10 +14,12 @@ from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, request_response
 
 from bot.metrics import IN_FLIGHT
 from bot.services import Services
+from bot.slack.app import BotApp
+from bot.slack.fast_ack import FastAck
 from bot.slack.post_ack import holding
 from bot.tracking import webhook_receiver
 from bot.tracking.trust import export_trust
@@ -75,6 +77,18 @@ def build_server(
         response.background = BackgroundTask(release)
         return response
 
+    # What the listeners always ack with nothing is acked ahead of Bolt, and dispatched after.
+    slack_route: Any = slack_events
+    if isinstance(bolt, BotApp) and bolt.empty_acks is not None and bolt.secret is not None:
+        slack_route = FastAck(
+            bolt,
+            bolt.empty_acks,
+            signing_secret=bolt.secret,
+            replay=bolt.replay,
+            background=svc.background,
+            inline=request_response(slack_events),
+        )
+
     async def healthz(request: Request) -> Response:
         problems = await health.problems()
         if problems:
@@ -109,5 +123,5 @@ def build_server(
         Route("/metrics", metrics),
     ]
     if slack_handler is not None:
-        routes.insert(0, Route("/slack/events", slack_events, methods=["POST"]))
+        routes.insert(0, Route("/slack/events", slack_route, methods=["POST"]))
     return Starlette(routes=routes, lifespan=lifespan)

@@ -11,7 +11,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.background import Background
 from bot.services import Services
-from bot.slack.listeners import register
+from bot.slack.fast_ack import EmptyAcks, Verification
+from bot.slack.listeners import EMPTY_ACKS, register
 from bot.slack.payload_guard import PayloadGuard
 from bot.slack.post_ack import acks_first, start_after_ack
 from bot.slack.replay import ReplayGuard
@@ -54,8 +55,29 @@ class BotIdentity:
             self._asking = False
 
 
-def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> AsyncApp:
+class BotApp(AsyncApp):
+    """The Bolt app, with what the HTTP route's fast path (bot/slack/fast_ack.py) needs: which
+    requests its listeners always ack with nothing (None in Socket Mode, whose handler sends
+    the acks), the signing secret, and the replay guard that has seen what came before."""
+
+    def __init__(
+        self,
+        *,
+        empty_acks: EmptyAcks | None,
+        secret: str | None,
+        replay: ReplayGuard,
+        **bolt_options: Any,
+    ) -> None:
+        super().__init__(**bolt_options)
+        self.empty_acks = empty_acks
+        self.secret = secret
+        self.replay = replay
+
+
+def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> BotApp:
     secret = svc.settings.slack_signing_secret
+    signing_secret = secret.get_secret_value() if secret else None
+    bolt_secret = signing_secret or "unused-in-socket-mode"
     identity = BotIdentity(svc.slack, svc.background)
     # Background work (post-ack work, polls, webhook fetches) shares the event loop with the
     # acks: during a burst of Slack requests it waits for the burst to pass.
@@ -64,7 +86,11 @@ def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> AsyncApp:
     async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
         return await identity(enterprise_id, team_id)
 
-    app = AsyncApp(
+    replay = ReplayGuard()
+    app = BotApp(
+        empty_acks=None if socket_mode or signing_secret is None else EMPTY_ACKS,
+        secret=signing_secret,
+        replay=replay,
         # Named, or Bolt walks the call stack (inspect.stack) to name it: 15 ms of start-up.
         name="motive-bot",
         # The per-request clients Bolt makes from this one get the token from `authorize`.
@@ -75,9 +101,11 @@ def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> AsyncApp:
             retry_handlers=list(svc.slack.retry_handlers),
         ),
         authorize=authorize,
-        signing_secret=secret.get_secret_value() if secret else "unused-in-socket-mode",
+        signing_secret=bolt_secret,
+        # Bolt's own check, in Bolt's place, except for what the fast path checked and acked.
         # Socket Mode traffic is authenticated by the connection, not a signature.
-        request_verification_enabled=not socket_mode,
+        request_verification_enabled=False,
+        before_authorize=None if socket_mode else Verification(bolt_secret),
         # Each listener runs inline and its ack is the response, sent as soon as it returns:
         # Bolt's default mode would poll every 10 ms for ack(). Listeners return right after
         # acking and hand the rest to `after_ack`, which starts it once the ack has been sent.
@@ -94,7 +122,7 @@ def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> AsyncApp:
         if name.startswith("slack_bolt") and isinstance(logger, logging.Logger):
             logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
     app.logger.setLevel(max(logging.INFO, app.logger.getEffectiveLevel()))
-    app.use(ReplayGuard())  # after Bolt's own signature and timestamp checks
+    app.use(replay)  # after the signature and timestamp checks
     app.use(PayloadGuard())
     register(app, svc)
     return app

@@ -18,6 +18,8 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.slack.post_ack import ACKED_EARLY
+
 log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 6 * 60  # Bolt's five minutes, and a margin for clock skew
@@ -50,11 +52,22 @@ class ReplayGuard(AsyncMiddleware):
         # A typeahead query only reads, and the same letters typed twice within a second may
         # well be the same bytes: let it through.
         suggestion = isinstance(req.body, dict) and req.body.get("type") == "block_suggestion"
-        if req.mode == "http" and not suggestion:
+        # A request acked early was seen here already, by the fast path, before its ack.
+        if req.mode == "http" and not suggestion and not req.context.get(ACKED_EARLY):
             timestamp = req.headers.get("x-slack-request-timestamp", [""])[0]
             signature = req.headers.get("x-slack-signature", [""])[0]
-            # The wall clock on purpose: Slack's timestamps are, and Bolt checks them against it.
-            if signature and not self.first_time(timestamp, signature, time.time()):
-                log.warning("refused a replayed Slack request (timestamp %s)", timestamp)
-                return BoltResponse(status=401, body='{"error": "replayed request"}')
+            if not self.seen_first(timestamp, signature):
+                return self.refusal()
         return await next()
+
+    def seen_first(self, timestamp: str, signature: str) -> bool:
+        """False (and a warning) if this signature has been seen before."""
+        # The wall clock on purpose: Slack's timestamps are, and Bolt checks them against it.
+        if signature and not self.first_time(timestamp, signature, time.time()):
+            log.warning("refused a replayed Slack request (timestamp %s)", timestamp)
+            return False
+        return True
+
+    @staticmethod
+    def refusal() -> BoltResponse:
+        return BoltResponse(status=401, body='{"error": "replayed request"}')

@@ -9,6 +9,7 @@ import jsonschema
 import yaml
 
 from bot.offline.fakeslack import SLACK_SPEC
+from bot.slack.listeners import EMPTY_ACKS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,3 +57,12 @@ def test_manifest_matches_the_code() -> None:
     } <= scopes
     interactivity = m["settings"]["interactivity"]  # type: ignore[index]
     assert interactivity["message_menu_options_url"].endswith("/slack/events")
+
+
+def test_what_is_acked_early_is_what_the_manifest_sends() -> None:
+    """The fast path acks early only the commands and shortcuts the app registers; the manifest
+    is what makes Slack send them."""
+    features = _manifest()["features"]
+    assert isinstance(features, dict)
+    assert EMPTY_ACKS.commands == {c["command"] for c in features["slash_commands"]}
+    assert EMPTY_ACKS.shortcuts == {s["callback_id"] for s in features["shortcuts"]}

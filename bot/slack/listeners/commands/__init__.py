@@ -5,7 +5,10 @@ from slack_bolt.async_app import AsyncApp
 from bot.services import Services
 from bot.slack.listeners.commands import recall, snapshot
 
+RECALL, SNAPSHOT = "/recall", "/snapshot"  # as in manifest.yml
+COMMANDS = frozenset({RECALL, SNAPSHOT})  # each one's listener acks with nothing
+
 
 def register(app: AsyncApp, svc: Services) -> None:
-    app.command("/recall")(recall.handler(svc))
-    app.command("/snapshot")(snapshot.handler(svc))
+    app.command(RECALL)(recall.handler(svc))
+    app.command(SNAPSHOT)(snapshot.handler(svc))
