@@ -26,11 +26,14 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.middleware.request_verification.async_request_verification import (
     AsyncRequestVerification,
 )
+from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import parse_body
 from slack_bolt.response import BoltResponse
@@ -76,6 +79,17 @@ class EmptyAcks:
             if isinstance(event, dict) and isinstance(event.get("type"), str):
                 return "event"
         return None
+
+
+def read_body(text: str, content_type: str | None) -> dict[str, Any]:
+    """What Slack sent, read as Bolt reads it, but for one case: Bolt takes any form body holding
+    the word "payload" for an interaction's `payload=` field and, finding no such field, reads
+    it as empty. A command whose text says "payload" would then be lost (Bolt's 404)."""
+    parsed = parse_body(text, content_type)
+    if parsed or not text or content_type == "application/json" or text.startswith("{"):
+        return parsed
+    fields = dict(parse_qsl(text, keep_blank_values=True))
+    return {} if "payload" in fields else fields
 
 
 class Verification(AsyncRequestVerification):
@@ -178,7 +192,7 @@ class FastAck:
             headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
         # Read as Bolt reads it, before its signature check too: what is not acked early goes
         # to Bolt untouched and is checked there.
-        text, kind = self._classify(body, headers)
+        text, parsed, kind = self._classify(body, headers)
         if text is None or kind is None:
             await self._inline(scope, _replaying(body, receive), send)
             return
@@ -206,23 +220,28 @@ class FastAck:
             headers=headers,  # type: ignore[arg-type]
             context={ACKED_EARLY: True},
         )
+        if request.body != parsed:  # Bolt misread it (read_body): give it what Slack sent
+            request.body = parsed
+            request.context = build_async_context(AsyncBoltContext({ACKED_EARLY: True}), parsed)
         self._queue.append((request, kind))
         if self._dispatcher is None or self._dispatcher.done():
             # One task per burst, gated like all post-ack work: it starts once the burst has
             # passed, and dispatches in the order the requests came.
             self._dispatcher = self._background.spawn(self._dispatch_queued(), hands_over=True)
 
-    def _classify(self, body: bytes, headers: Headers) -> tuple[str | None, str | None]:
-        """The body as text and what it is, if it is acked early."""
+    def _classify(
+        self, body: bytes, headers: Headers
+    ) -> tuple[str | None, dict[str, Any], str | None]:
+        """The body as text and as read, and what it is, if it is acked early."""
         content_type = headers.get("content-type", [""])[0].split(";")[0] or None
         try:
             text = body.decode("utf-8")
-            parsed = parse_body(text, content_type)
+            parsed = read_body(text, content_type)
         except (ValueError, RecursionError):  # not UTF-8, not JSON: Bolt answers it as ever
-            return None, None
+            return None, {}, None
         if not isinstance(parsed, dict) or "ssl_check" in parsed:
-            return None, None
-        return text, self._empty.kind(parsed)
+            return None, {}, None
+        return text, parsed, self._empty.kind(parsed)
 
     def _signed(self, body: bytes, timestamp: str, signature: str) -> bool:
         try:

@@ -134,6 +134,18 @@ async def test_recall_posts_anchor_then_requests_and_hands_over(stack: Stack) ->
     assert row.note == "cut off on I-80" and row.camera_list == ["front_facing"]
 
 
+async def test_a_command_whose_text_says_payload_is_read_whole(stack: Stack) -> None:
+    # Bolt reads any form body containing the word "payload" as an interaction's `payload=`
+    # field, finds none, and sees an empty request: the command got a 404 and was lost.
+    r = await stack.command("/recall", "TRK-101 30m ago 2m note: payload door open")
+    assert r.status_code == 200 and r.text == ""
+    await stack.settle()
+    [anchor] = stack.anchors()
+    assert "payload door open" in json.dumps(anchor.blocks)
+    [row] = await stack.svc.store.in_flight()
+    assert row.note == "payload door open" and stack.sim.stats.recalls_created == 1
+
+
 async def test_ack_goes_out_before_motive_is_called(stack: Stack) -> None:
     stack.sim.config.latency_seconds = 1.0
     r = await stack.command("/recall", "TRK-101 30m ago 2m")
