@@ -50,6 +50,8 @@ def build_app(sim: Simulator, *, tick_seconds: float = 0.1) -> Starlette:
             sim.base_url = _base(request)
             if sim.config.latency_seconds:
                 await asyncio.sleep(sim.config.latency_seconds)
+            if sim.hold is not None:
+                await sim.hold.wait()
             try:
                 sim.authorize({k.lower(): v for k, v in request.headers.items()})
                 fault = sim.take_fault(request.method, request.url.path)
