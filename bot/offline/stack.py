@@ -42,6 +42,7 @@ from bot.slack.app import build_bolt_app
 from motive.client import MotiveClient
 from motive.clock import Clock, SystemClock
 from motive.simulator import SimConfig, Simulator, build_app
+from motive.tls import tls_context
 
 SIGNING_SECRET = "offline-signing-secret"
 WEBHOOK_SECRET = "8cbd43f98ba1e33c28c9"  # 20 characters, as Motive's secrets are
@@ -186,13 +187,15 @@ async def run_bot(
     async with contextlib.AsyncExitStack() as exits:
         if served:
             url = await exits.enter_async_context(serve_on_loopback(server))
-            http = httpx.AsyncClient(timeout=30, limits=limits)
+            http = httpx.AsyncClient(timeout=30, limits=limits, verify=tls_context())
         else:
             url = IN_PROCESS_BOT
             # Only the bot's in-process address is dispatched in-process; any other URL (a
             # server a test puts in front of the app, say) is reached over the network.
             transport = await exits.enter_async_context(in_process(server))
-            http = httpx.AsyncClient(mounts={IN_PROCESS_BOT: transport}, timeout=30, limits=limits)
+            http = httpx.AsyncClient(
+                mounts={IN_PROCESS_BOT: transport}, timeout=30, limits=limits, verify=tls_context()
+            )
         await exits.enter_async_context(http)
         yield Bot(svc, url, http)
 

@@ -19,6 +19,7 @@ from motive.simulator import variants
 from motive.simulator.clip import clip_stream
 from motive.simulator.jpeg import SNAPSHOT_JPEG
 from motive.simulator.state import Fault, SimError, Simulator
+from motive.tls import tls_context
 
 log = logging.getLogger("motive.simulator")
 
@@ -317,7 +318,7 @@ async def send_due_webhooks(sim: Simulator, client: httpx.AsyncClient) -> int:
 
 
 async def webhook_loop(sim: Simulator, tick_seconds: float) -> None:
-    async with httpx.AsyncClient(timeout=3.0) as client:
+    async with httpx.AsyncClient(timeout=3.0, verify=tls_context()) as client:
         while True:
             await asyncio.sleep(tick_seconds)
             try:
