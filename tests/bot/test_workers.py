@@ -63,7 +63,7 @@ async def test_two_workers_share_postgres_without_double_polls_or_posts(pg_url: 
         # On a ticking clock the rate limiter really waits; this test is about sharing the work.
         # Uploads finish by themselves within a second (6 to 14 simulated minutes, at 1000x):
         # jumping the clock instead would expire the leases of polls in flight, and let the
-        # other worker fetch the same request. Each is still polled by both workers.
+        # other worker fetch the same request.
         sim_config=SimConfig(rate_limit=(100_000, 60.0), time_factor=1000.0),
         settings_overrides={"poll_first_seconds": 0.05, "poll_max_seconds": 0.1},
     ) as stack:
