@@ -45,6 +45,7 @@ from starlette.responses import JSONResponse, Response
 from bot.config import Settings
 from bot.offline.fakeslack import FakeSlack
 from bot.offline.loopback import serve_on_loopback
+from bot.offline.retries import quick_slack_retries
 from bot.server import build_server
 from bot.services import Services, build_services
 from bot.slack.app import build_bolt_app
@@ -197,7 +198,12 @@ def commands(n: int) -> list[tuple[str, str]]:
 
 @asynccontextmanager
 async def bot(
-    db: str, clock: ManualClock, sim: Simulator, slack: FakeSlack, transport: Any
+    db: str,
+    clock: ManualClock,
+    sim: Simulator,
+    slack: FakeSlack,
+    transport: Any,
+    slack_retry_seconds: float | None = None,
 ) -> AsyncIterator[tuple[Services, str, str]]:
     async with (
         serve_on_loopback(build_app(sim, tick_seconds=3600)) as sim_url,
@@ -221,13 +227,19 @@ async def bot(
             rate_limit=None,
         )
         svc = build_services(settings, role="web", clock=clock, motive=motive)
+        if slack_retry_seconds is not None:
+            quick_slack_retries(svc.slack, slack_retry_seconds)
         server = build_server(svc, build_bolt_app(svc), role="web")
         async with serve_on_loopback(server) as url:
             yield svc, url, slack_url
 
 
-async def run(kind: str, n: int, seed: int, rate: float = 0.2) -> Figures:
-    """`rate`: the share of Slack calls failed (`slack`); Motive's mix is `MOTIVE_FAULTS`."""
+async def run(
+    kind: str, n: int, seed: int, rate: float = 0.2, slack_retry_seconds: float | None = None
+) -> Figures:
+    """`rate`: the share of Slack calls failed (`slack`); Motive's mix is `MOTIVE_FAULTS`.
+    `slack_retry_seconds`: a short fixed wait between the Slack SDK's retries (see
+    bot/offline/retries.py) instead of its backoff and jitter, for the tests."""
     rng = random.Random(seed)
     clock = ManualClock()
     sim = Simulator(
@@ -246,7 +258,11 @@ async def run(kind: str, n: int, seed: int, rate: float = 0.2) -> Figures:
     started = time.monotonic()
     db = f"sqlite:///{tempfile.mkdtemp(prefix='bench-faults-')}/bot.db"
     try:
-        async with bot(db, clock, sim, slack, transport) as (svc, url, slack_url):
+        async with bot(db, clock, sim, slack, transport, slack_retry_seconds) as (
+            svc,
+            url,
+            slack_url,
+        ):
             # Each command: its text, the private answers it got, the row it made (if any).
             sent: list[tuple[str, int, int | None]] = []
             known: set[int] = set()

@@ -26,6 +26,7 @@ from motive.errors import (
 from motive.models import Asset, ImageCapture, Pagination, Quota, Recall, Timelines, Vehicle
 from motive.ratelimit import TokenBucket
 from motive.rules import RecallRequest, SnapshotRequest, Target
+from motive.tls import tls_context
 
 DEFAULT_BASE_URL = "https://api.gomotive.com"
 M = TypeVar("M", bound=BaseModel)
@@ -61,7 +62,7 @@ class MotiveClient:
             headers["Authorization"] = f"Bearer {oauth_token}"
         elif api_key:
             headers["X-Api-Key"] = api_key
-        tls = httpx.create_ssl_context()  # one for both clients: each costs ~20 ms to load
+        tls = tls_context()  # each context costs 20 ms or more to load (motive/tls.py)
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers=headers,

@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.doctor.motive_checks import MotiveDoctor
 from bot.doctor.report import DIFFERS, FAILS, OK, SKIPPED, Check, Options, Report, shape
 from bot.doctor.slack_checks import slack_checks
+from motive.tls import tls_context
 
 __all__ = [
     "DIFFERS",
@@ -46,6 +47,7 @@ async def diagnose(
         headers=headers,
         timeout=20,
         transport=transport,
+        verify=tls_context(),
     ) as http:
         await MotiveDoctor(http, report, options).run()
     await slack_checks(settings, report, options)

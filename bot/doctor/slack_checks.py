@@ -13,6 +13,7 @@ import httpx
 
 from bot.config import Settings
 from bot.doctor.report import FAILS, OK, SKIPPED, Options, Report, reply
+from motive.tls import tls_context
 
 # --- Slack ----------------------------------------------------------------------------------------
 
@@ -38,7 +39,7 @@ async def slack_checks(settings: Settings, report: Report, options: Options) -> 
         report.add("slack.auth", SKIPPED, "POST auth.test", "SLACK_BOT_TOKEN is not set")
         return
     report.hide(token)
-    async with httpx.AsyncClient(timeout=15) as http:
+    async with httpx.AsyncClient(timeout=15, verify=tls_context()) as http:
         try:
             r = await http.post(base + "auth.test", headers={"Authorization": f"Bearer {token}"})
         except httpx.HTTPError as e:

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 from starlette.applications import Starlette
 
 from bot.config import Settings
@@ -26,6 +25,7 @@ from bot.metrics import observe_motive
 from bot.offline import blockkit_check
 from bot.offline.fakeslack import FakeSlack, Message
 from bot.offline.loopback import serve_on_loopback
+from bot.offline.retries import quick_slack_retries
 from bot.offline.signing import (
     DISPATCH_CHANNEL,
     DISPATCHER,
@@ -42,6 +42,7 @@ from bot.slack.app import build_bolt_app
 from motive.client import MotiveClient
 from motive.clock import Clock, SystemClock
 from motive.simulator import SimConfig, Simulator, build_app
+from motive.tls import tls_context
 
 SIGNING_SECRET = "offline-signing-secret"
 WEBHOOK_SECRET = "8cbd43f98ba1e33c28c9"  # 20 characters, as Motive's secrets are
@@ -163,9 +164,10 @@ async def run_bot(
 ) -> AsyncIterator[Bot]:
     """The bot's services and its HTTP face, started (and stopped) through the app's lifespan.
 
-    `slack_retry_seconds`: a fixed wait between the Slack SDK's retries instead of its backoff.
-    The retries still happen; only their real-time waits, which the SDK cannot take from an
-    injected clock, shrink."""
+    `slack_retry_seconds`: a fixed wait between the Slack SDK's retries instead of its backoff
+    (after a 429, its Retry-After and this, without the SDK's random extra). The retries still
+    happen; only their real-time waits, which the SDK cannot take from an injected clock,
+    shrink."""
     key = settings.motive_api_key.get_secret_value() if settings.motive_api_key else None
     motive = MotiveClient(
         api_key=key,
@@ -179,20 +181,21 @@ async def run_bot(
         settings, role=role, clock=clock, motive=motive, sweep_seconds=sweep_seconds
     )
     if slack_retry_seconds is not None:
-        for handler in svc.slack.retry_handlers:
-            handler.interval_calculator = FixedValueRetryIntervalCalculator(slack_retry_seconds)
+        quick_slack_retries(svc.slack, slack_retry_seconds)
     server = build_server(svc, build_bolt_app(svc), role=role)
     limits = http_limits or httpx.Limits()
     async with contextlib.AsyncExitStack() as exits:
         if served:
             url = await exits.enter_async_context(serve_on_loopback(server))
-            http = httpx.AsyncClient(timeout=30, limits=limits)
+            http = httpx.AsyncClient(timeout=30, limits=limits, verify=tls_context())
         else:
             url = IN_PROCESS_BOT
             # Only the bot's in-process address is dispatched in-process; any other URL (a
             # server a test puts in front of the app, say) is reached over the network.
             transport = await exits.enter_async_context(in_process(server))
-            http = httpx.AsyncClient(mounts={IN_PROCESS_BOT: transport}, timeout=30, limits=limits)
+            http = httpx.AsyncClient(
+                mounts={IN_PROCESS_BOT: transport}, timeout=30, limits=limits, verify=tls_context()
+            )
         await exits.enter_async_context(http)
         yield Bot(svc, url, http)
 

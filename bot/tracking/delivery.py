@@ -29,6 +29,7 @@ from motive.clock import Clock
 from motive.errors import MotiveError
 from motive.models import Recall, RecallCamera
 from motive.rules import CameraPosition, SnapshotRequest
+from motive.tls import tls_context
 
 if TYPE_CHECKING:
     from bot.privacy import Privacy
@@ -236,7 +237,7 @@ class Deliverer:
         name = row.request.target.name
         label = bk.camera_label(pos.value)
         async with (
-            httpx.AsyncClient(timeout=UPLOAD_TIMEOUT) as http,
+            httpx.AsyncClient(timeout=UPLOAD_TIMEOUT, verify=tls_context()) as http,
             self.motive.stream_media(cam.download_url) as media,
         ):
             size = int(media.headers.get("content-length") or 0)
@@ -489,7 +490,7 @@ class Deliverer:
         file_id, upload_url = str(got["file_id"]), str(got["upload_url"])
         await self.store.note_delivery_file(delivery.id, file_id)
         try:
-            async with httpx.AsyncClient(timeout=UPLOAD_TIMEOUT) as http:
+            async with httpx.AsyncClient(timeout=UPLOAD_TIMEOUT, verify=tls_context()) as http:
                 (await http.post(upload_url, content=data)).raise_for_status()
         except httpx.HTTPError as e:
             raise UploadFailed(f"the upload did not go through ({type(e).__name__})") from e

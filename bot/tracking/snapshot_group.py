@@ -32,6 +32,7 @@ from bot.tracking.store import (
 )
 from motive.errors import MotiveError
 from motive.models import ImageCapture
+from motive.tls import tls_context
 
 if TYPE_CHECKING:
     from bot.tracking.poller import Tracker
@@ -178,7 +179,7 @@ async def deliver(
                 # Kept before anything is shared: after a crash the thread is searched for it.
                 await deliverer.store.note_delivery_file(delivery.id, file_id)
             try:
-                async with httpx.AsyncClient(timeout=UPLOAD_TIMEOUT) as http:
+                async with httpx.AsyncClient(timeout=UPLOAD_TIMEOUT, verify=tls_context()) as http:
                     (await http.post(upload_url, content=data)).raise_for_status()
             except httpx.HTTPError as e:
                 failed.append((r.position, f"the upload did not go through ({type(e).__name__})"))

@@ -19,6 +19,7 @@ from motive.simulator import variants
 from motive.simulator.clip import clip_stream
 from motive.simulator.jpeg import SNAPSHOT_JPEG
 from motive.simulator.state import Fault, SimError, Simulator
+from motive.tls import tls_context
 
 log = logging.getLogger("motive.simulator")
 
@@ -50,6 +51,8 @@ def build_app(sim: Simulator, *, tick_seconds: float = 0.1) -> Starlette:
             sim.base_url = _base(request)
             if sim.config.latency_seconds:
                 await asyncio.sleep(sim.config.latency_seconds)
+            if sim.hold is not None:
+                await sim.hold.wait()
             try:
                 sim.authorize({k.lower(): v for k, v in request.headers.items()})
                 fault = sim.take_fault(request.method, request.url.path)
@@ -315,7 +318,7 @@ async def send_due_webhooks(sim: Simulator, client: httpx.AsyncClient) -> int:
 
 
 async def webhook_loop(sim: Simulator, tick_seconds: float) -> None:
-    async with httpx.AsyncClient(timeout=3.0) as client:
+    async with httpx.AsyncClient(timeout=3.0, verify=tls_context()) as client:
         while True:
             await asyncio.sleep(tick_seconds)
             try:

@@ -6,6 +6,7 @@ engine comes on), scaled by `time_factor` so a ten-minute upload can finish in a
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import hashlib
 import hmac
@@ -132,6 +133,9 @@ class Simulator:
         self.captures: dict[str, SimCapture] = {}
         self.used = {"regular": 0, "timelapse": 0}
         self.faults: list[Fault] = []
+        # While an unset event, every API request waits for it: a test holds Motive still
+        # without a real-time latency (only where the simulator runs in the test's event loop).
+        self.hold: asyncio.Event | None = None
         self.stats = Stats()
         self._hits: collections.deque[float] = collections.deque()
         self._ids = itertools.count(81234)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -147,10 +148,15 @@ async def test_a_command_whose_text_says_payload_is_read_whole(stack: Stack) -> 
 
 
 async def test_ack_goes_out_before_motive_is_called(stack: Stack) -> None:
-    stack.sim.config.latency_seconds = 1.0
-    r = await stack.command("/recall", "TRK-101 30m ago 2m")
+    # Motive answers nothing until the ack is back: an ack that waited on Motive never comes.
+    stack.sim.hold = asyncio.Event()
+    try:
+        r = await asyncio.wait_for(stack.command("/recall", "TRK-101 30m ago 2m"), 30)
+    except TimeoutError:
+        pytest.fail("the ack waited for Motive")
     assert r.status_code == 200
     assert stack.anchors() == [] and stack.sim.stats.recalls_created == 0
+    stack.sim.hold.set()
     await stack.settle()
     assert stack.sim.stats.recalls_created == 1
 

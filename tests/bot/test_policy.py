@@ -11,6 +11,7 @@ import pytest
 
 from bot.offline.fakeslack import FakeSlack
 from bot.offline.loopback import serve_on_loopback
+from bot.offline.retries import quick_slack_retries
 from bot.policy import (
     OPEN,
     Asker,
@@ -189,7 +190,9 @@ async def test_user_groups_are_cached_refreshed_and_never_guessed() -> None:
     slack.usergroups = {"S0SAFETY": ["U0SAFE"], "S0DISPATCH": ["U0DISP"]}
     clock = ManualClock()
     async with serve_on_loopback(slack.app()) as url:
-        groups = UserGroups(web_client("xoxb-test", f"{url}/api/"), clock, ttl_seconds=300)
+        client = web_client("xoxb-test", f"{url}/api/")
+        quick_slack_retries(client, 0.01)  # the SDK's retries of the 500s below, without backoff
+        groups = UserGroups(client, clock, ttl_seconds=300)
         named = ["S0SAFETY", "S0DISPATCH", "U0SOMEONE"]
         assert await groups.groups_of("U0SAFE", named) == {"S0SAFETY"}
         slack.usergroups["S0SAFETY"].append("U0NEW")

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -24,6 +25,7 @@ from tests.bot.conftest import postgres_admin, running_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
+SCRIPTS_TEST = (ROOT / "scripts" / "test").read_text()
 
 
 def test_dockerfile_command_port_user_and_healthcheck_agree_with_the_code() -> None:
@@ -179,10 +181,16 @@ async def test_json_logs_carry_no_secret_and_sigterm_stops_cleanly(tmp_path: Pat
 
 
 def _pytest(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """pytest as scripts/test (the README's test command) runs it, on `args`."""
+    line = re.search(r'^echo "== pytest";\s+pytest (.*) "\$@"$', SCRIPTS_TEST, re.M)
+    assert line is not None, "scripts/test no longer runs pytest as this test expects"
+    # Its options, on one xdist worker: the warning must survive the reports coming from workers.
+    options = shlex.split(line.group(1).replace("${PYTEST_WORKERS:-4}", "1"))
+    assert "-n" in options
     full = {k: v for k, v in os.environ.items() if k != "MOTIVE_BOT_SKIP_POSTGRES"}
     full.update(env)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        [sys.executable, "-m", "pytest", *options, *args],
         cwd=ROOT,
         env=full,
         capture_output=True,
