@@ -217,8 +217,7 @@ async def bot(
             motive_api_url=sim_url,
             database_url=db,
         )
-        # No client-side bucket: on a still clock, fitted to the simulator's huge limit, its
-        # waits shrink below the clock's resolution and never end (motive/ratelimit.py).
+        # No client-side bucket: the faults are Motive's own 429s, not ones we would avoid.
         motive = MotiveClient(
             base_url=sim_url,
             clock=clock,
