@@ -201,3 +201,39 @@ def test_a_violation_with_no_word_behind_it_is_told_plainly() -> None:
 def test_a_duration_is_corrected_to_the_nearest_allowed(text: str, example: str) -> None:
     f = parse_recall(text, now=NOW, tz=CHICAGO)
     assert corrected_example("/recall", f, violation(f)) == example
+
+
+# --- a note stays last in a corrected command ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "example", "note"),
+    [
+        # The missing time was added after the note, where it became part of the note.
+        ("TRK-101 note: cut off", "/recall TRK-101 20m ago note: cut off", "cut off"),
+        ("TRK-101 14:05 4m Note: cut off", "/recall TRK-101 14:05 3m Note: cut off", "cut off"),
+        # Quoted, a note with an unpaired quote could not be read back.
+        ('TRK-101 note: the "big one', '/recall TRK-101 20m ago note: the "big one', 'the "big one'),
+    ],
+)
+def test_a_corrected_recall_keeps_the_note_last_and_works(
+    text: str, example: str, note: str
+) -> None:
+    try:
+        fields = parse_recall(text, now=NOW, tz=CHICAGO)
+        got = corrected_example("/recall", fields, violation(fields))
+    except ParseError as e:
+        got = e.example
+    assert got == example
+    again = parse_recall(got.removeprefix("/recall "), now=NOW, tz=CHICAGO)
+    assert again.note == note and again.request(NOW).target.name == "TRK-101"
+
+
+def test_a_corrected_snapshot_keeps_the_note_last_and_works() -> None:
+    fields = parse_snapshot("TRK-101 note: cut off")
+    with pytest.raises(RuleViolation) as caught:
+        fields.request()
+    got = corrected_example("/snapshot", fields, caught.value)
+    assert got == "/snapshot TRK-101 front note: cut off"
+    again = parse_snapshot(got.removeprefix("/snapshot "))
+    assert again.note == "cut off" and again.request().position is P.FRONT_FACING
