@@ -464,8 +464,11 @@ def _fix(command: str, tokens: list[str], changes: dict[int, list[str]]) -> str:
     out: list[str] = []
     for j, tok in enumerate(tokens):
         out.extend(changes.get(j, [tok]))
+    # A note runs to the end of the command: it stays last, as typed (quoting it would not
+    # survive a quote inside it), or the words added after it would become part of it.
+    note = [out.pop()] if out and out[-1].lower().startswith("note:") else []
     out.extend(changes.get(len(tokens), []))
-    return f"{command} " + " ".join(_quote(t) for t in out)
+    return f"{command} " + " ".join([*(_quote(t) for t in out), *note])
 
 
 def _resolve(
