@@ -10,14 +10,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.slack.lookups import FleetUnit
+from bot.slack.lookups import FleetUnit, Match
 from bot.slack.parsing import (
     ParseError,
     RecallFields,
+    adopt_unit,
     corrected_example,
     explain,
+    find_in_text,
+    is_help,
+    is_listing,
     parse_recall,
     parse_snapshot,
+    parse_when,
 )
 from motive.rules import CameraPosition as P
 from motive.rules import RuleViolation
@@ -213,7 +218,11 @@ def test_a_duration_is_corrected_to_the_nearest_allowed(text: str, example: str)
         ("TRK-101 note: cut off", "/recall TRK-101 20m ago note: cut off", "cut off"),
         ("TRK-101 14:05 4m Note: cut off", "/recall TRK-101 14:05 3m Note: cut off", "cut off"),
         # Quoted, a note with an unpaired quote could not be read back.
-        ('TRK-101 note: the "big one', '/recall TRK-101 20m ago note: the "big one', 'the "big one'),
+        (
+            'TRK-101 note: the "big one',
+            '/recall TRK-101 20m ago note: the "big one',
+            'the "big one',
+        ),
     ],
 )
 def test_a_corrected_recall_keeps_the_note_last_and_works(
@@ -237,3 +246,267 @@ def test_a_corrected_snapshot_keeps_the_note_last_and_works() -> None:
     assert got == "/snapshot TRK-101 front note: cut off"
     again = parse_snapshot(got.removeprefix("/snapshot "))
     assert again.note == "cut off" and again.request().position is P.FRONT_FACING
+
+
+# --- /snapshot -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "example"),
+    [
+        ("", "Say which truck and which camera.", "/snapshot TRK-101 front"),
+        (
+            "mine",
+            "`/snapshot mine` is not something I can show here: /snapshot takes a truck and a "
+            "camera (`/snapshot TRK-101 front`), `/snapshot` alone opens the form, and "
+            "`/snapshot help` lists every form.",
+            "/snapshot TRK-101 front",
+        ),
+        (
+            "%%% front",
+            "I can't read '%%%' as a truck or trailer: say a vehicle number (like TRK-101) or "
+            'asset:"NAME" first, then the rest.',
+            "/snapshot TRK-101 front",
+        ),
+        (
+            "TRK-101 all front",
+            "`all` takes a snapshot from every camera; you also named front. Say all, or one "
+            "camera.",
+            "/snapshot TRK-101 all",
+        ),
+        (
+            "TRK-101 raer",
+            "I don't understand 'raer'. Did you mean rear? After the truck comes one camera word "
+            "(front, driver, left, right or rear), or all for every camera.",
+            "/snapshot TRK-101 rear",
+        ),
+        (
+            # Nothing close, and nothing else said: the example is the usual one.
+            "TRK-101 roof",
+            "I don't understand 'roof'. After the truck comes one camera word (front, driver, "
+            "left, right or rear), or all for every camera.",
+            "/snapshot TRK-101 front",
+        ),
+        (
+            "TRK-101 rear roof",
+            "I don't understand 'roof'. After the truck comes one camera word (front, driver, "
+            "left, right or rear), or all for every camera.",
+            "/snapshot TRK-101 rear",
+        ),
+    ],
+)
+def test_snapshot_refusals_word_for_word(text: str, message: str, example: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_snapshot(text)
+    assert (caught.value.message, caught.value.example) == (message, example)
+
+
+def test_snapshot_fields_and_the_request_they_make() -> None:
+    s = parse_snapshot("TRK-101 Front note:cut off")
+    assert (s.words, s.spans, s.note) == (
+        {"target": "TRK-101", "position": "Front"},
+        {"target": [0], "position": [1]},
+        "cut off",
+    )
+    request = s.request()
+    assert (request.target.kind, request.target.name, request.position) == (
+        "vehicle",
+        "TRK-101",
+        P.FRONT_FACING,
+    )
+    # A quoted "note:" is a note too, and takes every word after it.
+    assert parse_snapshot('TRK-101 rear "note:a" b').note == "a b"
+
+
+def test_a_second_target_in_a_snapshot_is_the_one_pointed_at() -> None:
+    s = parse_snapshot("TRK-101 rear Asset:Yard")
+    assert (s.vehicle_number, s.asset_name) == ("TRK-101", "Yard")
+    assert s.spans["target2"] == [2] and s.words["target"] == "Asset:Yard"
+    with pytest.raises(RuleViolation) as caught:
+        s.request()
+    assert corrected_example("/snapshot", s, caught.value) == "/snapshot TRK-101 rear"
+    assert parse_snapshot("TRK-101 front VEHICLE:TRK-102").request().target.name == "TRK-102"
+
+
+def test_a_snapshot_is_checked_against_what_the_unit_carries() -> None:
+    # The narrow camera is for video only: it is not offered for a snapshot.
+    unit = FleetUnit("vehicle", "TRK-101", frozenset({P.FRONT_NARROW_FACING, P.REAR}))
+    with pytest.raises(RuleViolation) as caught:
+        parse_snapshot("TRK-101 front").request(unit)
+    assert caught.value.field == "position"
+    assert str(caught.value) == "TRK-101 has no front_facing camera; it has rear."
+    assert parse_snapshot("TRK-101 rear").request(unit).position is P.REAR
+    assert parse_snapshot("TRK-101 front").request(FleetUnit("vehicle", "TRK-101")).position
+
+
+def test_every_camera_of_a_snapshot_is_what_the_unit_carries() -> None:
+    both = FleetUnit(
+        "vehicle", "TRK-101", frozenset({P.REAR, P.FRONT_FACING, P.FRONT_NARROW_FACING})
+    )
+    every = parse_snapshot("TRK-101 every")
+    assert every.all_cameras and every.words["position"] == "every"
+    assert [r.position for r in every.requests_all(both)] == [P.FRONT_FACING, P.REAR]
+    assert [r.position for r in every.requests_all()] == [
+        P.FRONT_FACING,
+        P.DRIVER_FACING,
+        P.SIDE_LEFT,
+        P.SIDE_RIGHT,
+        P.REAR,
+    ]
+    trailer = parse_snapshot('asset:"Reefer 12" all').requests_all(FleetUnit("asset", "Reefer 12"))
+    assert {(r.target.kind, r.target.name) for r in trailer} == {("asset", "Reefer 12")}
+    assert [r.position for r in trailer] == [P.SIDE_LEFT, P.SIDE_RIGHT, P.REAR]
+    narrow_only = FleetUnit("vehicle", "TRK-101", frozenset({P.FRONT_NARROW_FACING}))
+    with pytest.raises(RuleViolation) as caught:
+        every.requests_all(narrow_only)
+    assert str(caught.value) == (
+        "TRK-101 has no front_facing, driver_facing, side_left, side_right or rear camera; it "
+        "has no camera the fleet list names."
+    )
+
+
+# --- a typed name against the fleet ------------------------------------------------------------
+
+
+def test_the_fleets_own_spelling_is_adopted() -> None:
+    unit = FleetUnit("vehicle", "TRK-101", frozenset({P.FRONT_FACING}))
+    f = parse_recall("trk-101 14:05", now=NOW, tz=CHICAGO)
+    assert adopt_unit("/recall", f, Match(unit)) is unit
+    assert (f.vehicle_number, f.tokens) == ("TRK-101", ["TRK-101", "14:05"])
+    trailer = FleetUnit("asset", "Reefer 12")
+    s = parse_snapshot('asset:"reefer 12" rear')
+    assert adopt_unit("/snapshot", s, Match(trailer)) is trailer
+    assert (s.asset_name, s.vehicle_number, s.tokens) == (
+        "Reefer 12",
+        None,
+        ["asset:Reefer 12", "rear"],
+    )
+    # No fleet list to hand, or no single target: the words stay as typed.
+    assert adopt_unit("/recall", f, None) is None
+    both = parse_recall("TRK-1 asset:x 14:05", now=NOW, tz=CHICAGO)
+    assert adopt_unit("/recall", both, Match(unit)) is None and both.vehicle_number == "TRK-1"
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "suggestions", "message", "example"),
+    [
+        (
+            "/recall",
+            "TRK-999 14:05",
+            (),
+            "There is no vehicle 'TRK-999' in the fleet. Check the number, or open the form "
+            "(/recall alone) and pick it from the list.",
+            "/recall",
+        ),
+        (
+            "/snapshot",
+            'asset:"Yard 9" rear',
+            (),
+            "There is no asset 'Yard 9' in the fleet. Check the name, or open the form "
+            "(/snapshot alone) and pick it from the list.",
+            "/snapshot",
+        ),
+        (
+            "/recall",
+            "TRK101 14:05",
+            (FleetUnit("vehicle", "TRK-101"),),
+            "There is no vehicle 'TRK101' in the fleet. Did you mean TRK-101?",
+            "/recall TRK-101 14:05",
+        ),
+        (
+            "/snapshot",
+            "TRK10 front",
+            (
+                FleetUnit("vehicle", "TRK-101"),
+                FleetUnit("vehicle", "TRK-102"),
+                FleetUnit("asset", "Reefer 12"),
+            ),
+            "There is no vehicle 'TRK10' in the fleet. Did you mean TRK-101? (or TRK-102, "
+            "asset:Reefer 12)",
+            "/snapshot TRK-101 front",
+        ),
+    ],
+)
+def test_a_name_not_in_the_fleet_is_refused_with_the_nearest(
+    command: str, text: str, suggestions: tuple[FleetUnit, ...], message: str, example: str
+) -> None:
+    fields = (
+        parse_recall(text, now=NOW, tz=CHICAGO) if command == "/recall" else parse_snapshot(text)
+    )
+    with pytest.raises(ParseError) as caught:
+        adopt_unit(command, fields, Match(None, suggestions))
+    assert (caught.value.message, caught.value.example) == (message, example)
+    assert caught.value.word == (fields.vehicle_number or fields.asset_name)
+
+
+# --- a truck and a time inside a message -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "start", "words"),
+    [
+        # A bare 2:15 is the latest past of 2:15 and 14:15.
+        ("TRK-101 cut off on I-80 around 2:15", ("TRK-101", "I-80"), (21, 20, 15), "around 2:15"),
+        (
+            "TRK-101 and 102, at 2:15pm yesterday!",
+            ("TRK-101", "102"),
+            (20, 20, 15),
+            "at 2:15pm yesterday",
+        ),
+        ("(TRK-101): hit at 11/20 14:05, driver: ok.", (), (20, 20, 5), "at 11/20 14:05"),
+        ("TRK-7 at 9:40", ("TRK-7",), (21, 15, 40), "at 9:40"),
+        ("TRK-7 at 2:40 and TRK-7 again", ("TRK-7",), (21, 8, 40), "at 2:40"),
+        ("TRK-101 at 2026-11-20 14:05", ("TRK-101",), (20, 20, 5), "at 2026-11-20 14:05"),
+        ("TRK-101 20m ago", ("TRK-101", "20m"), (21, 20, 10), "20m ago"),
+        ("TRK-101 at 14:05 front", ("TRK-101",), (21, 20, 5), "at 14:05"),
+        ("nothing here", (), None, ""),
+        ("TRK-101 at 25:99", ("TRK-101",), None, ""),
+    ],
+)
+def test_a_message_is_read_for_names_and_its_first_time(
+    text: str, names: tuple[str, ...], start: tuple[int, int, int] | None, words: str
+) -> None:
+    found = find_in_text(text, now=NOW, tz=CHICAGO)
+    assert found.names == names
+    expected = (
+        None if start is None else datetime(2026, 11, start[0], start[1], start[2], tzinfo=UTC)
+    )
+    assert (found.start, found.start_words) == (expected, words)
+
+
+def test_a_message_read_without_the_users_zone_gives_names_only() -> None:
+    found = find_in_text("TRK-101 at 2:15pm", now=NOW, tz=None)
+    assert (found.names, found.start, found.start_words) == (("TRK-101",), None, "")
+
+
+def test_a_message_read_day_first() -> None:
+    assert find_in_text("at 11/10 14:05", now=NOW, tz=CHICAGO, month_first=False).start == (
+        datetime(2026, 10, 11, 19, 5, tzinfo=UTC)
+    )
+
+
+# --- the console's date-and-time field, help and listing words -----------------------------------
+
+
+def test_parse_when_reads_only_time_words() -> None:
+    assert parse_when("20m ago", now=NOW, tz=CHICAGO) == datetime(2026, 11, 21, 20, 10, tzinfo=UTC)
+    assert parse_when("2026-11-20 14:05", now=NOW, tz=CHICAGO) == datetime(
+        2026, 11, 20, 20, 5, tzinfo=UTC
+    )
+    with pytest.raises(ParseError) as caught:
+        parse_when("20m ago front", now=NOW, tz=CHICAGO)
+    assert caught.value.message == (
+        "'20m ago front' is not a time; write 14:05, 2026-11-20 14:05 or 20m ago."
+    )
+    assert caught.value.word == "20m ago front"
+
+
+@pytest.mark.parametrize("text", ["help", " HELP ", "?", "-h", "--help"])
+def test_help_words(text: str) -> None:
+    assert is_help(text) and not is_listing(text)
+
+
+@pytest.mark.parametrize("text", ["list", " Mine ", "status", "requests", "history"])
+def test_listing_words(text: str) -> None:
+    assert is_listing(text) and not is_help(text)
+    assert not is_listing(f"{text} TRK-101")
