@@ -4,8 +4,6 @@ looked for before a second try), and what each delivery says and where it goes."
 
 from __future__ import annotations
 
-import asyncio
-
 import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
@@ -38,7 +36,7 @@ def _slack_refusal(status: int, error: str = "internal_error") -> SlackApiError:
         (_slack_refusal(428), False),
         (_slack_refusal(499), False),
         (aiohttp.ClientConnectionError("reset"), True),
-        (asyncio.TimeoutError(), True),
+        (TimeoutError(), True),
     ],
 )
 def test_only_a_plain_refusal_means_the_share_did_not_land(
@@ -50,4 +48,4 @@ def test_only_a_plain_refusal_means_the_share_did_not_land(
 def test_why_a_link_stands_in_names_the_cause() -> None:
     assert _why(UploadFailed("the clip is 80 MB")) == "the clip is 80 MB"
     assert _why(_slack_refusal(200, "file_not_found")) == "file_not_found"
-    assert _why(asyncio.TimeoutError()) == "no answer from Slack (TimeoutError)"
+    assert _why(TimeoutError()) == "no answer from Slack (TimeoutError)"

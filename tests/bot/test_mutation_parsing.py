@@ -510,3 +510,84 @@ def test_help_words(text: str) -> None:
 def test_listing_words(text: str) -> None:
     assert is_listing(text) and not is_help(text)
     assert not is_listing(f"{text} TRK-101")
+
+
+# --- a word the grammar does not know ------------------------------------------------------------
+
+RECALL_WORDS = (
+    "After the truck come a time, a duration like 2m, timelapse, and camera words (front, "
+    "driver, narrow, left, right, rear)."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "example"),
+    [
+        (
+            "TRK-101 14:05 fornt",
+            f"I don't understand 'fornt'. Did you mean front? {RECALL_WORDS}",
+            "/recall TRK-101 14:05 front",
+        ),
+        # Short, but with a close word: the close word, not the stock example.
+        (
+            "TRK-101 fornt",
+            f"I don't understand 'fornt'. Did you mean front? {RECALL_WORDS}",
+            "/recall TRK-101 front",
+        ),
+        # Nothing close and nothing else said: the stock example, with the user's truck.
+        ("TRK-101 roof", f"I don't understand 'roof'. {RECALL_WORDS}", "/recall TRK-101 14:05 2m"),
+        (
+            "TRK-101 14:05 roof",
+            f"I don't understand 'roof'. {RECALL_WORDS}",
+            "/recall TRK-101 14:05",
+        ),
+        (
+            "TRK-101 14:05 yesturday",
+            f"I don't understand 'yesturday'. Did you mean yesterday? {RECALL_WORDS}",
+            "/recall TRK-101 14:05 yesterday",
+        ),
+        (
+            "TRK-101 20m ago UTC",
+            "I don't understand 'UTC'. A time zone goes right after a time of day, like 14:05 UTC.",
+            "/recall TRK-101 20m ago",
+        ),
+    ],
+)
+def test_an_unknown_recall_word_is_answered_word_for_word(
+    text: str, message: str, example: str
+) -> None:
+    e = refused(text)
+    assert (e.message, e.example, e.allowed) == (
+        message,
+        example,
+        "time, duration, timelapse, camera words",
+    )
+
+
+def test_a_snapshot_suggests_camera_words_only() -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_snapshot("TRK-101 yesturday")
+    assert "Did you mean" not in caught.value.message
+    assert caught.value.example == "/snapshot TRK-101 front"
+
+
+# --- a smart dashcam records no timelapse --------------------------------------------------------
+
+SMART = FleetUnit("vehicle", "TRK-103", frozenset({P.FRONT_FACING}), smart_dashcam=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "example"),
+    [
+        # No duration was typed: none is added (a regular recall's default is 1 minute).
+        ("TRK-103 30m ago timelapse", "/recall TRK-103 30m ago regular"),
+        ("TRK-103 30m ago timelapse 15m", "/recall TRK-103 30m ago regular 1m"),
+        ("TRK-103 30m ago timelapse 15m front", "/recall TRK-103 30m ago regular 1m front"),
+        ("TRK-103 30m ago 15m TIMELAPSE front", "/recall TRK-103 30m ago 1m regular front"),
+    ],
+)
+def test_a_timelapse_on_a_smart_dashcam_becomes_a_regular_minute(text: str, example: str) -> None:
+    f = parse_recall(text, now=NOW, tz=CHICAGO)
+    got = corrected_example("/recall", f, violation(f, SMART))
+    assert got == example
+    assert parse_recall(got.removeprefix("/recall "), now=NOW, tz=CHICAGO).request(NOW, SMART)
