@@ -25,7 +25,7 @@ from bot.slack.parsing import (
     parse_when,
 )
 from motive.rules import CameraPosition as P
-from motive.rules import RuleViolation
+from motive.rules import RecallTypeViolation, RuleViolation
 
 CHICAGO = ZoneInfo("America/Chicago")
 NOW = datetime(2026, 11, 21, 20, 30, tzinfo=UTC)  # Saturday 14:30 in Chicago
@@ -591,3 +591,64 @@ def test_a_timelapse_on_a_smart_dashcam_becomes_a_regular_minute(text: str, exam
     got = corrected_example("/recall", f, violation(f, SMART))
     assert got == example
     assert parse_recall(got.removeprefix("/recall "), now=NOW, tz=CHICAGO).request(NOW, SMART)
+
+
+# --- the corrected command for each kind of violation --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "example"),
+    [
+        # Only the repeat is dropped, not the first mention nor the cameras around it.
+        ("TRK-101 front rear rear 14:05", "/recall TRK-101 front rear 14:05"),
+        ("TRK-101 asset:Yard 20m ago", "/recall TRK-101 20m ago"),
+        # An empty name: nothing of the user's to keep.
+        ("asset: 20m ago", "/recall TRK-101 14:05 2m"),
+    ],
+)
+def test_a_corrected_recall(text: str, example: str) -> None:
+    f = parse_recall(text, now=NOW, tz=CHICAGO)
+    assert corrected_example("/recall", f, violation(f)) == example
+
+
+@pytest.mark.parametrize(
+    ("text", "example"),
+    [
+        ("TRK-101 20m ago timelapse 15m", "/recall TRK-101 20m ago regular 1m"),
+        # A duration a regular recall allows is kept.
+        ("TRK-101 20m ago timelapse 2m", "/recall TRK-101 20m ago regular 2m"),
+    ],
+)
+def test_a_recall_type_refused_by_the_rules_becomes_regular(text: str, example: str) -> None:
+    f = parse_recall(text, now=NOW, tz=CHICAGO)
+    refusal = RecallTypeViolation("no timelapse here", value="timelapse")
+    assert corrected_example("/recall", f, refusal) == example
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "example"),
+    [
+        # The first camera a snapshot allows: front on a vehicle, rear on a trailer.
+        ("TRK-101 narrow", None, "/snapshot TRK-101 front"),
+        ('asset:"Reefer 12" front', None, '/snapshot asset:"Reefer 12" rear'),
+        # Only what the unit carries.
+        (
+            "TRK-101 front",
+            FleetUnit("vehicle", "TRK-101", frozenset({P.REAR})),
+            "/snapshot TRK-101 rear",
+        ),
+        (
+            'asset:"Reefer 12" front',
+            FleetUnit("asset", "Reefer 12", frozenset({P.SIDE_LEFT, P.SIDE_RIGHT})),
+            '/snapshot asset:"Reefer 12" left',
+        ),
+        # Nothing it carries will do: the form.
+        ('asset:"Reefer 12" front', FleetUnit("asset", "Reefer 12", frozenset()), "/snapshot"),
+        ("asset: rear", None, "/snapshot TRK-101 front"),
+    ],
+)
+def test_a_corrected_snapshot(text: str, unit: FleetUnit | None, example: str) -> None:
+    fields = parse_snapshot(text)
+    with pytest.raises(RuleViolation) as caught:
+        fields.request(unit)
+    assert corrected_example("/snapshot", fields, caught.value, unit) == example
