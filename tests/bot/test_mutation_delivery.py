@@ -9,7 +9,11 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.tracking.delivery import UploadFailed, _maybe_shared, _why
+from bot.tracking.delivery import Unsure, UploadFailed, _maybe_shared, _why
+from bot.tracking.store import FAILED, TRACKING, Delivery
+from bot.tracking.store import TrackedRequest as TR
+from tests.bot.conftest import Stack
+from tests.bot.test_tracking import ask, replies
 
 
 def _slack_refusal(status: int, error: str = "internal_error") -> SlackApiError:
@@ -45,7 +49,78 @@ def test_only_a_plain_refusal_means_the_share_did_not_land(
     assert _maybe_shared(error) is maybe
 
 
+def test_an_error_with_no_answer_attached_is_a_refusal() -> None:
+    assert _maybe_shared(SlackApiError("refused", None)) is False  # type: ignore[arg-type]
+
+
+def test_an_unsure_share_says_what_slack_answered() -> None:
+    assert str(Unsure(_slack_refusal(500))) == "internal_error"
+    assert str(Unsure(TimeoutError())) == "no answer from Slack (TimeoutError)"
+
+
 def test_why_a_link_stands_in_names_the_cause() -> None:
     assert _why(UploadFailed("the clip is 80 MB")) == "the clip is 80 MB"
     assert _why(_slack_refusal(200, "file_not_found")) == "file_not_found"
     assert _why(TimeoutError()) == "no answer from Slack (TimeoutError)"
+
+
+# --- the last word about a failure ---------------------------------------------------------------
+
+
+async def _failed(stack: Stack) -> TR:
+    row = await ask(stack, "/recall", "TRK-105 3h ago 1m")  # the simulator's offline truck
+    stack.clock.advance(181 * 60)
+    await stack.poll_all()
+    done = await stack.svc.store.get(row.id)
+    assert done is not None and done.state == FAILED
+    return done
+
+
+async def _as_if_crashed_mid_delivery(stack: Stack, row: TR) -> None:
+    """As if the process died after Slack took the post but before the store recorded it."""
+    from sqlalchemy import update
+
+    async with stack.svc.store.sessions() as s, s.begin():
+        await s.execute(update(Delivery).values(status="posting", ts=None))
+        await s.execute(update(TR).where(TR.id == row.id).values(state=TRACKING))
+
+
+async def test_the_failure_reply_is_marked_and_recorded(stack: Stack) -> None:
+    row = await _failed(stack)
+    [reply] = replies(stack, row)
+    assert reply.blocks[0]["block_id"] == f"delivery-{row.id}-final"
+    assert "could not produce the footage" in reply.blocks[0]["text"]["text"]
+    [delivery] = await stack.svc.store.deliveries(row.id)
+    assert (delivery.key, delivery.status, delivery.ts) == ("final", "posted", reply.ts)
+
+
+async def test_a_half_done_failure_reply_is_found_not_posted_again(stack: Stack) -> None:
+    row = await _failed(stack)
+    await _as_if_crashed_mid_delivery(stack, row)
+    await stack.svc.tracker.poll(row.id)
+    [reply] = replies(stack, row)
+    [delivery] = await stack.svc.store.deliveries(row.id)
+    assert (delivery.status, delivery.ts) == ("posted", reply.ts)
+
+
+async def test_a_thread_that_cannot_be_read_is_not_posted_into_blind(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    row = await ask(stack, "/recall", "TRK-101 40m ago 1m")
+    stack.clock.advance(20 * 60)
+    await stack.poll_all()
+    await _as_if_crashed_mid_delivery(stack, row)
+    stack.slack.fail_next("conversations.replies", 500, count=4)  # beyond the SDK's retries
+    with caplog.at_level("WARNING", logger="bot.tracking.delivery"):
+        await stack.svc.tracker.poll(row.id)
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.tracking.delivery"]
+    assert f"could not read thread of request {row.id}: internal_error" in said
+    assert len(replies(stack, row)) == 1
+    [delivery] = await stack.svc.store.deliveries(row.id)
+    assert delivery.status == "posting"
+    # Once the thread can be read, the post is found there and recorded.
+    stack.clock.advance(60)
+    await stack.svc.tracker.poll(row.id)
+    [reply] = replies(stack, row)
+    [delivery] = await stack.svc.store.deliveries(row.id)
+    assert (delivery.status, delivery.ts) == ("posted", reply.ts)
