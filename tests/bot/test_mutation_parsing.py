@@ -652,3 +652,53 @@ def test_a_corrected_snapshot(text: str, unit: FleetUnit | None, example: str) -
     with pytest.raises(RuleViolation) as caught:
         fields.request(unit)
     assert corrected_example("/snapshot", fields, caught.value, unit) == example
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "word", "example"),
+    [
+        (
+            "TRK-101 20m ago now",
+            "You gave two start times, 20m ago and now; give one.",
+            "now",
+            "/recall TRK-101 20m ago",
+        ),
+        (
+            "TRK-101 now 20m ago",
+            "You gave two start times, now and 20m ago; give one.",
+            "20m ago",
+            "/recall TRK-101 now",
+        ),
+    ],
+)
+def test_two_relative_start_times(text: str, message: str, word: str, example: str) -> None:
+    e = refused(text)
+    assert (e.message, e.word, e.example) == (message, word, example)
+
+
+def test_a_time_before_the_calendar_begins_is_refused() -> None:
+    dawn = datetime(1, 1, 1, 1, 0, tzinfo=UTC)
+    e = refused("TRK-101 2h ago", now=dawn)
+    assert (e.message, e.word, e.allowed, e.example) == (
+        "2h ago is further back than any footage.",
+        "2h ago",
+        "a few minutes to a few days ago",
+        '/recall asset:"Reefer 12" 20m ago timelapse 15m left rear',
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "example"),
+    [
+        # Names with spaces are quoted, after their asset: or vehicle: prefix if they have one.
+        ('asset:"Yard 1:2" 14:05 4m', '/recall asset:"Yard 1:2" 14:05 3m'),
+        ('vehicle:"Big Truck" 14:05 4m', '/recall vehicle:"Big Truck" 14:05 3m'),
+        ('"Big Truck" 14:05 4m', '/recall "Big Truck" 14:05 3m'),
+        ('"Dock 4: Bay 2" 14:05 4m', '/recall "Dock 4: Bay 2" 14:05 3m'),
+    ],
+)
+def test_a_name_with_spaces_is_quoted_in_the_corrected_command(text: str, example: str) -> None:
+    f = parse_recall(text, now=NOW, tz=CHICAGO)
+    got = corrected_example("/recall", f, violation(f))
+    assert got == example
+    assert parse_recall(got.removeprefix("/recall "), now=NOW, tz=CHICAGO).target == f.target
