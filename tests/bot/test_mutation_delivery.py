@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.tracking.delivery import Unsure, UploadFailed, _maybe_shared, _why
-from bot.tracking.store import FAILED, TRACKING, Delivery
+from bot.tracking.store import DONE, FAILED, TRACKING, Delivery
 from bot.tracking.store import TrackedRequest as TR
 from tests.bot.conftest import Stack
 from tests.bot.test_tracking import ask, replies
@@ -124,3 +124,33 @@ async def test_a_thread_that_cannot_be_read_is_not_posted_into_blind(
     [reply] = replies(stack, row)
     [delivery] = await stack.svc.store.deliveries(row.id)
     assert (delivery.status, delivery.ts) == ("posted", reply.ts)
+
+
+# --- exactly once ----------------------------------------------------------------------------------
+
+
+async def test_each_delivery_is_marked_with_its_request_and_key(stack: Stack) -> None:
+    row = await ask(stack, "/recall", "TRK-101 40m ago 1m")
+    stack.clock.advance(20 * 60)
+    await stack.poll_all()
+    [reply] = replies(stack, row)
+    assert reply.blocks[0]["block_id"] == f"delivery-{row.id}-links"
+
+
+async def test_a_request_whose_delivery_was_posted_is_finished_without_posting(
+    stack: Stack,
+) -> None:
+    row = await ask(stack, "/recall", "TRK-101 40m ago 1m")
+    stack.clock.advance(20 * 60)
+    await stack.poll_all()
+    # As if the process died after the delivery was recorded but before the request was.
+    from sqlalchemy import update
+
+    async with stack.svc.store.sessions() as s, s.begin():
+        await s.execute(update(TR).where(TR.id == row.id).values(state=TRACKING))
+    posts = len(stack.slack.called("chat.postMessage"))
+    await stack.svc.tracker.poll(row.id)
+    assert len(stack.slack.called("chat.postMessage")) == posts
+    assert not stack.slack.called("conversations.replies")
+    done = await stack.svc.store.get(row.id)
+    assert done is not None and done.state == DONE
