@@ -702,3 +702,10 @@ def test_a_name_with_spaces_is_quoted_in_the_corrected_command(text: str, exampl
     got = corrected_example("/recall", f, violation(f))
     assert got == example
     assert parse_recall(got.removeprefix("/recall "), now=NOW, tz=CHICAGO).target == f.target
+
+
+def test_a_date_and_time_in_one_word_is_named_once() -> None:
+    f = parse_recall("TRK-101 2026-11-22T14:05Z", now=NOW, tz=CHICAGO)
+    assert f.start_time == datetime(2026, 11, 22, 14, 5, tzinfo=UTC)
+    assert (f.words["start_time"], f.spans["start_time"]) == ("2026-11-22T14:05Z", [1])
+    assert explain(f.words, violation(f)).startswith("`2026-11-22T14:05Z`: The start time")
