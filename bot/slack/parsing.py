@@ -484,7 +484,8 @@ def _resolve(
             # The latest window footage can exist for: the one that ends now.
             fields.start_time = _shift(end, -timedelta(minutes=float(fields.duration or 0)), "now")
         return
-    at = sorted(when.day_at + when.clock_at + when.zone_at)
+    # One word can be both the day and the time (2026-11-20T14:05): named once.
+    at = sorted(set(when.day_at + when.clock_at + when.zone_at))
     if not at:
         raise ParseError(
             "Say when: a time like 14:05 or 2:15pm, a day and time like yesterday 3pm, "
