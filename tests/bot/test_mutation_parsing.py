@@ -23,6 +23,8 @@ from bot.slack.parsing import (
     parse_recall,
     parse_snapshot,
     parse_when,
+    tokenize,
+    unescape,
 )
 from motive.rules import CameraPosition as P
 from motive.rules import RecallTypeViolation, RuleViolation
@@ -709,3 +711,219 @@ def test_a_date_and_time_in_one_word_is_named_once() -> None:
     assert f.start_time == datetime(2026, 11, 22, 14, 5, tzinfo=UTC)
     assert (f.words["start_time"], f.spans["start_time"]) == ("2026-11-22T14:05Z", [1])
     assert explain(f.words, violation(f)).startswith("`2026-11-22T14:05Z`: The start time")
+
+
+# --- words, quotes and targets -------------------------------------------------------------------
+
+
+def test_tokens_read_smart_quotes_commas_and_a_note_to_its_end() -> None:
+    text = 'a \u201cb c\u201d \u2018d\u2019 Nov 21, x; , note: he said "hi'
+    assert tokenize(text) == ["a", "b c", "d", "Nov", "21", "x", ",", 'note: he said "hi']
+
+
+def test_slack_entities_are_unescaped_once() -> None:
+    # "&amp;lt;" is what Slack sends for a typed "&lt;": it stays "&lt;".
+    assert unescape("&amp;lt; a &lt;b&gt; &amp; c") == "&lt; a <b> & c"
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [('asset:"Reefer 12 14:05', 'asset:"Reefer'), ("TRK-101 it's 14:05", "it's")],
+)
+def test_an_unclosed_quote_names_its_word(text: str, word: str) -> None:
+    e = refused(text)
+    assert (e.message, e.word, e.example) == (
+        f'A quote is not closed in {word}; put names with spaces in quotes, like asset:"Reefer 12".',
+        word,
+        '/recall asset:"Reefer 12" 20m ago timelapse 15m left rear',
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        ("Vehicle:TRK-9 14:05", ("vehicle", "TRK-9")),
+        ('ASSET:" Reefer 12 " 14:05', ("asset", "Reefer 12")),
+        (" trk-9  14:05", ("vehicle", "trk-9")),
+    ],
+)
+def test_a_target_with_or_without_its_kind(text: str, target: tuple[str, str]) -> None:
+    f = parse_recall(text, now=NOW, tz=CHICAGO)
+    assert f.target == target and f.spans["target"] == [0] and "target2" not in f.spans
+
+
+@pytest.mark.parametrize("text", ["%%% 14:05", "asset:%%% 14:05", "vehicle:-- 14:05"])
+def test_a_target_with_no_letter_or_digit_is_refused(text: str) -> None:
+    e = refused(text)
+    word = text.split()[0]
+    assert (e.message, e.word, e.allowed, e.example) == (
+        f"I can't read {word!r} as a truck or trailer: say a vehicle number (like TRK-101) or "
+        'asset:"NAME" first, then the rest.',
+        word,
+        "a vehicle number, or asset:NAME",
+        "/recall TRK-101 14:05 2m",
+    )
+
+
+def test_a_listing_word_alone_is_not_a_recall() -> None:
+    e = refused("list")
+    assert (e.message, e.word, e.allowed, e.example) == (
+        "`/recall list` is not something I can show here: /recall takes a truck and a time "
+        "(`/recall TRK-101 14:05 2m`), `/recall` alone opens the form, and `/recall help` lists "
+        "every form.",
+        "list",
+        "a truck and a time",
+        "/recall TRK-101 14:05 2m",
+    )
+    assert parse_recall("list 14:05", now=NOW, tz=CHICAGO).vehicle_number == "list"
+
+
+# --- the recall grammar, field by field ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "duration"),
+    [
+        ("TRK-101 just now", datetime(2026, 11, 21, 20, 29, tzinfo=UTC), 1),
+        ("TRK-101 right now 2m", datetime(2026, 11, 21, 20, 28, tzinfo=UTC), 2),
+        ("TRK-101 now timelapse", datetime(2026, 11, 21, 20, 15, tzinfo=UTC), 15),
+        ("TRK-101 2026-11-20t14:05z", datetime(2026, 11, 20, 14, 5, tzinfo=UTC), 1),
+        ("TRK-101 2026-11-20T14:05", datetime(2026, 11, 20, 20, 5, tzinfo=UTC), 1),
+        ("TRK-101 14:05 CST 120s", datetime(2026, 11, 21, 20, 5, tzinfo=UTC), 2),
+        ("TRK-101 at 14:05 for 90s", datetime(2026, 11, 21, 20, 5, tzinfo=UTC), 1.5),
+        ("TRK-101 14:05 all", datetime(2026, 11, 21, 20, 5, tzinfo=UTC), 1),
+    ],
+)
+def test_start_and_duration(text: str, start: datetime, duration: float) -> None:
+    f = parse_recall(text, now=NOW, tz=CHICAGO)
+    assert (f.start_time, f.duration, type(f.duration)) == (start, duration, type(duration))
+
+
+def test_now_counts_from_the_minute() -> None:
+    # Said at 20:30:45, "now 2m" is the window that ends at 20:30.
+    f = parse_recall("TRK-101 now 2m", now=NOW.replace(second=45, microsecond=5), tz=CHICAGO)
+    assert f.start_time == datetime(2026, 11, 21, 20, 28, tzinfo=UTC)
+    assert parse_recall("TRK-101 20m ago", now=NOW.replace(second=45), tz=CHICAGO).start_time == (
+        datetime(2026, 11, 21, 20, 10, tzinfo=UTC)
+    )
+
+
+def test_the_words_of_each_field() -> None:
+    f = parse_recall(
+        "TRK-101 again at 14:05 CST for 2 min TIMELAPSE front rear", now=NOW, tz=CHICAGO
+    )
+    assert f.insist
+    assert f.words == {
+        "target": "TRK-101",
+        "start_time": "14:05 CST",
+        "duration": "2 min",
+        "recall_type": "TIMELAPSE",
+        "camera_positions": "front",
+        "camera_positions:front_facing": "front",
+        "camera_positions:rear": "rear",
+    }
+    assert f.spans == {
+        "target": [0],
+        "start_time": [3, 4],
+        "duration": [6, 7],
+        "recall_type": [8],
+        "camera_positions": [9, 10],
+    }
+    assert f.camera_positions == [P.FRONT_FACING, P.REAR]
+    assert not parse_recall("TRK-101 14:05", now=NOW, tz=CHICAGO).insist
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "word", "allowed", "example"),
+    [
+        (
+            "TRK-101 2026-11-20T25:05",
+            "2026-11-20T25:05 is not a date and time I can read.",
+            "2026-11-20T25:05",
+            "YYYY-MM-DD HH:MM",
+            "/recall TRK-101 2026-11-20 14:05 3m front driver",
+        ),
+        (
+            "TRK-101 2026-13-40 10:00",
+            "2026-13-40 is not a real date.",
+            "2026-13-40",
+            "a date like 2026-11-20, 11/21 or Nov 21",
+            "/recall TRK-101 2026-11-20 14:05 3m front driver",
+        ),
+        (
+            "TRK-101 2m",
+            "Say when: a time like 14:05 or 2:15pm, a day and time like yesterday 3pm, Sat 14:05 "
+            "or 11/21 14:05, or 20m ago, or now.",
+            "",
+            "14:05, 2:15pm, at 2:15 pm, yesterday 3pm, today 9:30, Sat 14:05, 11/21 14:05, "
+            "Nov 21 14:05, 2026-11-20 14:05, 14:05 UTC, 20m ago, 1h30m ago, now",
+            "/recall TRK-101 2m 20m ago",
+        ),
+        (
+            "TRK-101 Nov 21 2m",
+            "After Nov 21, give the time of day, like Nov 21 14:05.",
+            "Nov 21",
+            "a day, then a time like 14:05 or 2:15pm",
+            "/recall TRK-101 Nov 21 14:05 2m",
+        ),
+        (
+            "TRK-101 9999-12-31 23:59",
+            "9999-12-31 23:59 is out of the range of dates I can read.",
+            "9999-12-31 23:59",
+            "a date in the last few weeks",
+            "/recall TRK-101 14:05 2m",
+        ),
+    ],
+)
+def test_times_that_cannot_be_read(
+    text: str, message: str, word: str, allowed: str, example: str
+) -> None:
+    e = refused(text)
+    assert (e.message, e.word, e.allowed, e.example) == (message, word, allowed, example)
+
+
+def test_without_the_users_zone_a_wall_time_needs_one() -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_recall("TRK-101 2:15 pm 2m", now=NOW, tz=None, zone_unknown="Slack did not say")
+    e = caught.value
+    assert (e.message, e.word, e.allowed, e.example) == (
+        "Slack did not say, so I will not guess what 2:15 pm means. Add a zone after the time "
+        "(UTC, an offset like -06:00, or a name like America/Chicago), or say how long ago it "
+        "was, like 25m ago.",
+        "2:15 pm",
+        "a time with a zone, or a relative time",
+        "/recall TRK-101 2:15 pm UTC 2m",
+    )
+
+
+# --- the fields, checked by the rules ------------------------------------------------------------
+
+
+def test_a_recall_is_checked_against_the_unit() -> None:
+    f = parse_recall("TRK-103 30m ago 3m front", now=NOW, tz=CHICAGO)
+    plain = FleetUnit("vehicle", "TRK-103", frozenset({P.FRONT_FACING}), smart_dashcam=False)
+    request = f.request(NOW, plain)
+    assert (request.target.name, request.duration, request.camera_positions) == (
+        "TRK-103",
+        3,
+        (P.FRONT_FACING,),
+    )
+    assert request.start_time == datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
+    with pytest.raises(RuleViolation):
+        f.request(NOW, SMART)  # 3 minutes: too long for a smart dashcam
+    rear_only = FleetUnit("vehicle", "TRK-103", frozenset({P.REAR}))
+    with pytest.raises(RuleViolation) as caught:
+        f.request(NOW, rear_only)
+    assert str(caught.value) == "TRK-103 has no front_facing camera; it has rear."
+    # The rules judge against the `now` given, not the clock on the wall.
+    with pytest.raises(RuleViolation):
+        f.request(datetime(2026, 11, 21, 20, 1, tzinfo=UTC))
+
+
+def test_the_anchor_note_is_the_note_and_the_remarks() -> None:
+    f = parse_recall("TRK-101 01:30 2m note: cut off", now=AUTUMN, tz=CHICAGO)
+    assert f.anchor_note == (
+        "cut off · 01:30 happened twice on Sun 1 Nov (the clocks went back); this is the first, "
+        "01:30 CDT (06:30 UTC)"
+    )
+    assert parse_recall("TRK-101 14:05", now=NOW, tz=CHICAGO).anchor_note is None
