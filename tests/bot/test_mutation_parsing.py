@@ -927,3 +927,97 @@ def test_the_anchor_note_is_the_note_and_the_remarks() -> None:
         "01:30 CDT (06:30 UTC)"
     )
     assert parse_recall("TRK-101 14:05", now=NOW, tz=CHICAGO).anchor_note is None
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "start", "words"),
+    [
+        # A name in brackets or before a colon is still a name.
+        ("Update (TRK-101): stuck at 2:15pm", ("TRK-101",), (21, 20, 15), "at 2:15pm"),
+        ("TRK-101: stuck at 2:15pm", ("TRK-101",), (21, 20, 15), "at 2:15pm"),
+        ("XR-7 at 2:15", ("XR-7",), (21, 20, 15), "at 2:15"),
+        # A time alone at the end of the message.
+        ("TRK-101 stuck since 14:05", ("TRK-101",), (21, 20, 5), "14:05"),
+        # A bare 2:30 said at 14:30 is 14:30, now.
+        ("TRK-101 at 2:30", ("TRK-101",), (21, 20, 30), "at 2:30"),
+        # Month first unless the user's locale says otherwise.
+        ("at 11/10 14:05", (), (10, 20, 5), "at 11/10 14:05"),
+    ],
+)
+def test_more_names_and_times_in_a_message(
+    text: str, names: tuple[str, ...], start: tuple[int, int, int], words: str
+) -> None:
+    found = find_in_text(text, now=NOW, tz=CHICAGO)
+    assert (found.names, found.start, found.start_words) == (
+        names,
+        datetime(2026, 11, start[0], start[1], start[2], tzinfo=UTC),
+        words,
+    )
+    assert find_in_text(text, now=NOW, tz=CHICAGO, month_first=True) == found
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "word", "allowed", "example"),
+    [
+        (
+            "TRK-101 all front rear",
+            "`all` takes a snapshot from every camera; you also named front rear. Say all, or one "
+            "camera.",
+            "front rear",
+            "all, or one of front, driver, left, right, rear",
+            "/snapshot TRK-101 all",
+        ),
+        (
+            "TRK-101 front rear",
+            "A snapshot takes one camera; you named 2: front rear.",
+            "front rear",
+            "one of front, driver, left, right, rear",
+            "/snapshot TRK-101 front",
+        ),
+        (
+            "TRK-101 front rear left",
+            "A snapshot takes one camera; you named 3: front rear left.",
+            "front rear left",
+            "one of front, driver, left, right, rear",
+            "/snapshot TRK-101 front",
+        ),
+    ],
+)
+def test_too_many_snapshot_cameras(
+    text: str, message: str, word: str, allowed: str, example: str
+) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_snapshot(text)
+    e = caught.value
+    assert (e.message, e.word, e.allowed, e.example) == (message, word, allowed, example)
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "suggestions", "allowed", "message"),
+    [
+        ("/recall", "TRK-999 14:05", (), "a vehicle in the fleet", None),
+        ("/snapshot", "asset:Yard9 rear", (), "an asset in the fleet", None),
+        (
+            "/snapshot",
+            "asset:Yard9 rear",
+            (FleetUnit("asset", "Yard 9"), FleetUnit("asset", "Yard 19")),
+            "an asset in the fleet",
+            "There is no asset 'Yard9' in the fleet. Did you mean asset:Yard 9? (or asset:Yard 19)",
+        ),
+    ],
+)
+def test_what_a_name_not_in_the_fleet_allows(
+    command: str,
+    text: str,
+    suggestions: tuple[FleetUnit, ...],
+    allowed: str,
+    message: str | None,
+) -> None:
+    fields = (
+        parse_recall(text, now=NOW, tz=CHICAGO) if command == "/recall" else parse_snapshot(text)
+    )
+    with pytest.raises(ParseError) as caught:
+        adopt_unit(command, fields, Match(None, suggestions))
+    assert caught.value.allowed == allowed
+    assert message is None or caught.value.message == message
+    assert parse_snapshot('asset:"Reefer 12" rear').target == ("asset", "Reefer 12")
