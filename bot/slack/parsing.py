@@ -670,8 +670,8 @@ def find_in_text(
     """Read a message the way a dispatcher would: "TRK-101 cut off on I-80 around 2:15".
     Never raises: what cannot be read is left out. A bare 2:15 is the latest past of 2:15 and
     14:15, since a message about an incident speaks of the last few hours."""
-    words = [w.strip(".,;!?()[]{}\"'") for w in unescape(text).split()]
-    words = [w.rstrip(":") for w in words if w.rstrip(":")]
+    # "(TRK-101):" is TRK-101: the colon goes with the other punctuation around a word.
+    words = [w for w in (w.strip(".,;:!?()[]{}\"'") for w in unescape(text).split()) if w]
     names = tuple(
         dict.fromkeys(
             w
@@ -797,7 +797,6 @@ def parse_snapshot(text: str) -> SnapshotFields:
         elif tokens[j].lower() in ALL_WORDS:
             fields.all_cameras = True
             fields.words["position"] = tokens[j]
-            fields.spans.setdefault("all", []).append(j)
         else:
             raise _unknown_word("/snapshot", tokens, j)
     if fields.all_cameras and cameras:
@@ -845,13 +844,14 @@ def adopt_unit(
             fields.asset_name = match.unit.label
         return match.unit
     what = "vehicle" if kind == "vehicle" else "asset"
+    a_what = "a vehicle" if kind == "vehicle" else "an asset"
     if not match.suggestions:
         raise ParseError(
             f"There is no {what} {typed!r} in the fleet. Check the "
             f"{'number' if kind == 'vehicle' else 'name'}, or open the form ({command} alone) "
             "and pick it from the list.",
             word=typed,
-            allowed=f"a {what} in the fleet",
+            allowed=f"{a_what} in the fleet",
             example=command,
         )
     spelled = [_target_word(u.kind, u.label) for u in match.suggestions]
@@ -859,7 +859,7 @@ def adopt_unit(
     raise ParseError(
         f"There is no {what} {typed!r} in the fleet. Did you mean {spelled[0]}?{others}",
         word=typed,
-        allowed=f"a {what} in the fleet",
+        allowed=f"{a_what} in the fleet",
         example=_fix(command, fields.tokens, {at: [spelled[0]]}),
     )
 

@@ -455,7 +455,7 @@ def test_a_name_not_in_the_fleet_is_refused_with_the_nearest(
             (20, 20, 15),
             "at 2:15pm yesterday",
         ),
-        ("(TRK-101): hit at 11/20 14:05, driver: ok.", (), (20, 20, 5), "at 11/20 14:05"),
+        ("(TRK-101): hit at 11/20 14:05, driver: ok.", ("TRK-101",), (20, 20, 5), "at 11/20 14:05"),
         ("TRK-7 at 9:40", ("TRK-7",), (21, 15, 40), "at 9:40"),
         ("TRK-7 at 2:40 and TRK-7 again", ("TRK-7",), (21, 8, 40), "at 2:40"),
         ("TRK-101 at 2026-11-20 14:05", ("TRK-101",), (20, 20, 5), "at 2026-11-20 14:05"),
