@@ -135,6 +135,8 @@ async def test_each_delivery_is_marked_with_its_request_and_key(stack: Stack) ->
     await stack.poll_all()
     [reply] = replies(stack, row)
     assert reply.blocks[0]["block_id"] == f"delivery-{row.id}-links"
+    # A fresh delivery has nothing to look for in the thread.
+    assert not stack.slack.called("conversations.replies")
 
 
 async def test_a_request_whose_delivery_was_posted_is_finished_without_posting(
@@ -154,3 +156,28 @@ async def test_a_request_whose_delivery_was_posted_is_finished_without_posting(
     assert not stack.slack.called("conversations.replies")
     done = await stack.svc.store.get(row.id)
     assert done is not None and done.state == DONE
+
+
+async def test_a_delivery_slack_refused_is_logged_and_left_for_the_next_poll(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    row = await ask(stack, "/recall", "TRK-101 40m ago 1m")
+    stack.clock.advance(20 * 60)
+    stack.slack.fail_next("chat.postMessage", 500, count=4)  # beyond the SDK's own retries
+    with caplog.at_level("WARNING", logger="bot.tracking.delivery"):
+        await stack.poll_all()
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.tracking.delivery"]
+    assert said == [f"delivery links of request {row.id} failed: internal_error"]
+    assert replies(stack, row) == []
+
+
+async def test_a_share_that_may_have_landed_is_logged_with_slacks_answer(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    row = await ask(stack, "/snapshot", 'asset:"Reefer 12" rear')
+    stack.slack.fail_next("files.completeUploadExternal", 500, count=4)
+    stack.clock.advance(90)
+    with caplog.at_level("WARNING", logger="bot.tracking.delivery"):
+        await stack.poll_all()
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.tracking.delivery"]
+    assert said == [f"delivery image of request {row.id} failed: internal_error"]
