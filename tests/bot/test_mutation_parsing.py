@@ -327,7 +327,6 @@ def test_a_second_target_in_a_snapshot_is_the_one_pointed_at() -> None:
     with pytest.raises(RuleViolation) as caught:
         s.request()
     assert corrected_example("/snapshot", s, caught.value) == "/snapshot TRK-101 rear"
-    assert parse_snapshot("TRK-101 front VEHICLE:TRK-102").request().target.name == "TRK-102"
 
 
 def test_a_snapshot_is_checked_against_what_the_unit_carries() -> None:
@@ -1021,3 +1020,72 @@ def test_what_a_name_not_in_the_fleet_allows(
     assert caught.value.allowed == allowed
     assert message is None or caught.value.message == message
     assert parse_snapshot('asset:"Reefer 12" rear').target == ("asset", "Reefer 12")
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "message", "example"),
+    [
+        (
+            "/recall",
+            "TRK-101 VEHICLE:TRK-102 14:05",
+            "You gave two vehicles, TRK-101 and VEHICLE:TRK-102; give one.",
+            "/recall TRK-101 14:05",
+        ),
+        (
+            "/snapshot",
+            "TRK-101 front vehicle:TRK-102",
+            "You gave two vehicles, TRK-101 and vehicle:TRK-102; give one.",
+            "/snapshot TRK-101 front",
+        ),
+        (
+            "/snapshot",
+            "asset:Yard asset:Dock rear",
+            "You gave two assets, asset:Yard and asset:Dock; give one.",
+            "/snapshot asset:Yard rear",
+        ),
+    ],
+)
+def test_two_units_of_one_kind_are_refused_not_the_last_taken(
+    command: str, text: str, message: str, example: str
+) -> None:
+    # The second name silently replaced the first: a recall for the wrong truck costs quota.
+    with pytest.raises(ParseError) as caught:
+        if command == "/recall":
+            parse_recall(text, now=NOW, tz=CHICAGO)
+        else:
+            parse_snapshot(text)
+    e = caught.value
+    second = message.split(" and ")[1].removesuffix("; give one.")
+    what = message.split()[3].removesuffix("s,")
+    assert (e.message, e.word, e.allowed, e.example) == (message, second, f"one {what}", example)
+
+
+def test_a_recall_word_error_in_a_second_target_shows_a_recall_example() -> None:
+    e = refused("TRK-101 asset:%%% 14:05")
+    assert (e.word, e.example) == ("asset:%%%", "/recall TRK-101 14:05 2m")
+
+
+@pytest.mark.parametrize(
+    ("text", "note"), [("TRK-101 14:05 note:cut", "cut"), ('TRK-101 14:05 "note:a" b', "a b")]
+)
+def test_a_recall_note(text: str, note: str) -> None:
+    assert parse_recall(text, now=NOW, tz=CHICAGO).note == note
+
+
+def test_empty_and_trailing_words() -> None:
+    e = refused("")
+    assert (e.message, e.example) == ("Say which truck and when.", "/recall TRK-101 14:05 2m")
+    # "at" with nothing after it is not a filler.
+    assert refused("TRK-101 14:05 at").word == "at"
+    # Without the user's zone and no reason given, the reply says the zone is unknown.
+    with pytest.raises(ParseError) as caught:
+        parse_recall("TRK-101 14:05", now=NOW, tz=None)
+    assert caught.value.message.startswith("I do not know your time zone, so I will not guess")
+
+
+def test_now_at_the_start_of_the_calendar_and_a_zero_duration() -> None:
+    dawn = datetime(1, 1, 1, 0, 0, 30, tzinfo=UTC)
+    e = refused("TRK-101 now", now=dawn)
+    assert (e.message, e.word) == ("now is further back than any footage.", "now")
+    # A window of no length ends now (the rules refuse it); it is not stretched to a minute.
+    assert parse_recall("TRK-101 now 0m", now=NOW, tz=CHICAGO).start_time == NOW
