@@ -265,6 +265,14 @@ def _target(token: str, index: int, fields: RecallFields | SnapshotFields, comma
             example=(RECALL_EXAMPLES if command == "/recall" else SNAPSHOT_EXAMPLES)[0],
         )
     key = "target" if "target" not in fields.spans else "target2"
+    if key == "target2" and (fields.asset_name if kind == "asset" else fields.vehicle_number):
+        # Two of one kind: the second would silently replace the first (the wrong truck).
+        raise ParseError(
+            f"You gave two {kind}s, {fields.words['target']} and {token}; give one.",
+            word=token,
+            allowed=f"one {kind}",
+            example=_fix(command, fields.tokens, {index: []}),
+        )
     if kind == "asset":
         fields.asset_name = name
     else:
