@@ -137,6 +137,8 @@ async def test_each_delivery_is_marked_with_its_request_and_key(stack: Stack) ->
     assert reply.blocks[0]["block_id"] == f"delivery-{row.id}-links"
     # A fresh delivery has nothing to look for in the thread.
     assert not stack.slack.called("conversations.replies")
+    [delivery] = await stack.svc.store.deliveries(row.id)
+    assert (delivery.status, delivery.posted_at) == ("posted", stack.clock.now())
 
 
 async def test_a_request_whose_delivery_was_posted_is_finished_without_posting(
