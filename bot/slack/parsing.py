@@ -265,6 +265,14 @@ def _target(token: str, index: int, fields: RecallFields | SnapshotFields, comma
             example=(RECALL_EXAMPLES if command == "/recall" else SNAPSHOT_EXAMPLES)[0],
         )
     key = "target" if "target" not in fields.spans else "target2"
+    if key == "target2" and (fields.asset_name if kind == "asset" else fields.vehicle_number):
+        # Two of one kind: the second would silently replace the first (the wrong truck).
+        raise ParseError(
+            f"You gave two {kind}s, {fields.words['target']} and {token}; give one.",
+            word=token,
+            allowed=f"one {kind}",
+            example=_fix(command, fields.tokens, {index: []}),
+        )
     if kind == "asset":
         fields.asset_name = name
     else:
@@ -464,8 +472,11 @@ def _fix(command: str, tokens: list[str], changes: dict[int, list[str]]) -> str:
     out: list[str] = []
     for j, tok in enumerate(tokens):
         out.extend(changes.get(j, [tok]))
+    # A note runs to the end of the command: it stays last, as typed (quoting it would not
+    # survive a quote inside it), or the words added after it would become part of it.
+    note = [out.pop()] if out and out[-1].lower().startswith("note:") else []
     out.extend(changes.get(len(tokens), []))
-    return f"{command} " + " ".join(_quote(t) for t in out)
+    return f"{command} " + " ".join([*(_quote(t) for t in out), *note])
 
 
 def _resolve(
@@ -481,7 +492,8 @@ def _resolve(
             # The latest window footage can exist for: the one that ends now.
             fields.start_time = _shift(end, -timedelta(minutes=float(fields.duration or 0)), "now")
         return
-    at = sorted(when.day_at + when.clock_at + when.zone_at)
+    # One word can be both the day and the time (2026-11-20T14:05): named once.
+    at = sorted(set(when.day_at + when.clock_at + when.zone_at))
     if not at:
         raise ParseError(
             "Say when: a time like 14:05 or 2:15pm, a day and time like yesterday 3pm, "
@@ -666,8 +678,8 @@ def find_in_text(
     """Read a message the way a dispatcher would: "TRK-101 cut off on I-80 around 2:15".
     Never raises: what cannot be read is left out. A bare 2:15 is the latest past of 2:15 and
     14:15, since a message about an incident speaks of the last few hours."""
-    words = [w.strip(".,;!?()[]{}\"'") for w in unescape(text).split()]
-    words = [w.rstrip(":") for w in words if w.rstrip(":")]
+    # "(TRK-101):" is TRK-101: the colon goes with the other punctuation around a word.
+    words = [w for w in (w.strip(".,;:!?()[]{}\"'") for w in unescape(text).split()) if w]
     names = tuple(
         dict.fromkeys(
             w
@@ -793,7 +805,6 @@ def parse_snapshot(text: str) -> SnapshotFields:
         elif tokens[j].lower() in ALL_WORDS:
             fields.all_cameras = True
             fields.words["position"] = tokens[j]
-            fields.spans.setdefault("all", []).append(j)
         else:
             raise _unknown_word("/snapshot", tokens, j)
     if fields.all_cameras and cameras:
@@ -841,13 +852,14 @@ def adopt_unit(
             fields.asset_name = match.unit.label
         return match.unit
     what = "vehicle" if kind == "vehicle" else "asset"
+    a_what = "a vehicle" if kind == "vehicle" else "an asset"
     if not match.suggestions:
         raise ParseError(
             f"There is no {what} {typed!r} in the fleet. Check the "
             f"{'number' if kind == 'vehicle' else 'name'}, or open the form ({command} alone) "
             "and pick it from the list.",
             word=typed,
-            allowed=f"a {what} in the fleet",
+            allowed=f"{a_what} in the fleet",
             example=command,
         )
     spelled = [_target_word(u.kind, u.label) for u in match.suggestions]
@@ -855,7 +867,7 @@ def adopt_unit(
     raise ParseError(
         f"There is no {what} {typed!r} in the fleet. Did you mean {spelled[0]}?{others}",
         word=typed,
-        allowed=f"a {what} in the fleet",
+        allowed=f"{a_what} in the fleet",
         example=_fix(command, fields.tokens, {at: [spelled[0]]}),
     )
 
