@@ -4,6 +4,7 @@ what it pins; all go through real parts (the running bot over HTTP, real SQLite)
 
 from __future__ import annotations
 
+from bot.slack.replay import ReplayGuard
 from motive.webhooks import SIGNATURE_HEADER, sign
 from tests.bot.conftest import WEBHOOK_SECRET, Stack
 from tests.bot.test_guards import ask, completed, post_webhook, replies
@@ -54,3 +55,27 @@ async def test_only_a_signed_webhook_naming_a_recall_makes_the_webhook_trusted(
     assert hooks["mode"] == "trusted"
     assert hooks["last_verified_at"] == stack.clock.now().isoformat()
     assert replies(stack, snap)  # the capture's own webhook fetched and delivered it
+
+
+# --- the Slack replay guard's memory ------------------------------------------------------------
+
+
+def test_a_signature_is_refused_again_until_the_window_has_passed() -> None:
+    guard = ReplayGuard(window=60, limit=10)
+    assert guard.first_time("1000", "v0=a", 1000.0)
+    assert not guard.first_time("1000", "v0=a", 1000.0)
+    assert guard.first_time("1000", "v0=b", 1000.0)  # another signature
+    assert guard.first_time("1001", "v0=a", 1000.0)  # the same one with another timestamp
+    # Remembered to the window's end inclusive, forgotten just after it.
+    assert not guard.first_time("1000", "v0=a", 1060.0)
+    assert guard.first_time("1000", "v0=a", 1060.5)
+
+
+def test_a_full_memory_forgets_the_oldest_first() -> None:
+    """Room is made before looking, so a full memory of `limit` keeps the newest `limit - 1`."""
+    guard = ReplayGuard(window=60, limit=3)
+    for n, signature in enumerate(("v0=a", "v0=b", "v0=c", "v0=d")):
+        assert guard.first_time(str(n), signature, 1000.0 + n)
+    # Full at "d" ("a" made room). Looking up makes room first: "b" goes, and is taken as new.
+    assert guard.first_time("1", "v0=b", 1004.0)
+    assert not guard.first_time("3", "v0=d", 1004.0)  # the newest are still remembered
