@@ -4,6 +4,10 @@ what it pins; all go through real parts (the running bot over HTTP, real SQLite)
 
 from __future__ import annotations
 
+import pytest
+
+from bot.offline.fakeslack import BOT_USER
+from bot.slack.app import BotIdentity
 from bot.slack.replay import ReplayGuard
 from motive.webhooks import SIGNATURE_HEADER, sign
 from tests.bot.conftest import WEBHOOK_SECRET, Stack
@@ -79,3 +83,37 @@ def test_a_full_memory_forgets_the_oldest_first() -> None:
     # Full at "d" ("a" made room). Looking up makes room first: "b" goes, and is taken as new.
     assert guard.first_time("1", "v0=b", 1004.0)
     assert not guard.first_time("3", "v0=d", 1004.0)  # the newest are still remembered
+
+
+# --- who the bot is, for Bolt's authorization ---------------------------------------------------
+
+
+async def test_the_bot_learns_who_it_is_once_and_asks_again_after_a_failure(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    def asked() -> int:
+        return len(stack.slack.called("auth.test"))
+
+    identity = BotIdentity(stack.svc.slack, stack.svc.background)
+    before = asked()
+    stack.slack.fail_next("auth.test", 400)
+    first = await identity("E0FLEET", "T0FLEET")
+    assert (first.enterprise_id, first.team_id, first.bot_token) == (
+        "E0FLEET",
+        "T0FLEET",
+        stack.svc.slack.token,
+    )
+    assert (first.bot_user_id, first.bot_id) == (None, None)  # not known yet: asked after
+    await identity(None, "T0FLEET")  # the question is out: not asked twice
+    await stack.svc.background.wait_idle()
+    assert asked() == before + 1
+    assert "auth.test failed" in caplog.text and "asking again" in caplog.text
+    unknown = await identity(None, "T0FLEET")  # it failed: asked again
+    assert unknown.bot_user_id is None
+    await stack.svc.background.wait_idle()
+    assert asked() == before + 2
+    known = await identity(None, "T0FLEET")
+    assert (known.enterprise_id, known.team_id) == (None, "T0FLEET")
+    assert (known.bot_user_id, known.bot_id) == (BOT_USER, "B0BOT")
+    await stack.svc.background.wait_idle()
+    assert asked() == before + 2  # known now: never asked again
