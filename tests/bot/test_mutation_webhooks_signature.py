@@ -12,6 +12,7 @@ from bot.slack.replay import ReplayGuard
 from motive.webhooks import SIGNATURE_HEADER, sign
 from tests.bot.conftest import WEBHOOK_SECRET, Stack
 from tests.bot.test_guards import ask, completed, post_webhook, replies
+from tests.bot.test_hostile_input import command_body
 from tests.bot.test_webhook_trust import healthz
 
 # --- the webhook receiver: what each answer says ----------------------------------------------
@@ -83,6 +84,23 @@ def test_a_full_memory_forgets_the_oldest_first() -> None:
     # Full at "d" ("a" made room). Looking up makes room first: "b" goes, and is taken as new.
     assert guard.first_time("1", "v0=b", 1004.0)
     assert not guard.first_time("3", "v0=d", 1004.0)  # the newest are still remembered
+
+
+async def test_a_refused_replay_says_so_and_logs_its_timestamp(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The log line is how an operator finds the original request: it carries the timestamp."""
+    body = command_body("help", 1)
+    headers = stack.signed(body)
+    url = f"{stack.url}/slack/events"
+    first = await stack.http.post(url, content=body, headers=headers)
+    again = await stack.http.post(url, content=body, headers=headers)
+    assert (first.status_code, again.status_code) == (200, 401)
+    assert again.json() == {"error": "replayed request"}
+    await stack.settle()
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.slack.replay"]
+    stamp = headers["X-Slack-Request-Timestamp"]
+    assert lines == [f"refused a replayed Slack request (timestamp {stamp})"]
 
 
 # --- who the bot is, for Bolt's authorization ---------------------------------------------------
