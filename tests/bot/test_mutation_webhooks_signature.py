@@ -4,10 +4,14 @@ what it pins; all go through real parts (the running bot over HTTP, real SQLite)
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 import pytest
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.offline.fakeslack import BOT_USER
-from bot.slack.app import BotIdentity
+from bot.slack.app import BotIdentity, build_bolt_app
 from bot.slack.replay import ReplayGuard
 from motive.webhooks import SIGNATURE_HEADER, sign
 from tests.bot.conftest import WEBHOOK_SECRET, Stack
@@ -135,3 +139,64 @@ async def test_the_bot_learns_who_it_is_once_and_asks_again_after_a_failure(
     assert (known.bot_user_id, known.bot_id) == (BOT_USER, "B0BOT")
     await stack.svc.background.wait_idle()
     assert asked() == before + 2  # known now: never asked again
+
+
+# --- the Bolt app as built ----------------------------------------------------------------------
+
+
+async def test_bolts_own_clients_reach_the_same_slack_with_the_same_patience(stack: Stack) -> None:
+    """Bolt makes a client per request from `app.client`: same Slack, timeout and retries
+    (rate limits included) as the bot's own, and no token of its own (it comes from authorize)."""
+    app = build_bolt_app(stack.svc)
+    ours = stack.svc.slack
+    assert (app.client.base_url, app.client.timeout, app.client.token) == (
+        ours.base_url,
+        ours.timeout,
+        None,
+    )
+    assert app.client.retry_handlers == ours.retry_handlers
+    assert app.client.retry_handlers is not ours.retry_handlers  # a copy: Bolt may add to it
+
+
+async def test_a_listeners_error_is_logged_with_its_type_and_the_request_is_authorized(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Through Bolt's whole dispatch (signature check, authorize, replay and payload guards):
+    the listener sees the request's team and enterprise and the bot's token, and an error it
+    raises reaches the log as its type, with the traceback, never its message."""
+    app = build_bolt_app(stack.svc)
+    seen: dict[str, Any] = {}
+
+    @app.command("/probe")
+    async def probe(ack: Any, context: Any) -> None:
+        await ack()
+        auth = context.authorize_result
+        seen.update(team=auth.team_id, enterprise=auth.enterprise_id, token=auth.bot_token)
+        raise RuntimeError("a note the dispatcher typed")
+
+    body = urlencode(
+        {
+            "command": "/probe",
+            "text": "",
+            "user_id": "U0DISPATCH",
+            "channel_id": "C0DISPATCH",
+            "trigger_id": "trig-probe",
+            "team_id": "T0FLEET",
+            "enterprise_id": "E0ORG",
+            "api_app_id": "A0MOTIVE",
+        }
+    )
+    response = await app.async_dispatch(AsyncBoltRequest(body=body, headers=stack.signed(body)))
+    # Listeners run inline (process_before_response), so the error comes before the response:
+    # Slack gets a 500, not the ack. Ours return right after acking, with nothing left to fail.
+    assert response.status == 500
+    assert seen == {"team": "T0FLEET", "enterprise": "E0ORG", "token": stack.svc.slack.token}
+    [record] = [r for r in caplog.records if r.name == "bot.slack.app"]
+    assert record.levelname == "ERROR"
+    assert record.getMessage() == "unhandled error in a listener: RuntimeError"
+    assert record.exc_info is not None and isinstance(record.exc_info[1], RuntimeError)
+    # A forged signature never reaches it.
+    forged = await app.async_dispatch(
+        AsyncBoltRequest(body=body, headers=stack.signed(body, secret="another-secret"))
+    )
+    assert forged.status == 401 and len(seen) == 3
