@@ -291,3 +291,38 @@ async def test_release_gives_back_only_the_workers_own_claims(store: Store) -> N
     t = got[theirs.id]
     assert (t.claimed_by, t.claimed_until, t.attempts) == ("w2", NOW + LEASE, 0)
     assert t.next_poll_at == NOW
+
+
+async def test_of_several_overlapping_recalls_the_oldest_is_named(store: Store) -> None:
+    """The reply points to the first request's thread. Rewriting the first row after the second
+    exists moves it behind the second in PostgreSQL's heap: only the ORDER BY keeps it first."""
+    first = await store.open_request(opening(recall_at(59, 2)), worker="w1", lease=LEASE)
+    second = await store.open_request(opening(recall_at(61, 2)), worker="w1", lease=LEASE)
+    await store.set(first.id, note="rewritten")
+    found = await store.open_overlapping(recall_at(60, 3))
+    assert found is not None and (found.id, second.id) == (first.id, first.id + 1)
+
+
+async def test_orphans_come_oldest_first(store: Store) -> None:
+    gone = NOW - SECOND
+    first = await store.add(row(state=CREATING, claimed_by="w", claimed_until=gone))
+    second = await store.add(row(state=CREATING, claimed_by="w", claimed_until=gone))
+    # Out of its state and back: new index entries and a new tuple, behind the second's.
+    await store.set(first.id, state=TRACKING)
+    await store.set(first.id, state=CREATING)
+    assert [r.id for r in await store.orphans(NOW, timedelta(minutes=5))] == [first.id, second.id]
+
+
+async def test_claims_are_never_cleared_wholesale_on_postgresql(pg_url: str) -> None:
+    """Other workers may be alive there, holding what they claimed: their leases must run out."""
+    store = Store(pg_url, clock=ManualClock(NOW))
+    await store.create_schema()
+    try:
+        held = await store.add(row())
+        assert await store.claim(held.id, "w1", NOW, LEASE)
+        with pytest.raises(AssertionError, match=r"^with PostgreSQL other workers may be alive"):
+            await store.clear_claims()
+        [kept] = await store.all_requests()
+        assert (kept.claimed_by, kept.claimed_until) == ("w1", NOW + LEASE)
+    finally:
+        await store.close()
