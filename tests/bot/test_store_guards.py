@@ -326,3 +326,20 @@ async def test_claims_are_never_cleared_wholesale_on_postgresql(pg_url: str) -> 
         assert (kept.claimed_by, kept.claimed_until) == ("w1", NOW + LEASE)
     finally:
         await store.close()
+
+
+async def test_claim_rows_takes_a_lapsed_claim_over(store: Store) -> None:
+    one = await store.add(row())
+    assert await store.claim(one.id, "w1", NOW, LEASE)
+    later = NOW + LEASE + SECOND  # w1 is gone: its lease ran out
+    [taken] = await store.claim_rows([one.id], "w2", later, LEASE)
+    assert (taken.id, taken.claimed_by, taken.claimed_until) == (one.id, "w2", later + LEASE)
+
+
+async def test_a_sweep_takes_at_most_500_due_requests(store: Store) -> None:
+    """The poller asks without a limit: the default caps each sweep's batch."""
+    async with store.sessions() as s, s.begin():
+        s.add_all(row(next_poll_at=NOW - timedelta(seconds=n)) for n in range(501))
+    due = await store.due(NOW, timedelta(0))
+    assert len(due) == 500
+    assert due[0].next_poll_at == NOW - timedelta(seconds=500)  # the most overdue first
