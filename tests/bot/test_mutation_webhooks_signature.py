@@ -142,6 +142,14 @@ async def test_the_bot_learns_who_it_is_once_and_asks_again_after_a_failure(
     assert asked() == before + 2  # known now: never asked again
 
 
+async def test_the_running_bot_asks_who_it_is_once_after_its_first_request(stack: Stack) -> None:
+    assert stack.slack.called("auth.test") == []  # not at start-up: after the first ack
+    for _ in range(2):
+        await stack.command("/recall", "help")
+        await stack.settle()
+        assert len(stack.slack.called("auth.test")) == 1
+
+
 # --- the Bolt app as built ----------------------------------------------------------------------
 
 
