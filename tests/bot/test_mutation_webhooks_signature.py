@@ -209,3 +209,11 @@ async def test_a_listeners_error_is_logged_with_its_type_and_the_request_is_auth
         AsyncBoltRequest(body=body, headers=stack.signed(body, secret="another-secret"))
     )
     assert forged.status == 401 and len(seen) == 3
+
+
+async def test_socket_mode_needs_no_signing_secret(stack: Stack) -> None:
+    """Socket Mode traffic is authenticated by its connection: the app builds without a secret,
+    with Bolt's signature check off."""
+    stack.svc.settings.slack_signing_secret = None
+    app = build_bolt_app(stack.svc, socket_mode=True)
+    assert app.client.base_url == stack.svc.slack.base_url
