@@ -156,8 +156,9 @@ async def test_the_running_bot_asks_who_it_is_once_after_its_first_request(stack
 async def test_bolts_own_clients_reach_the_same_slack_with_the_same_patience(stack: Stack) -> None:
     """Bolt makes a client per request from `app.client`: same Slack, timeout and retries
     (rate limits included) as the bot's own, and no token of its own (it comes from authorize)."""
-    app = build_bolt_app(stack.svc)
     ours = stack.svc.slack
+    ours.timeout = 7  # not the SDK's default, so that a dropped setting shows
+    app = build_bolt_app(stack.svc)
     assert (app.client.base_url, app.client.timeout, app.client.token) == (
         ours.base_url,
         ours.timeout,
