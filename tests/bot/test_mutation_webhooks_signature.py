@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 
 from bot.offline.fakeslack import BOT_USER
 from bot.slack.app import BotIdentity, build_bolt_app
@@ -88,6 +89,34 @@ def test_a_full_memory_forgets_the_oldest_first() -> None:
     # Full at "d" ("a" made room). Looking up makes room first: "b" goes, and is taken as new.
     assert guard.first_time("1", "v0=b", 1004.0)
     assert not guard.first_time("3", "v0=d", 1004.0)  # the newest are still remembered
+
+
+def test_the_default_memory_holds_200_000_signatures() -> None:
+    """Bounded against a flood of signed requests (about 40 MB at most)."""
+    guard = ReplayGuard()
+    for n in range(200_000):
+        assert guard.first_time("1000", f"v0={n}", 1000.0)
+    # Full: looking up makes room first, so the oldest is forgotten and the newest kept.
+    assert guard.first_time("1000", "v0=0", 1000.0)
+    assert not guard.first_time("1000", "v0=199999", 1000.0)
+
+
+async def test_the_guard_leaves_an_unsigned_request_to_bolts_own_check() -> None:
+    """Without the headers the guard takes nothing for a replay, however often it comes: it
+    is Bolt's signature check, run before it, that refuses such a request."""
+    guard = ReplayGuard()
+    passed = 0
+
+    async def next_() -> BoltResponse:
+        nonlocal passed
+        passed += 1
+        return BoltResponse(status=200)
+
+    for _ in range(2):
+        request = AsyncBoltRequest(body="", headers={}, mode="http")
+        response = await guard.async_process(req=request, resp=BoltResponse(status=200), next=next_)
+        assert response is not None and response.status == 200
+    assert passed == 2
 
 
 async def test_a_refused_replay_says_so_and_logs_its_timestamp(
