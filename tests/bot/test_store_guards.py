@@ -3,6 +3,7 @@ on SQLite and PostgreSQL: what keeps two workers from polling or posting the sam
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -10,12 +11,13 @@ from typing import Any
 
 import pytest
 
-from bot.tracking.store import CREATING, DONE, TRACKING, Store, TrackedRequest
+from bot.tracking.store import CREATING, DONE, TRACKING, UNKNOWN, Progress, Store, TrackedRequest
 from motive.clock import ManualClock
-from motive.rules import validate_recall
+from motive.rules import validate_recall, validate_snapshot
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
+SECOND = timedelta(seconds=1)
 
 
 RECALL = validate_recall(
@@ -140,3 +142,204 @@ async def test_clearing_claims_counts_and_frees_them(sqlite_url: str) -> None:
         assert await store.clear_claims() == 0
     finally:
         await store.close()
+
+
+# --- the dedupe claim: one open request per key, decided by the database ------------------------
+
+
+def opening(request: Any = RECALL, at: datetime = NOW) -> TrackedRequest:
+    """A row as /recall makes it: its own dedupe key, not yet inserted."""
+    return TrackedRequest.new(
+        request, requester="U1", channel="C1", now=at, deadline=at + timedelta(hours=36)
+    )
+
+
+def recall_at(minutes_ago: int, duration: int = 2, **kw: Any) -> Any:
+    kw.setdefault("vehicle_number", "TRK-101")
+    return validate_recall(
+        start_time=NOW - timedelta(minutes=minutes_ago), duration=duration, now=NOW, **kw
+    )
+
+
+async def test_of_identical_requests_opened_together_exactly_one_gets_its_own_row(
+    store: Store,
+) -> None:
+    rows = [opening() for _ in range(6)]
+    got = await asyncio.gather(*(store.open_request(r, worker="w1", lease=LEASE) for r in rows))
+    winners = [r for r, g in zip(rows, got, strict=True) if g is r]
+    assert len(winners) == 1
+    [winner] = winners
+    assert {g.id for g in got} == {winner.id}
+    [stored] = await store.all_requests()
+    assert (stored.id, stored.state) == (winner.id, CREATING)
+    assert (stored.claimed_by, stored.claimed_until) == ("w1", NOW + LEASE)
+    # Another key is not a duplicate; a finished request frees its key.
+    other = opening(recall_at(50))
+    assert await store.open_request(other, worker="w2", lease=LEASE) is other
+    await store.finish(winner.id, DONE, NOW, None)
+    again = opening()
+    assert await store.open_request(again, worker="w2", lease=LEASE) is again
+    assert again.id not in {winner.id, other.id}
+
+
+async def test_an_unresolved_ambiguous_create_still_holds_its_key(store: Store) -> None:
+    first = await store.open_request(opening(), worker="w1", lease=LEASE)
+    await store.set(first.id, state=UNKNOWN)
+    assert (await store.in_flight_duplicate(RECALL.dedupe_key())).id == first.id  # type: ignore[union-attr]
+    assert (await store.open_request(opening(), worker="w2", lease=LEASE)).id == first.id
+    assert await store.in_flight_duplicate(recall_at(50).dedupe_key()) is None
+    await store.finish(first.id, UNKNOWN, NOW, "lapsed")
+    assert await store.in_flight_duplicate(RECALL.dedupe_key()) is None
+
+
+async def test_a_released_request_frees_its_key_and_only_its_own(store: Store) -> None:
+    one = await store.open_request(opening(), worker="w1", lease=LEASE)
+    two = await store.open_request(opening(recall_at(50)), worker="w1", lease=LEASE)
+    await store.release(one.id)
+    assert [r.id for r in await store.all_requests()] == [two.id]
+    assert await store.in_flight_duplicate(RECALL.dedupe_key()) is None
+    fresh = opening()
+    assert await store.open_request(fresh, worker="w2", lease=LEASE) is fresh
+
+
+async def test_an_overlapping_recall_is_the_same_recall(store: Store) -> None:
+    """RECALL is 60 minutes ago for 2 minutes: [-60, -58)."""
+    held = await store.open_request(opening(), worker="w1", lease=LEASE)
+    same = {
+        "the same key": RECALL,
+        "starting inside it": recall_at(59, 3),
+        "ending inside it": recall_at(61, 2),
+        "covering it": recall_at(61, 3),
+        "its name in another case": recall_at(59, vehicle_number="trk-101"),
+    }
+    for why, request in same.items():
+        found = await store.open_overlapping(request)
+        assert found is not None and found.id == held.id, why
+    other = {
+        "ending where it starts": recall_at(62, 2),
+        "starting where it ends": recall_at(58, 2),
+        "another vehicle": recall_at(59, vehicle_number="TRK-102"),
+        "an asset of that name": recall_at(59, vehicle_number=None, asset_name="TRK-101"),
+        "another camera set": recall_at(59, camera_positions=["front_facing"]),
+        "another type": recall_at(59, recall_type="timelapse", duration=5),
+    }
+    for why, request in other.items():
+        assert await store.open_overlapping(request) is None, why
+    await store.finish(held.id, DONE, NOW, None)
+    assert await store.open_overlapping(recall_at(59, 3)) is None
+
+
+async def test_a_snapshot_overlaps_only_by_its_key(store: Store) -> None:
+    front = validate_snapshot(vehicle_number="TRK-101", position="front_facing")
+    held = await store.open_request(opening(front), worker="w1", lease=LEASE)
+    found = await store.open_overlapping(front)
+    assert found is not None and found.id == held.id
+    rear = validate_snapshot(vehicle_number="TRK-101", position="driver_facing")
+    assert await store.open_overlapping(rear) is None
+
+
+# --- poll claims: extended, found orphaned, given back -----------------------------------------
+
+
+async def test_only_the_holder_extends_a_claim(store: Store) -> None:
+    one, two = await store.add(row()), await store.add(row())
+    assert await store.claim(one.id, "w1", NOW, LEASE)
+    assert await store.claim(two.id, "w1", NOW, LEASE)
+    later = NOW + 3 * LEASE
+    assert not await store.extend_claim(one.id, "w2", later)
+    assert await store.extend_claim(one.id, "w1", later)
+    held = {r.id: (r.claimed_by, r.claimed_until) for r in await store.all_requests()}
+    assert held == {one.id: ("w1", later), two.id: ("w1", NOW + LEASE)}
+
+
+async def test_orphans_are_creates_whose_holder_is_gone(store: Store) -> None:
+    quiet = timedelta(minutes=5)
+    lapsed = await store.add(row(state=CREATING, claimed_by="w", claimed_until=NOW - SECOND))
+    await store.add(row(state=CREATING, claimed_by="w", claimed_until=NOW))  # ends now: held
+    await store.add(row(state=TRACKING, claimed_by="w", claimed_until=NOW - SECOND))
+    still = await store.add(row(state=CREATING, updated_at=NOW - quiet - SECOND))
+    await store.add(row(state=CREATING, updated_at=NOW - quiet))  # quiet exactly that long
+    # Claimed, and long quiet: the claim decides, and it holds.
+    await store.add(
+        row(state=CREATING, claimed_by="w", claimed_until=NOW + SECOND, updated_at=NOW - 9 * quiet)
+    )
+    assert [r.id for r in await store.orphans(NOW, quiet)] == [lapsed.id, still.id]
+
+
+async def test_release_gives_back_only_the_workers_own_claims(store: Store) -> None:
+    clock = store.clock
+    assert isinstance(clock, ManualClock)
+    mine, moved, theirs = await store.add(row()), await store.add(row()), await store.add(row())
+    for r, worker in ((mine, "w1"), (moved, "w1"), (theirs, "w2")):
+        assert await store.claim(r.id, worker, NOW, LEASE)
+    clock.advance(30)
+    later = NOW + timedelta(minutes=7)
+    await store.release_many(
+        "w1",
+        [
+            (mine.id, None),
+            (moved.id, Progress(next_poll_at=later, last_error="slow", attempts=3)),
+            (theirs.id, Progress(next_poll_at=later, attempts=9)),
+        ],
+    )
+    got = {r.id: r for r in await store.all_requests()}
+    assert (got[mine.id].claimed_by, got[mine.id].claimed_until) == (None, None)
+    assert (got[mine.id].next_poll_at, got[mine.id].updated_at) == (NOW, NOW)  # nothing else
+    m = got[moved.id]
+    assert (m.claimed_by, m.claimed_until, m.next_poll_at) == (None, None, later)
+    assert (m.last_error, m.attempts, m.updated_at) == ("slow", 3, clock.now())
+    t = got[theirs.id]
+    assert (t.claimed_by, t.claimed_until, t.attempts) == ("w2", NOW + LEASE, 0)
+    assert t.next_poll_at == NOW
+
+
+async def test_of_several_overlapping_recalls_the_oldest_is_named(store: Store) -> None:
+    """The reply points to the first request's thread. Rewriting the first row after the second
+    exists moves it behind the second in PostgreSQL's heap: only the ORDER BY keeps it first."""
+    first = await store.open_request(opening(recall_at(59, 2)), worker="w1", lease=LEASE)
+    second = await store.open_request(opening(recall_at(61, 2)), worker="w1", lease=LEASE)
+    await store.set(first.id, note="rewritten")
+    found = await store.open_overlapping(recall_at(60, 3))
+    assert found is not None and (found.id, second.id) == (first.id, first.id + 1)
+
+
+async def test_orphans_come_oldest_first(store: Store) -> None:
+    gone = NOW - SECOND
+    first = await store.add(row(state=CREATING, claimed_by="w", claimed_until=gone))
+    second = await store.add(row(state=CREATING, claimed_by="w", claimed_until=gone))
+    # Out of its state and back: new index entries and a new tuple, behind the second's.
+    await store.set(first.id, state=TRACKING)
+    await store.set(first.id, state=CREATING)
+    assert [r.id for r in await store.orphans(NOW, timedelta(minutes=5))] == [first.id, second.id]
+
+
+async def test_claims_are_never_cleared_wholesale_on_postgresql(pg_url: str) -> None:
+    """Other workers may be alive there, holding what they claimed: their leases must run out."""
+    store = Store(pg_url, clock=ManualClock(NOW))
+    await store.create_schema()
+    try:
+        held = await store.add(row())
+        assert await store.claim(held.id, "w1", NOW, LEASE)
+        with pytest.raises(AssertionError, match=r"^with PostgreSQL other workers may be alive"):
+            await store.clear_claims()
+        [kept] = await store.all_requests()
+        assert (kept.claimed_by, kept.claimed_until) == ("w1", NOW + LEASE)
+    finally:
+        await store.close()
+
+
+async def test_claim_rows_takes_a_lapsed_claim_over(store: Store) -> None:
+    one = await store.add(row())
+    assert await store.claim(one.id, "w1", NOW, LEASE)
+    later = NOW + LEASE + SECOND  # w1 is gone: its lease ran out
+    [taken] = await store.claim_rows([one.id], "w2", later, LEASE)
+    assert (taken.id, taken.claimed_by, taken.claimed_until) == (one.id, "w2", later + LEASE)
+
+
+async def test_a_sweep_takes_at_most_500_due_requests(store: Store) -> None:
+    """The poller asks without a limit: the default caps each sweep's batch."""
+    async with store.sessions() as s, s.begin():
+        s.add_all(row(next_poll_at=NOW - timedelta(seconds=n)) for n in range(501))
+    due = await store.due(NOW, timedelta(0))
+    assert len(due) == 500
+    assert due[0].next_poll_at == NOW - timedelta(seconds=500)  # the most overdue first
