@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -307,6 +308,25 @@ class Stack:
     def anchors(self) -> list[Message]:
         """Top-level messages the bot posted (each request's anchor)."""
         return [m for m in self.slack.messages if m.thread_ts is None]
+
+    def motive_calls(self) -> dict[str, int]:
+        """Motive calls made for requests, by name (the fleet list for typeahead, which loads at
+        start-up, left out)."""
+        assert self.sim is not None, "no simulator behind this stack"
+        calls = self.sim.stats.requests
+        return {k: v for k, v in calls.items() if v and not k.endswith(".list")}
+
+    def thread(self, channel: str, anchor_ts: str | None) -> list[Message]:
+        """The replies under a request's anchor."""
+        assert anchor_ts is not None, "the request has no anchor"
+        return self.slack.thread(channel, anchor_ts)
+
+    def anchor_text(self, channel: str, anchor_ts: str | None) -> str:
+        """A request's anchor message, its blocks as JSON text."""
+        assert anchor_ts is not None, "the request has no anchor"
+        message = self.slack.message(channel, anchor_ts)
+        assert message is not None, "the anchor message is gone"
+        return json.dumps(message.blocks)
 
 
 @contextlib.asynccontextmanager

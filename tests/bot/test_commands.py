@@ -12,12 +12,6 @@ from bot.tracking.store import TRACKING
 from motive.simulator import SimConfig
 from tests.bot.conftest import Stack, running_stack, wait_for
 
-
-def motive_calls(stack: Stack) -> dict[str, int]:
-    """Motive calls made for requests (the fleet list for typeahead loads at start-up)."""
-    return {k: v for k, v in stack.sim.stats.requests.items() if v and not k.endswith(".list")}
-
-
 # --- signatures ---------------------------------------------------------------------------------
 
 
@@ -29,7 +23,7 @@ async def test_forged_signature_is_rejected(stack: Stack) -> None:
         headers=stack.signed(body, secret="not-the-secret"),
     )
     assert r.status_code == 401
-    assert stack.slack.calls == [] and motive_calls(stack) == {}
+    assert stack.slack.calls == [] and stack.motive_calls() == {}
 
 
 async def test_stale_signature_is_rejected(stack: Stack) -> None:
@@ -52,7 +46,7 @@ async def test_help_prints_the_grammar(stack: Stack, command: str) -> None:
     await wait_for(lambda: stack.slack.responses)
     text = stack.slack.responses[0]["text"]
     assert command in text and stack.slack.responses[0]["response_type"] == "ephemeral"
-    assert motive_calls(stack) == {}
+    assert stack.motive_calls() == {}
 
 
 @pytest.mark.parametrize(
@@ -97,7 +91,7 @@ async def test_bad_recall_gets_a_clear_private_answer_and_no_motive_call(
     for fragment in fragments:
         assert fragment in answer
     assert stack.slack.responses[0]["response_type"] == "ephemeral"
-    assert motive_calls(stack) == {} and stack.anchors() == []
+    assert stack.motive_calls() == {} and stack.anchors() == []
 
 
 @pytest.mark.parametrize(
@@ -113,7 +107,7 @@ async def test_bad_snapshot(stack: Stack, text: str, fragment: str) -> None:
     await stack.command("/snapshot", text)
     await stack.settle()
     assert fragment in json.dumps(stack.slack.responses[0]["blocks"])
-    assert motive_calls(stack) == {}
+    assert stack.motive_calls() == {}
 
 
 # --- the happy path and the anchor ---------------------------------------------------------------
@@ -129,7 +123,7 @@ async def test_recall_posts_anchor_then_requests_and_hands_over(stack: Stack) ->
     assert "<!date^" in shown and "<@U0DISPATCH>" in shown and "cut off on I-80" in shown
     assert "Road-facing" in shown and "Requested" in shown and "Motive request 81234" in shown
     assert stack.slack.called("chat.update")  # created, then updated with Motive's id
-    assert motive_calls(stack) == {"recalls.timelines": 1, "recalls.quota": 1, "recalls.create": 1}
+    assert stack.motive_calls() == {"recalls.timelines": 1, "recalls.quota": 1, "recalls.create": 1}
     [row] = await stack.svc.store.in_flight()
     assert (row.state, row.motive_id, row.anchor_ts) == (TRACKING, "81234", anchor.ts)
     assert row.note == "cut off on I-80" and row.camera_list == ["front_facing"]

@@ -76,11 +76,6 @@ async def serving(
         yield Served(dataclasses.replace(stack, url=url), bolt, reached)
 
 
-def motive_calls(stack: Stack) -> dict[str, int]:
-    """Motive calls made for requests (the fleet list for typeahead loads at start-up)."""
-    return {k: v for k, v in stack.sim.stats.requests.items() if v and not k.endswith(".list")}
-
-
 def recall_body(stack: Stack, n: int, text: str = "TRK-101 30m ago 2m") -> str:
     return command_body(
         "/recall", text, response_url=stack.response_url(f"f{n}"), trigger_id=f"trig-f{n}"
@@ -116,7 +111,7 @@ async def test_a_bad_signature_or_stamp_is_refused_without_dispatching(
         await stack.settle()
     assert (r.status_code, r.json()) == (401, {"error": "invalid request"})
     assert served.reached == [] and stack.svc.background.busy == 0
-    assert stack.slack.calls == [] and stack.slack.responses == [] and motive_calls(stack) == {}
+    assert stack.slack.calls == [] and stack.slack.responses == [] and stack.motive_calls() == {}
 
 
 @pytest.mark.parametrize("headers", [forged, stale, unsigned])

@@ -45,20 +45,11 @@ async def row_now(stack: Stack, row: TrackedRequest) -> TrackedRequest:
 
 
 def replies(stack: Stack, row: TrackedRequest) -> list[Any]:
-    assert row.anchor_ts is not None
-    return stack.slack.thread(row.channel, row.anchor_ts)
+    return stack.thread(row.channel, row.anchor_ts)
 
 
 def anchor_text(stack: Stack, row: TrackedRequest) -> str:
-    assert row.anchor_ts is not None
-    msg = stack.slack.message(row.channel, row.anchor_ts)
-    assert msg is not None
-    return json.dumps(msg.blocks)
-
-
-def motive_calls(stack: Stack) -> dict[str, int]:
-    """Calls made to Motive for requests (the typeahead's fleet list loads at start-up)."""
-    return {k: v for k, v in stack.sim.stats.requests.items() if v and not k.endswith(".list")}
+    return stack.anchor_text(row.channel, row.anchor_ts)
 
 
 async def post_webhook(
@@ -136,7 +127,7 @@ async def test_webhook_test_action_wrong_secret_and_bad_bodies(stack: Stack) -> 
     )
     assert r.status_code == 400 and "not JSON" in r.text
     await stack.settle()
-    assert stack.slack.messages == [] and motive_calls(stack) == {}
+    assert stack.slack.messages == [] and stack.motive_calls() == {}
 
 
 async def test_unknown_webhook_ids_leave_requests_in_flight_alone(stack: Stack) -> None:
@@ -265,12 +256,12 @@ async def test_the_ack_comes_back_while_motive_cannot_answer(
     try:
         r = await stack.command(command, text)
         assert (r.status_code, r.text) == (200, "")
-        assert motive_calls(stack) == {}
+        assert stack.motive_calls() == {}
     finally:
         held.opened.set()
     await stack.settle()
     # Held, not bypassed: the work after the ack went through it to Motive.
-    assert held.calls >= 1 and motive_calls(stack)
+    assert held.calls >= 1 and stack.motive_calls()
     if text:
         assert len(stack.anchors()) == 1
     else:

@@ -23,11 +23,6 @@ FUZZ_EXAMPLES = int(os.environ.get("MOTIVE_BOT_FUZZ_EXAMPLES", "150"))
 _unique = itertools.count()  # bench/fuzz.py runs the long version
 
 
-def motive_calls(stack: Stack) -> dict[str, int]:
-    """Motive calls made for requests (the fleet list for typeahead loads at start-up)."""
-    return {k: v for k, v in stack.sim.stats.requests.items() if v and not k.endswith(".list")}
-
-
 def command_body(text: str, n: int) -> str:
     return urlencode(
         {
@@ -96,7 +91,7 @@ async def test_forged_webhooks_are_refused_without_a_motive_call(
     stack: Stack, headers: dict[str, str | bytes]
 ) -> None:
     body = json.dumps({"action": "vehicle_video_recall_request_updated", "id": 81234}).encode()
-    before = motive_calls(stack)
+    before = stack.motive_calls()
     r = await stack.http.post(
         f"{stack.url}/motive/webhooks",
         content=body,
@@ -104,7 +99,7 @@ async def test_forged_webhooks_are_refused_without_a_motive_call(
     )
     assert r.status_code == 403
     await stack.settle()
-    assert motive_calls(stack) == before
+    assert stack.motive_calls() == before
 
 
 async def test_no_secret_reaches_any_log_line(

@@ -32,10 +32,7 @@ def pointed(stack: Stack) -> list[str]:
 
 
 def anchor_text(stack: Stack, row: TrackedRequest) -> str:
-    assert row.anchor_ts is not None
-    msg = stack.slack.message(row.channel, row.anchor_ts)
-    assert msg is not None
-    return json.dumps(msg.blocks)
+    return stack.anchor_text(row.channel, row.anchor_ts)
 
 
 @pytest.mark.parametrize("n", [2, 10])

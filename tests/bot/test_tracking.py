@@ -24,15 +24,11 @@ async def ask(stack: Stack, command: str, text: str, **kw: Any) -> TrackedReques
 
 
 def replies(stack: Stack, row: TrackedRequest) -> list[Any]:
-    assert row.anchor_ts is not None
-    return stack.slack.thread(row.channel, row.anchor_ts)
+    return stack.thread(row.channel, row.anchor_ts)
 
 
 def anchor_text(stack: Stack, row: TrackedRequest) -> str:
-    assert row.anchor_ts is not None
-    msg = stack.slack.message(row.channel, row.anchor_ts)
-    assert msg is not None
-    return json.dumps(msg.blocks)
+    return stack.anchor_text(row.channel, row.anchor_ts)
 
 
 async def test_recall_to_links_in_the_thread(stack: Stack) -> None:
