@@ -12,14 +12,19 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import asyncpg
 import httpx
 import pytest
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.logs import setup_logging
 from bot.offline.fakeslack import BOT_USER
+from bot.offline.signing import command_body
+from bot.slack.app import build_bolt_app
+from bot.slack.socket_mode import SocketModeHandler
 from bot.tracking.store import DONE, FAILED, TRACKING, TrackedRequest
 from motive.clock import ManualClock
 from motive.simulator import Fault
@@ -266,6 +271,50 @@ async def test_the_ack_comes_back_while_motive_cannot_answer(
         assert len(stack.anchors()) == 1
     else:
         assert stack.slack.called("views.open") and stack.slack.called("views.update")
+
+
+class Acks:
+    """Stands in for the WebSocket: the acks Bolt's Socket Mode handler sends back."""
+
+    def __init__(self) -> None:
+        self.logger = logging.getLogger("acks")
+        self.sent: list[SocketModeResponse] = []
+
+    async def send_socket_mode_response(self, response: SocketModeResponse) -> None:
+        self.sent.append(response)
+
+
+@pytest.mark.parametrize(
+    ("command", "text"),
+    [("/recall", "TRK-101 30m ago 2m"), ("/snapshot", "TRK-101 front"), ("/recall", "")],
+    ids=["recall", "snapshot", "recall_modal"],
+)
+async def test_the_socket_mode_ack_comes_back_while_motive_cannot_answer(
+    stack: Stack, command: str, text: str
+) -> None:
+    """Over HTTP the ack goes out before Bolt runs the listener (bot/slack/fast_ack.py); in
+    Socket Mode it goes out when the listener returns, so a Motive call made before ack() holds
+    it for as long as Motive is silent: here, until the guard below gives up."""
+    held = MotiveHeld(stack.svc.motive.limiter)
+    stack.svc.motive.limiter = held  # type: ignore[assignment]
+    handler = SocketModeHandler(build_bolt_app(stack.svc, socket_mode=True), "xapp-test")
+    acks = Acks()
+    body = command_body(command, text, response_url=stack.response_url("sm"), trigger_id="trig-sm")
+    request = SocketModeRequest(
+        type="slash_commands", envelope_id="env-1", payload=dict(parse_qsl(body))
+    )
+    try:
+        try:
+            await asyncio.wait_for(handler.handle(acks, request), 10)  # type: ignore[arg-type]
+        except TimeoutError:
+            pytest.fail("the Socket Mode ack waited on Motive")
+        assert [a.envelope_id for a in acks.sent] == ["env-1"]
+        assert stack.motive_calls() == {}
+    finally:
+        held.opened.set()
+        await handler.client.close()
+    await stack.settle()
+    assert held.calls >= 1 and stack.motive_calls()
 
 
 # --- the duplicate check ------------------------------------------------------------------------
