@@ -171,6 +171,12 @@ class FakeSlack:
     def message(self, channel: str, ts: str) -> Message | None:
         return next((m for m in self.messages if m.channel == channel and m.ts == ts), None)
 
+    def say(self, channel: str, text: str, *, thread_ts: str | None = None) -> Message:
+        """A message a person posts (not through the bot's token)."""
+        msg = Message(channel, self._next_ts(), text, [], thread_ts)
+        self.messages.append(msg)
+        return msg
+
     def _emit(self, kind: str, payload: Any) -> None:
         for listener in self.listeners:
             listener(kind, payload)
@@ -324,7 +330,16 @@ class FakeSlack:
         parent = self.message(channel, ts)
         if parent is None:
             return self._error("thread_not_found")
-        replies = self.thread(channel, ts)
+        every = [parent, *self.thread(channel, ts)]
+        # Pages as Slack gives them: at most `limit` messages, oldest first, and a cursor to the
+        # next page while there is one (Slack's own cursors are opaque too).
+        limit = int(p.get("limit") or 1000)
+        cursor = str(p.get("cursor") or "")
+        if cursor and not cursor.startswith("page-"):
+            return self._error("invalid_cursor")
+        start = int(cursor.removeprefix("page-")) if cursor else 0
+        page = every[start : start + limit]
+        more = start + limit < len(every)
         return {
             "ok": True,
             "messages": [
@@ -335,8 +350,10 @@ class FakeSlack:
                     "files": m.files,
                     "thread_ts": m.thread_ts,
                 }
-                for m in [parent, *replies]
+                for m in page
             ],
+            "has_more": more,
+            "response_metadata": {"next_cursor": f"page-{start + limit}" if more else ""},
         }
 
     def m_views_open(self, p: dict[str, Any]) -> dict[str, Any]:

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 UPLOAD_TIMEOUT = 60.0  # seconds for each read or write of an upload (not the whole of it)
 CLIP_CHUNK = 1 << 16  # bytes of a clip held at once on their way from Motive to Slack
 MEGABYTE = 1_000_000
+THREAD_PAGES = 50  # pages of 200 replies read, at most, looking for a half-done delivery
 LINKED = "linked"  # a clip delivery that ended as a link (the ts column of its row)
 
 Send = Callable[[Delivery, str], Awaitable[str]]
@@ -460,19 +461,29 @@ class Deliverer:
     async def _already_in_thread(
         self, row: TrackedRequest, marker: str, file_id: str | None
     ) -> str | None:
-        """After a crash mid-delivery: did the post land? Look for it in the thread."""
-        try:
-            replies = await self.slack.conversations_replies(
-                channel=row.channel, ts=row.thread or "", limit=200
-            )
-        except SLACK_FAILURES as e:
-            log.warning("could not read thread of request %s: %s", row.id, slack_error(e))
-            raise
-        for message in replies.get("messages") or []:
-            if any(b.get("block_id") == marker for b in message.get("blocks") or []):
-                return str(message.get("ts"))
-            if file_id and any(f.get("id") == file_id for f in message.get("files") or []):
-                return f"file:{file_id}"
+        """After a crash mid-delivery: did the post land? Look for it in the thread, every page
+        of it (a long-discussed incident has more replies than one page holds)."""
+        cursor: str | None = None
+        for _ in range(THREAD_PAGES):
+            try:
+                page = await self.slack.conversations_replies(
+                    channel=row.channel, ts=row.thread or "", limit=200, cursor=cursor
+                )
+            except SLACK_FAILURES as e:
+                log.warning("could not read thread of request %s: %s", row.id, slack_error(e))
+                raise
+            for message in page.get("messages") or []:
+                if any(b.get("block_id") == marker for b in message.get("blocks") or []):
+                    return str(message.get("ts"))
+                if file_id and any(f.get("id") == file_id for f in message.get("files") or []):
+                    return f"file:{file_id}"
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if cursor is None:
+                return None
+        # Slack kept handing out cursors: rather a post seen twice than a thread read forever.
+        log.warning(
+            "thread of request %s is over %d pages; not read to its end", row.id, THREAD_PAGES
+        )
         return None
 
     async def _upload(

@@ -9,6 +9,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.tracking import delivery as delivery_module
 from bot.tracking.delivery import Unsure, UploadFailed, _maybe_shared, _why
 from bot.tracking.store import DONE, FAILED, TRACKING, Delivery
 from bot.tracking.store import TrackedRequest as TR
@@ -101,6 +102,47 @@ async def test_a_half_done_failure_reply_is_found_not_posted_again(stack: Stack)
     [reply] = replies(stack, row)
     [delivery] = await stack.svc.store.deliveries(row.id)
     assert (delivery.status, delivery.ts) == ("posted", reply.ts)
+
+
+async def test_a_half_done_reply_deep_in_a_long_thread_is_found_not_posted_again(
+    stack: Stack,
+) -> None:
+    """Slack gives a thread a page at a time: the post is looked for on every page."""
+    row = await ask(stack, "/recall", "TRK-105 3h ago 1m")  # the simulator's offline truck
+    assert row.thread is not None
+    for i in range(450):  # the incident, talked over at length while the bot waits
+        stack.slack.say(row.channel, f"any news? ({i})", thread_ts=row.thread)
+    stack.clock.advance(181 * 60)
+    await stack.poll_all()
+    await _as_if_crashed_mid_delivery(stack, row)
+    await stack.svc.tracker.poll(row.id)
+    [reply] = [m for m in replies(stack, row) if m.blocks]  # the bot's; people's have none
+    [delivery] = await stack.svc.store.deliveries(row.id)
+    assert (delivery.status, delivery.ts) == ("posted", reply.ts)
+    # The post is the thread's 452nd message: the third page of 200.
+    cursors = [c.get("cursor") for c in stack.slack.called("conversations.replies")]
+    assert cursors == [None, "page-200", "page-400"]
+
+
+async def test_a_thread_longer_than_the_pages_read_is_said_in_the_logs(
+    stack: Stack, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading stops after THREAD_PAGES pages (a Slack that hands out cursors forever must not
+    hold the delivery): the post is then sent again, and the log says why."""
+    monkeypatch.setattr(delivery_module, "THREAD_PAGES", 2)
+    row = await ask(stack, "/recall", "TRK-105 3h ago 1m")
+    assert row.thread is not None
+    for i in range(450):
+        stack.slack.say(row.channel, f"any news? ({i})", thread_ts=row.thread)
+    stack.clock.advance(181 * 60)
+    await stack.poll_all()
+    await _as_if_crashed_mid_delivery(stack, row)
+    with caplog.at_level("WARNING", logger="bot.tracking.delivery"):
+        await stack.svc.tracker.poll(row.id)
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.tracking.delivery"]
+    assert said == [f"thread of request {row.id} is over 2 pages; not read to its end"]
+    assert len([m for m in replies(stack, row) if m.blocks]) == 2
+    assert len(stack.slack.called("conversations.replies")) == 2
 
 
 async def test_a_thread_that_cannot_be_read_is_not_posted_into_blind(
