@@ -77,7 +77,13 @@ class BotApp(AsyncApp):
 def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> BotApp:
     secret = svc.settings.slack_signing_secret
     signing_secret = secret.get_secret_value() if secret else None
-    bolt_secret = signing_secret or "unused-in-socket-mode"
+    # Socket Mode traffic is authenticated by its connection; over HTTP only the signature tells
+    # Slack's requests from anyone's.
+    verification: Verification | None = None
+    if not socket_mode:
+        if not signing_secret:
+            raise ValueError("Slack over HTTP needs SLACK_SIGNING_SECRET to verify its requests")
+        verification = Verification(signing_secret)
     identity = BotIdentity(svc.slack, svc.background)
     # Background work (post-ack work, polls, webhook fetches) shares the event loop with the
     # acks: during a burst of Slack requests it waits for the burst to pass.
@@ -88,7 +94,7 @@ def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> BotApp:
 
     replay = ReplayGuard()
     app = BotApp(
-        empty_acks=None if socket_mode or signing_secret is None else EMPTY_ACKS,
+        empty_acks=None if socket_mode else EMPTY_ACKS,
         secret=signing_secret,
         replay=replay,
         # Named, or Bolt walks the call stack (inspect.stack) to name it: 15 ms of start-up.
@@ -101,11 +107,10 @@ def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> BotApp:
             retry_handlers=list(svc.slack.retry_handlers),
         ),
         authorize=authorize,
-        signing_secret=bolt_secret,
         # Bolt's own check, in Bolt's place, except for what the fast path checked and acked.
-        # Socket Mode traffic is authenticated by the connection, not a signature.
+        # (With its own check off, Bolt never reads a signing secret: it is not handed one.)
         request_verification_enabled=False,
-        before_authorize=None if socket_mode else Verification(bolt_secret),
+        before_authorize=verification,
         # Each listener runs inline and its ack is the response, sent as soon as it returns:
         # Bolt's default mode would poll every 10 ms for ack(). Listeners return right after
         # acking and hand the rest to `after_ack`, which starts it once the ack has been sent.
@@ -116,13 +121,14 @@ def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> BotApp:
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
         log.error("unhandled error in a listener: %s", type(error).__name__, exc_info=error)
 
+    app.use(replay)  # after the signature and timestamp checks
+    app.use(PayloadGuard())
+    register(app, svc)
     # Bolt logs whole events and response bodies at DEBUG; never let them reach the logs. Its
-    # loggers (one per middleware and runner) took the root's level just now, so cap them all.
+    # loggers (one per middleware, runner and listener matcher) took the root's level when they
+    # were made, the matchers' while the listeners were registered just now: cap them all.
     for name, logger in logging.Logger.manager.loggerDict.items():
         if name.startswith("slack_bolt") and isinstance(logger, logging.Logger):
             logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
     app.logger.setLevel(max(logging.INFO, app.logger.getEffectiveLevel()))
-    app.use(replay)  # after the signature and timestamp checks
-    app.use(PayloadGuard())
-    register(app, svc)
     return app
