@@ -1,0 +1,162 @@
+"""Motive's rules (motive/rules.py), written against the survivors of a mutation run (TESTING.md,
+run I): the cameras a unit cannot have and what the refusal offers instead, a smart dashcam's
+rules when the duration itself is unreadable, the only way to change a validated recall's
+cameras, and what the guard against requests made around the validators says."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from motive.rules import (
+    CameraPosition,
+    CameraPositionsViolation,
+    DurationViolation,
+    PositionViolation,
+    RecallRequest,
+    RecallType,
+    RecallTypeViolation,
+    RuleViolation,
+    SmartDashcamTypeViolation,
+    SnapshotRequest,
+    Target,
+    check_equipment,
+    validate_recall,
+)
+
+NOW = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
+P = CameraPosition
+TRAILER = Target("asset", "Reefer 12")
+TRUCK = Target("vehicle", "TRK-101")
+
+
+def refusal(
+    target: Target,
+    positions: list[CameraPosition],
+    installed: frozenset[CameraPosition] | None = None,
+    *,
+    snapshot: bool = False,
+) -> RuleViolation:
+    with pytest.raises(RuleViolation) as caught:
+        check_equipment(target, positions, installed, snapshot=snapshot)
+    return caught.value
+
+
+# --- cameras a unit cannot have ---------------------------------------------------------------
+
+
+def test_a_dashcam_asked_of_a_trailer_nobody_listed_names_the_rule_and_the_omnicams() -> None:
+    v = refusal(TRAILER, [P.FRONT_FACING, P.REAR, P.DRIVER_FACING])
+    assert type(v) is CameraPositionsViolation
+    assert v.message == (
+        'asset "Reefer 12" has no front_facing or driver_facing camera; '
+        "dashcams are only on vehicles."
+    )
+    assert v.value == ["front_facing", "driver_facing"]  # in the order they were asked for
+    assert v.allowed == "side_left, side_right or rear"  # Motive's order, not the alphabet's
+
+
+def test_a_fleet_list_naming_a_dashcam_on_a_trailer_does_not_make_one() -> None:
+    listed = frozenset({P.FRONT_FACING, P.REAR})
+    v = refusal(TRAILER, [P.FRONT_FACING], listed)
+    assert v.message == 'asset "Reefer 12" has no front_facing camera; it has rear.'
+    assert (v.value, v.allowed) == (["front_facing"], "rear")
+    check_equipment(TRAILER, [P.REAR], listed)  # what it has is fine
+
+
+def test_a_truck_missing_a_listed_camera_is_told_what_it_has_in_motives_order() -> None:
+    installed = frozenset({P.REAR, P.FRONT_NARROW_FACING, P.FRONT_FACING, P.DRIVER_FACING})
+    v = refusal(TRUCK, [P.SIDE_LEFT, P.FRONT_FACING, P.SIDE_RIGHT], installed)
+    assert type(v) is CameraPositionsViolation
+    assert v.message == (
+        "TRK-101 has no side_left or side_right camera; "
+        "it has front_facing, driver_facing, front_narrow_facing, rear."
+    )
+    assert v.allowed == "front_facing, driver_facing, front_narrow_facing or rear"
+
+
+def test_a_snapshot_offers_only_what_a_capture_can_take() -> None:
+    """front_narrow_facing is a recall-only view: a capture's refusal does not offer it."""
+    installed = frozenset({P.FRONT_NARROW_FACING, P.DRIVER_FACING})
+    v = refusal(TRUCK, [P.REAR], installed, snapshot=True)
+    assert type(v) is PositionViolation
+    assert v.message == "TRK-101 has no rear camera; it has driver_facing."
+    assert v.allowed == "driver_facing"
+
+
+def test_a_unit_whose_list_names_no_usable_camera_says_so() -> None:
+    v = refusal(TRUCK, [P.REAR], frozenset())
+    assert v.message == "TRK-101 has no rear camera; it has no camera the fleet list names."
+    assert v.allowed == ""
+
+
+def test_a_truck_nobody_listed_has_every_camera() -> None:
+    check_equipment(TRUCK, list(P), None)
+    check_equipment(TRUCK, list(P), None, snapshot=True)
+
+
+# --- a smart dashcam, the duration unreadable ---------------------------------------------------
+
+
+def kinds(**given: object) -> list[type[RuleViolation]]:
+    with pytest.raises(RuleViolation) as caught:
+        validate_recall(
+            vehicle_number="TRK-101", start_time="2026-11-21T19:00:00Z", now=NOW, **given
+        )
+    return [type(v) for v in caught.value.all_violations]
+
+
+def test_an_unreadable_duration_on_a_smart_dashcam_still_checks_the_type_alone() -> None:
+    """Without a duration to check, the type is checked as if for a 1-minute recall: a
+    timelapse is refused for what it is, and a regular recall gets no duration complaint it
+    did not earn."""
+    assert kinds(duration="soon", recall_type="timelapse", smart_dashcam=True) == [
+        DurationViolation,
+        SmartDashcamTypeViolation,
+    ]
+    assert kinds(duration="soon", recall_type="regular", smart_dashcam=True) == [DurationViolation]
+
+
+def test_an_unreadable_type_and_duration_are_each_said_once() -> None:
+    for smart in (False, True):
+        assert kinds(duration="soon", recall_type="slow motion", smart_dashcam=smart) == [
+            RecallTypeViolation,
+            DurationViolation,
+        ]
+
+
+# --- the only way to change a validated recall ----------------------------------------------
+
+
+def test_other_cameras_are_checked_again_and_the_rest_is_kept() -> None:
+    recall = validate_recall(
+        vehicle_number="TRK-101", start_time="2026-11-21T19:00:00Z", duration=2, now=NOW
+    )
+    narrowed = recall.with_cameras(["rear", P.FRONT_FACING])
+    assert narrowed.camera_positions == (P.REAR, P.FRONT_FACING)
+    assert (narrowed.target, narrowed.start_time, narrowed.duration, narrowed.recall_type) == (
+        recall.target,
+        recall.start_time,
+        recall.duration,
+        recall.recall_type,
+    )
+    assert recall.camera_positions is None  # the original is untouched
+    assert narrowed.with_cameras(None).camera_positions is None  # every camera again
+    with pytest.raises(CameraPositionsViolation, match="'sky' is not a camera position"):
+        recall.with_cameras(["sky"])
+    with pytest.raises(CameraPositionsViolation, match="The camera list is empty"):
+        recall.with_cameras([])
+
+
+# --- requests made around the validators -----------------------------------------------------
+
+
+def test_the_guard_names_the_class_and_the_validator_that_makes_it() -> None:
+    recall = "RecallRequest is made by validate_recall, which checks the rules"
+    with pytest.raises(TypeError, match=f"^{re.escape(recall)}$"):
+        RecallRequest(TRUCK, NOW, 2, RecallType.REGULAR, None)
+    snapshot = "SnapshotRequest is made by validate_snapshot, which checks the rules"
+    with pytest.raises(TypeError, match=f"^{re.escape(snapshot)}$"):
+        SnapshotRequest(TRAILER, P.REAR)
