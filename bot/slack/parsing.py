@@ -293,9 +293,9 @@ def _twice(what: str, first: str, tokens: list[str], i: int, taken: int) -> Pars
 
 
 def _first_when(fields: RecallFields, when: When) -> str:
-    return _span_at(fields.tokens, when.day_at + when.clock_at) or fields.words.get(
-        "start_time", ""
-    )
+    # A date and time in one word is both the day and the clock: name it once.
+    at = list(dict.fromkeys(when.day_at + when.clock_at))
+    return _span_at(fields.tokens, at) or fields.words.get("start_time", "")
 
 
 def parse_recall(

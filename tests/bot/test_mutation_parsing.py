@@ -97,6 +97,21 @@ def violation(fields: RecallFields, unit: FleetUnit | None = None) -> RuleViolat
             "one start time",
             "/recall TRK-101 14:05 2m",
         ),
+        (
+            # A date and time in one word is named once, not as its day and then its time.
+            "TRK-101 2026-11-20T14:05Z 15:00",
+            "You gave two times, 2026-11-20T14:05Z and 15:00; give one.",
+            "15:00",
+            "one time",
+            "/recall TRK-101 2026-11-20T14:05Z",
+        ),
+        (
+            "TRK-101 2026-11-20T14:05 yesterday 2m",
+            "You gave two days, 2026-11-20T14:05 and yesterday; give one.",
+            "yesterday",
+            "one day",
+            "/recall TRK-101 2026-11-20T14:05 2m",
+        ),
     ],
 )
 def test_a_second_start_time_or_duration_is_named_with_the_first(
