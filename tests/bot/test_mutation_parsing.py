@@ -1104,3 +1104,78 @@ def test_now_at_the_start_of_the_calendar_and_a_zero_duration() -> None:
     assert (e.message, e.word) == ("now is further back than any footage.", "now")
     # A window of no length ends now (the rules refuse it); it is not stretched to a minute.
     assert parse_recall("TRK-101 now 0m", now=NOW, tz=CHICAGO).start_time == NOW
+
+
+# --- words next to a start time, and "all" -----------------------------------------------------
+
+
+def test_the_words_after_a_date_and_time_in_one_word_are_read() -> None:
+    f = parse_recall("TRK-101 2026-11-20T14:05Z 2m rear", now=NOW, tz=CHICAGO)
+    assert (f.start_time, f.duration, f.camera_positions) == (
+        datetime(2026, 11, 20, 14, 5, tzinfo=UTC),
+        2,
+        [P.REAR],
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "cameras"),
+    [("TRK-101 right now", None), ("TRK-101 right now left", [P.SIDE_LEFT]),
+     ("TRK-101 just now rear", [P.REAR]), ("TRK-101 now", None)],
+)  # fmt: skip
+def test_right_now_is_a_time_not_the_right_camera(text: str, cameras: list[P] | None) -> None:
+    f = parse_recall(text, now=NOW, tz=CHICAGO)
+    # The last minute: a window that ends now.
+    assert (f.start_time, f.duration, f.camera_positions) == (
+        datetime(2026, 11, 21, 20, 29, tzinfo=UTC),
+        1,
+        cameras,
+    )
+
+
+def test_right_before_a_clock_is_the_right_camera() -> None:
+    f = parse_recall("TRK-101 right 14:05", now=NOW, tz=CHICAGO)
+    assert (f.start_time, f.camera_positions) == (
+        datetime(2026, 11, 21, 20, 5, tzinfo=UTC),
+        [P.SIDE_RIGHT],
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "word", "example"),
+    [
+        ("TRK-101 now 14:05", "You gave two times, now and 14:05; give one.", "14:05",
+         "/recall TRK-101 now"),
+        ("TRK-101 now yesterday 2m", "You gave two days, now and yesterday; give one.",
+         "yesterday", "/recall TRK-101 now 2m"),
+        ("TRK-101 right now Nov 20", "You gave two days, right now and Nov 20; give one.",
+         "Nov 20", "/recall TRK-101 right now"),
+    ],
+)  # fmt: skip
+def test_a_day_or_clock_after_now_is_a_second_start_time(
+    text: str, message: str, word: str, example: str
+) -> None:
+    e = refused(text)
+    assert (e.message, e.word, e.example) == (message, word, example)
+
+
+@pytest.mark.parametrize("word", ["all", "all_cameras", "ALL"])
+def test_all_in_a_recall_means_every_camera_and_the_rest_is_read(word: str) -> None:
+    f = parse_recall(f"TRK-101 14:05 {word} 2m", now=NOW, tz=CHICAGO)
+    assert (f.start_time, f.duration, f.camera_positions) == (
+        datetime(2026, 11, 21, 20, 5, tzinfo=UTC),
+        2,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [('"a" "b', '"b'), ('x "y" z "w', '"w'), ('asset:"Reefer 12', 'asset:"Reefer'),
+     ('"a b" c "d e', '"d')],
+)  # fmt: skip
+def test_the_unclosed_quote_is_the_one_named(text: str, word: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        tokenize(text)
+    assert caught.value.word == word
+    assert caught.value.message.startswith(f"A quote is not closed in {word};")
