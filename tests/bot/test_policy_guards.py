@@ -14,6 +14,7 @@ from bot.policy import (
     Decision,
     PolicyError,
     check_recall,
+    check_refresh,
     check_snapshot,
     describe,
     load_policy,
@@ -249,3 +250,28 @@ def test_what_each_snapshot_refusal_says() -> None:
     )
     safe = Asker("U0SAFE", frozenset({"S0DISPATCH"}), "C0YARD")
     assert _said(check_snapshot(STRICT, safe, P.DRIVER_FACING)) == (True, None, None, None)
+
+
+def test_what_a_refused_refresh_says() -> None:
+    """Refreshing links shows the video again: the same rules as asking for it."""
+    outsider = Asker("U0OTHER", frozenset(), "C0DISPATCH")
+    road = check_refresh(STRICT, outsider, [P.REAR, P.FRONT_FACING])
+    assert road is not None
+    assert _said(road) == (
+        False,
+        "requesters.road_video",
+        "You may not see road-facing and exterior video, so I can't refresh these links. " + ASK,
+        None,
+    )
+    in_cab = check_refresh(STRICT, DISPATCHER, [P.FRONT_FACING, P.DRIVER_FACING])
+    assert in_cab is not None
+    assert _said(in_cab) == (
+        False,
+        "requesters.in_cab",
+        "You may not see in-cab (driver-facing) video and images, so I can't refresh these links. "
+        + ASK,
+        None,
+    )
+    assert check_refresh(STRICT, DISPATCHER, [P.FRONT_FACING, P.REAR]) is None
+    safety = Asker("U0SAFE", frozenset({"S0DISPATCH"}), "C0DISPATCH")
+    assert check_refresh(STRICT, safety, [P.DRIVER_FACING, P.REAR]) is None
