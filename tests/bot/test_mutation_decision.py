@@ -134,3 +134,22 @@ def test_each_cameras_reason_is_given_in_turn() -> None:
         "Rear: The rear camera was disconnected.",
         nothing,
     )
+
+
+def test_a_status_word_is_known_or_not_by_the_kind_of_request() -> None:
+    """A capture's "success" is no recall word, and a recall's "completed" no capture word:
+    each is reported as unknown on the other kind (without the links or image that would end
+    the wait)."""
+    odd_recall = recall("success", WAITING)
+    outcome = decide(tracked("recall"), odd_recall, NOW, Schedule())
+    assert isinstance(outcome, Wait) and outcome.unknown_status == "success"
+    odd_capture = capture("completed")
+    outcome = decide(tracked("snapshot"), odd_capture, NOW, Schedule())
+    assert isinstance(outcome, Wait) and outcome.unknown_status == "completed"
+    for kind, known in (
+        ("recall", recall("processing", WAITING)),
+        ("snapshot", capture("pending")),
+    ):
+        outcome = decide(tracked(kind, status="queued"), known, NOW, Schedule())
+        assert isinstance(outcome, Wait) and outcome.unknown_status is None
+        assert outcome.answer == known  # a new word, recorded, but a known one
