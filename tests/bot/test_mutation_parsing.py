@@ -1179,3 +1179,32 @@ def test_the_unclosed_quote_is_the_one_named(text: str, word: str) -> None:
         tokenize(text)
     assert caught.value.word == word
     assert caught.value.message.startswith(f"A quote is not closed in {word};")
+
+
+def test_the_unclosed_single_quote_is_the_last_one() -> None:
+    with pytest.raises(ParseError) as caught:
+        tokenize("asset:'Reefer 12' rear 'oops")
+    assert caught.value.word == "'oops"
+
+
+def test_only_commas_and_semicolons_end_a_word() -> None:
+    assert tokenize("TRK-10X Nov 21, 14:05; rear") == ["TRK-10X", "Nov", "21", "14:05", "rear"]
+    assert tokenize(", TRK-101") == [",", "TRK-101"]  # a lone comma is kept, to be refused
+
+
+def test_again_in_the_middle_leaves_the_next_word_read() -> None:
+    f = parse_recall("TRK-101 14:05 again 2m", now=NOW, tz=CHICAGO)
+    assert (f.insist, f.duration, f.start_time) == (
+        True,
+        2,
+        datetime(2026, 11, 21, 20, 5, tzinfo=UTC),
+    )
+
+
+def test_a_four_word_time_in_a_message_is_read_whole() -> None:
+    """ "yesterday at 2:15 am" is not "yesterday at 2:15" (which a message means as 14:15)."""
+    found = find_in_text("TRK-101 cut off yesterday at 2:15 am on I-80", now=NOW, tz=CHICAGO)
+    assert (found.start, found.start_words) == (
+        datetime(2026, 11, 20, 8, 15, tzinfo=UTC),
+        "yesterday at 2:15 am",
+    )
