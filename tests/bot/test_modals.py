@@ -168,19 +168,31 @@ async def test_snapshot_submission_error_on_position(stack: Stack) -> None:
     assert "dashcams are only on vehicles" in r.json()["errors"]["position_asset"]
 
 
-async def test_valid_submission_closes_and_posts_the_anchor(stack: Stack) -> None:
-    view = await open_recall_modal(stack)
+def filled_recall(
+    stack: Stack,
+    view: dict[str, Any],
+    *,
+    duration: str = "3",
+    cameras: tuple[str, ...] = ("rear", "side_left"),
+    note: str = "backing incident",
+) -> dict[str, Any]:
+    """`view` as submitted: a regular recall of TRK-102 from 40 minutes ago."""
     start = int((stack.clock.now() - timedelta(minutes=40)).timestamp())
-    submitted = _state(
+    return _state(
         view,
         target_kind=_opt("vehicle"),
         target=_opt("TRK-102"),
         start={"selected_date_time": start},
         recall_type=_opt("regular"),
-        duration_regular=_opt("3"),
-        cameras={"selected_options": [{"value": "rear"}, {"value": "side_left"}]},
-        note={"value": "backing incident"},
+        duration_regular=_opt(duration),
+        cameras={"selected_options": [{"value": c} for c in cameras]},
+        note={"value": note},
     )
+
+
+async def test_valid_submission_closes_and_posts_the_anchor(stack: Stack) -> None:
+    view = await open_recall_modal(stack)
+    submitted = filled_recall(stack, view)
     r = await stack.interact({"type": "view_submission", "view": submitted})
     assert r.status_code == 200 and r.text == ""
     await stack.settle()

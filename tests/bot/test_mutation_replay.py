@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from bot.offline.signing import interaction_body
 from bot.slack.post_ack import ACKED_EARLY
 from bot.slack.replay import ReplayGuard
 from tests.bot.conftest import Stack, wait_for
-from tests.bot.test_modals import _opt, _state, open_recall_modal
+from tests.bot.test_modals import filled_recall, open_recall_modal
 
 LOGGER = "bot.slack.replay"
 
@@ -134,16 +133,7 @@ async def test_socket_mode_requests_are_not_looked_at() -> None:
 async def test_a_replayed_modal_submission_creates_one_recall(stack: Stack) -> None:
     """End to end: the same signed view submission sent twice over HTTP is one recall."""
     view = await open_recall_modal(stack)
-    start = int((stack.clock.now() - timedelta(minutes=40)).timestamp())
-    submitted = _state(
-        view,
-        target_kind=_opt("vehicle"),
-        target=_opt("TRK-102"),
-        start={"selected_date_time": start},
-        recall_type=_opt("regular"),
-        duration_regular=_opt("1"),
-        cameras={"selected_options": [{"value": "front_facing"}]},
-    )
+    submitted = filled_recall(stack, view, duration="1", cameras=("front_facing",))
     body = interaction_body({"type": "view_submission", "view": submitted})
     headers = stack.signed(body)
     url = f"{stack.url}/slack/events"
