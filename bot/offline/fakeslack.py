@@ -148,7 +148,8 @@ class FakeSlack:
         self.user_tz: dict[str, str] = {}
         self.default_tz = user_tz
         self.user_locale: dict[str, str] = {}  # users.info's `locale`, when include_locale
-        self.failures: list[tuple[str, int, float | None]] = []  # (method, status, retry_after)
+        # (method, status, retry_after, after): `after` carries the call out, then fails it
+        self.failures: list[tuple[str, int, float | None, bool]] = []
         self.listeners: list[Callable[[str, Any], None]] = []
         self.base_url = "http://127.0.0.1"
         self.scopes: list[str] = []  # sent in x-oauth-scopes, as Slack does, when set
@@ -158,9 +159,18 @@ class FakeSlack:
     # --- helpers for tests and the console ----------------------------------------------------
 
     def fail_next(
-        self, method: str, status: int, count: int = 1, retry_after: float | None = None
+        self,
+        method: str,
+        status: int,
+        count: int = 1,
+        retry_after: float | None = None,
+        *,
+        after: bool = False,
     ) -> None:
-        self.failures.extend([(method, status, retry_after)] * count)
+        """Answer the next `count` calls of `method` with `status`. With `after`, each call is
+        carried out first (a message posted, a file shared) and its answer is the failure: Slack
+        did it, and the bot cannot know."""
+        self.failures.extend([(method, status, retry_after, after)] * count)
 
     def called(self, method: str) -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
@@ -218,15 +228,17 @@ class FakeSlack:
             ):
                 self.violations.append(problem)
                 log.error("fake slack: %s", problem)
-        for i, (m, status, retry_after) in enumerate(self.failures):
+        handler = getattr(self, "m_" + method.replace(".", "_"), None)
+        for i, (m, status, retry_after, after) in enumerate(self.failures):
             if m == method:
                 del self.failures[i]
+                if after and handler is not None:
+                    handler(params)
                 headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
                 error = "ratelimited" if status == 429 else "internal_error"
                 return JSONResponse(
                     {"ok": False, "error": error}, status_code=status, headers=headers
                 )
-        handler = getattr(self, "m_" + method.replace(".", "_"), None)
         if handler is None:
             return JSONResponse({"ok": True})
         result: dict[str, Any] = handler(params)

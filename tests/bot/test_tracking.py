@@ -243,6 +243,31 @@ async def test_slack_errors_on_posting_deliver_once(stack: Stack, status: int) -
     assert len([c for c in stack.slack.called("chat.postMessage") if c.get("thread_ts")]) == 3
 
 
+@pytest.mark.parametrize(
+    ("command", "text", "method"),
+    [
+        ("/recall", "TRK-101 40m ago 1m", "chat.postMessage"),
+        ("/snapshot", 'asset:"Reefer 12" rear', "files.completeUploadExternal"),
+    ],
+)
+async def test_a_post_slack_made_but_answered_with_an_error_is_not_made_again(
+    stack: Stack, command: str, text: str, method: str
+) -> None:
+    """Slack posted (or shared the file), then answered 500: the SDK's own retry would post it
+    a second time. The delivery's retry looks in the thread first and finds it."""
+    row = await ask(stack, command, text)
+    stack.clock.advance(20 * 60)
+    stack.slack.fail_next(method, 500, after=True)
+    await stack.poll_all()
+    assert len(replies(stack, row)) == 1
+    stack.clock.advance(31)
+    await stack.poll_all()
+    assert len(replies(stack, row)) == 1
+    assert len(stack.slack.called(method)) == 1
+    done = await stack.svc.store.get(row.id)
+    assert done is not None and done.state == DONE
+
+
 async def test_slack_down_for_longer_is_retried_on_a_later_poll(stack: Stack) -> None:
     row = await ask(stack, "/recall", "TRK-101 40m ago 1m")
     stack.clock.advance(20 * 60)
