@@ -13,7 +13,8 @@ left (bounded). In between:
   bursts of 429 with Retry-After, a connect timeout (nothing sent), a read timeout after the
   simulator acted, and a 200 whose body is not JSON.
 - `slack`: the fake Slack answers `chat.postMessage`, `chat.update` and
-  `files.completeUploadExternal` with 429 (Retry-After: 0) or 500 for a share of calls.
+  `files.completeUploadExternal` with 429 (Retry-After: 0) or 500 for a share of calls, and a
+  third of those 500s come after it carried the call out (the message posted, the file shared).
 
 Every command is then accounted for: delivered (its result in the thread), reported (a failure or
 "outcome unknown" on its anchor, or a private answer), or lost. Duplicate creates are create
@@ -132,7 +133,8 @@ class FaultyMotive(httpx.AsyncBaseTransport):
 
 
 class FaultySlack(FakeSlack):
-    """The fake Slack, answering 429 or 500 to a share of the calls that carry results."""
+    """The fake Slack, answering 429 or 500 to a share of the calls that carry results; some
+    500s after doing what was asked (Slack posted, then failed: the bot cannot know)."""
 
     def __init__(self, rng: random.Random, rate: float, **kw: Any) -> None:
         super().__init__(**kw)
@@ -143,10 +145,13 @@ class FaultySlack(FakeSlack):
     async def api(self, request: Request) -> Response:
         method = request.path_params["method"]
         if method in SLACK_METHODS and self.rng.random() < self.rate:
-            status = self.rng.choice((429, 500))
-            self.injected[f"{method} {status}"] += 1
-            headers = {"Retry-After": "0"} if status == 429 else {}
-            error = "ratelimited" if status == 429 else "internal_error"
+            fault = self.rng.choice(("429", "500", "500 after"))
+            self.injected[f"{method} {fault}"] += 1
+            if fault == "500 after":
+                await super().api(request)  # carried out; the answer is the failure
+            headers = {"Retry-After": "0"} if fault == "429" else {}
+            error = "ratelimited" if fault == "429" else "internal_error"
+            status = 429 if fault == "429" else 500
             return JSONResponse({"ok": False, "error": error}, status_code=status, headers=headers)
         return await super().api(request)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -39,6 +40,19 @@ def web_client(token: str, base_url: str) -> AsyncWebClient:
             AsyncServerErrorRetryHandler(max_retry_count=3),
         ],
     )
+
+
+def at_most_once(client: AsyncWebClient) -> AsyncWebClient:
+    """`client` for a call Slack must not carry out twice: a post, a file's share. Slack may have
+    done it and then answered an error, or its answer may have been lost, and the SDK's server
+    error and connection retries would send it again: a second post. Only rate limits are
+    retried here (a 429 means Slack did nothing); the caller's own retry looks for what the
+    failed call may have done before it tries again (bot/tracking/delivery.py)."""
+    once = copy.copy(client)
+    once.retry_handlers = [
+        h for h in client.retry_handlers if isinstance(h, AsyncRateLimitErrorRetryHandler)
+    ]
+    return once
 
 
 def slack_error(e: BaseException) -> str:

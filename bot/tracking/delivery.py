@@ -22,7 +22,15 @@ from bot import policy as pol
 from bot.audit import Subject
 from bot.slack import blocks as bk
 from bot.slack.timefmt import escape
-from bot.slack.web import SLACK_FAILURES, Place, open_dm, post, slack_error, update
+from bot.slack.web import (
+    SLACK_FAILURES,
+    Place,
+    at_most_once,
+    open_dm,
+    post,
+    slack_error,
+    update,
+)
 from bot.tracking.store import Delivery, Store, TrackedRequest
 from motive.client import MotiveClient
 from motive.clock import Clock
@@ -89,6 +97,12 @@ class Deliverer:
         self.privacy = privacy
 
     @property
+    def _writes(self) -> AsyncWebClient:
+        """The client for posts and file shares: the SDK never sends one twice (a 500 may come
+        after Slack posted); `_once`'s next try looks in the thread for it first."""
+        return at_most_once(self.slack)
+
+    @property
     def policy(self) -> pol.Policy:
         return self.privacy.policy if self.privacy is not None else pol.OPEN
 
@@ -135,7 +149,7 @@ class Deliverer:
 
                 async def send_dm(delivery: Delivery, marker: str) -> str:
                     dm = await open_dm(self.slack, row.requester)
-                    ts = await post(self.slack, dm, text, bk.marked(blocks, marker))
+                    ts = await post(self._writes, dm, text, bk.marked(blocks, marker))
                     await self._audit_delivery(
                         row, positions(linked), f"links sent privately by DM to {row.requester}"
                     )
@@ -157,7 +171,7 @@ class Deliverer:
             text, blocks = bk.recall_results(row.id, [])
 
         async def send(delivery: Delivery, marker: str) -> str:
-            ts = await post(self.slack, row.channel, text, bk.marked(blocks, marker), row.thread)
+            ts = await post(self._writes, row.channel, text, bk.marked(blocks, marker), row.thread)
             await self._audit_delivery(row, positions(linked), "links posted in the thread")
             return ts
 
@@ -264,7 +278,7 @@ class Deliverer:
                 raise UploadFailed(f"the upload did not go through ({type(e).__name__})") from e
         channel = await open_dm(self.slack, row.requester) if dm else row.channel
         try:
-            await self.slack.files_completeUploadExternal(
+            await self._writes.files_completeUploadExternal(
                 files=[{"id": file_id, "title": f"{name}, {label}"}],
                 channel_id=channel,
                 thread_ts=None if dm else row.thread,
@@ -296,7 +310,7 @@ class Deliverer:
                 text, blocks = bk.snapshot_link(url, expires, why)
                 blocks = bk.marked(blocks, marker)
                 ts = await post(
-                    self.slack, dm or row.channel, text, blocks, None if dm else row.thread
+                    self._writes, dm or row.channel, text, blocks, None if dm else row.thread
                 )
                 how = f"linked ({why})"
             await self._audit_delivery(row, [request.position], f"image {how}")
@@ -310,7 +324,7 @@ class Deliverer:
 
         async def notice(delivery: Delivery, marker: str) -> str:
             blocks = bk.marked([bk.section(line)], marker)
-            return await post(self.slack, row.channel, line, blocks, row.thread)
+            return await post(self._writes, row.channel, line, blocks, row.thread)
 
         return await self._once(row, "image_notice", notice)
 
@@ -321,7 +335,9 @@ class Deliverer:
         text, blocks = bk.final_problem(problem)
 
         async def send(delivery: Delivery, marker: str) -> str:
-            return await post(self.slack, row.channel, text, bk.marked(blocks, marker), row.thread)
+            return await post(
+                self._writes, row.channel, text, bk.marked(blocks, marker), row.thread
+            )
 
         return await self._once(row, "final", send)
 
@@ -376,7 +392,7 @@ class Deliverer:
                     blocks=bk.marked(blocks, _marker(row, "links")),
                 )
             else:
-                await post(self.slack, row.channel, text, blocks, row.thread)
+                await post(self._writes, row.channel, text, blocks, row.thread)
         except SLACK_FAILURES as e:
             await self._audit_refresh(row, presser, where, f"failed: Slack {slack_error(e)}")
             return f"Slack would not take the fresh links ({slack_error(e)})."
@@ -506,7 +522,7 @@ class Deliverer:
         except httpx.HTTPError as e:
             raise UploadFailed(f"the upload did not go through ({type(e).__name__})") from e
         try:
-            await self.slack.files_completeUploadExternal(
+            await self._writes.files_completeUploadExternal(
                 files=[
                     {
                         "id": file_id,

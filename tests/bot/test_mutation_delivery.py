@@ -207,7 +207,7 @@ async def test_a_delivery_slack_refused_is_logged_and_left_for_the_next_poll(
 ) -> None:
     row = await ask(stack, "/recall", "TRK-101 40m ago 1m")
     stack.clock.advance(20 * 60)
-    stack.slack.fail_next("chat.postMessage", 500, count=4)  # beyond the SDK's own retries
+    stack.slack.fail_next("chat.postMessage", 500)  # a post is never retried blindly
     with caplog.at_level("WARNING", logger="bot.tracking.delivery"):
         await stack.poll_all()
     said = [r.getMessage() for r in caplog.records if r.name == "bot.tracking.delivery"]
@@ -219,7 +219,7 @@ async def test_a_share_that_may_have_landed_is_logged_with_slacks_answer(
     stack: Stack, caplog: pytest.LogCaptureFixture
 ) -> None:
     row = await ask(stack, "/snapshot", 'asset:"Reefer 12" rear')
-    stack.slack.fail_next("files.completeUploadExternal", 500, count=4)
+    stack.slack.fail_next("files.completeUploadExternal", 500)
     stack.clock.advance(90)
     with caplog.at_level("WARNING", logger="bot.tracking.delivery"):
         await stack.poll_all()
