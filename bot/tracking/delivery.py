@@ -392,7 +392,7 @@ class Deliverer:
                     blocks=bk.marked(blocks, _marker(row, "links")),
                 )
             else:
-                await post(self._writes, row.channel, text, blocks, row.thread)
+                await post(self.slack, row.channel, text, blocks, row.thread)
         except SLACK_FAILURES as e:
             await self._audit_refresh(row, presser, where, f"failed: Slack {slack_error(e)}")
             return f"Slack would not take the fresh links ({slack_error(e)})."

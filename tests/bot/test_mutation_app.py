@@ -10,26 +10,18 @@ import time
 
 import pytest
 from pydantic import SecretStr
-from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.offline.signing import command_body
 from bot.slack.app import build_bolt_app
 from bot.slack.listeners import EMPTY_ACKS
 from bot.slack.post_ack import ACKED_EARLY, acks_first, already_acked
 from tests.bot.conftest import Stack
+from tests.bot.test_fast_ack_parts import bolt_request
 
 
 def help_command(stack: Stack, n: int) -> str:
     return command_body(
         "/recall", "help", response_url=stack.response_url(f"app{n}"), trigger_id=f"trig-app{n}"
-    )
-
-
-def request(body: str, headers: dict[str, str], *, acked_early: bool) -> AsyncBoltRequest:
-    return AsyncBoltRequest(
-        body=body,
-        headers={k.lower(): [v] for k, v in headers.items()},  # type: ignore[arg-type]
-        context={ACKED_EARLY: True} if acked_early else {},
     )
 
 
@@ -44,13 +36,13 @@ async def test_a_request_acked_early_is_dispatched_even_when_its_stamp_has_aged(
     body = help_command(stack, 1)
     aged = stack.signed(body, timestamp=int(time.time()) - 6 * 60)
     with already_acked():
-        dispatched = await app.async_dispatch(request(body, aged, acked_early=True))
+        dispatched = await app.async_dispatch(bolt_request(aged, body, **{ACKED_EARLY: True}))
     assert (dispatched.status, dispatched.body) == (200, "")
     await stack.settle()
     [answer] = stack.slack.responses
     assert "/recall" in str(answer)  # the help reached the person
     # The same aged stamp on a request nobody checked is refused, by our check alone.
-    refused = await app.async_dispatch(request(body, aged, acked_early=False))
+    refused = await app.async_dispatch(bolt_request(aged, body))
     assert refused.status == 401
     assert len(stack.slack.responses) == 1
 

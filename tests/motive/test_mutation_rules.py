@@ -63,7 +63,7 @@ def test_a_fleet_list_naming_a_dashcam_on_a_trailer_does_not_make_one() -> None:
     v = refusal(TRAILER, [P.FRONT_FACING], listed)
     assert v.message == 'asset "Reefer 12" has no front_facing camera; it has rear.'
     assert (v.value, v.allowed) == (["front_facing"], "rear")
-    check_equipment(TRAILER, [P.REAR], listed)  # what it has is fine
+    assert check_equipment(TRAILER, [P.REAR], listed) is None  # what it has is fine
 
 
 def test_a_truck_missing_a_listed_camera_is_told_what_it_has_in_motives_order() -> None:
@@ -93,8 +93,8 @@ def test_a_unit_whose_list_names_no_usable_camera_says_so() -> None:
 
 
 def test_a_truck_nobody_listed_has_every_camera() -> None:
-    check_equipment(TRUCK, list(P), None)
-    check_equipment(TRUCK, list(P), None, snapshot=True)
+    assert check_equipment(TRUCK, list(P), None) is None
+    assert check_equipment(TRUCK, list(P), None, snapshot=True) is None
 
 
 # --- a smart dashcam, the duration unreadable ---------------------------------------------------
