@@ -160,7 +160,13 @@ class Tracker:
 
     async def sweep(self) -> None:
         """Resolve orphans, and schedule requests that are due soon and that this process has
-        no job for."""
+        no job for. Run in the background group, as polls are: a stop drains it. (The
+        scheduler's shutdown cancels the jobs it is running, and a sweep cancelled inside an
+        aiosqlite call leaves SQLAlchemy closing the connection under a shield that never
+        returns: the event loop could not close.)"""
+        await asyncio.shield(self.background.spawn(self._sweep()))
+
+    async def _sweep(self) -> None:
         assert self.scheduler is not None
         try:
             await self.resolve_orphans()

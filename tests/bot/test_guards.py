@@ -600,6 +600,35 @@ async def test_scheduler_polls_until_the_links_are_delivered(scheduled: Stack) -
     assert (delivery.key, delivery.status, delivery.ts) == ("links", "posted", reply.ts)
 
 
+async def test_a_sweep_under_way_when_the_poller_stops_is_let_finish(
+    scheduled: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop drains work already started: a sweep in the middle of a store call is let finish,
+    not cancelled there. (Cancelled inside an aiosqlite call, SQLAlchemy closes the connection
+    under a shield whose close never returns: the event loop could then never close, and a
+    test run or a SIGTERM'd bot hung.)"""
+    stack = scheduled
+    store = stack.svc.store
+    entered, release = asyncio.Event(), asyncio.Event()
+    finished: list[int] = []
+    real_due = store.due
+
+    async def held_due(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        await release.wait()
+        rows = await real_due(*args, **kwargs)
+        finished.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(store, "due", held_due)
+    await asyncio.wait_for(entered.wait(), 20)  # the scheduler's sweep is in the store
+    stopping = asyncio.create_task(stack.svc.tracker.stop(drain_seconds=20))
+    await wait_for(lambda: not stack.svc.tracker.running)  # the scheduler is shut down
+    release.set()
+    await asyncio.wait_for(stopping, 30)
+    assert finished == [0]
+
+
 # --- the Refresh links button -------------------------------------------------------------------
 
 
