@@ -16,10 +16,6 @@ from typing import Any
 class Background:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
-        # Tasks that dispatch requests already acked, and the tasks those dispatches start: the
-        # work an inline request has started by the time its response goes out.
-        self._handing_over: set[asyncio.Task[Any]] = set()
-        self._handed: set[asyncio.Task[Any]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
         # What each task waits for before it starts (set by the Slack app: acks go first).
@@ -34,22 +30,12 @@ class Background:
                 raise
         return await coro
 
-    def spawn(
-        self, coro: Coroutine[Any, Any, Any], *, hands_over: bool = False
-    ) -> asyncio.Task[Any]:
-        """Run `coro` in the group. `hands_over`: it dispatches requests already acked (see
-        bot/slack/fast_ack.py), and what it starts here is their work (see `wait_current`)."""
-        parent = asyncio.current_task()
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run `coro` in the group."""
         task: asyncio.Task[Any] = asyncio.create_task(self._gated(coro))
         self._tasks.add(task)
         self._idle.clear()
         task.add_done_callback(self._done)
-        group = self._handing_over if hands_over else None
-        if parent is not None and parent in self._handing_over:
-            group = self._handed
-        if group is not None:
-            group.add(task)
-            task.add_done_callback(group.discard)
         return task
 
     def _done(self, task: asyncio.Task[Any]) -> None:
@@ -72,19 +58,13 @@ class Background:
         return True
 
     async def wait_current(self, timeout: float) -> None:
-        """Wait, at most `timeout` seconds, for the tasks running now (not for ones they start).
-        A request acked ahead of its dispatch counts as running until its dispatch, and the work
-        that starts, have ended, as an inline request's work had started before its response."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        for tasks in (self._handing_over, self._handed, self._tasks):
-            if tasks:
-                await asyncio.wait(set(tasks), timeout=max(0.0, deadline - loop.time()))
+        """Wait, at most `timeout` seconds, for the tasks running now (not for ones they start)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
 
     async def stop(self, drain_seconds: float = 10.0) -> None:
         """Let running work finish (briefly), then cancel the rest. Nothing is lost either way:
-        what did not finish is still in the store. A request acked just before the stop is
-        worked on like one acked earlier (see `wait_current`)."""
+        what did not finish is still in the store."""
         await self.wait_current(drain_seconds)
         for task in list(self._tasks):
             task.cancel()

@@ -11,14 +11,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.background import Background
 from bot.services import Services
-from bot.slack.fast_ack import EmptyAcks, Verification
-from bot.slack.listeners import EMPTY_ACKS, register
+from bot.slack.listeners import register
 from bot.slack.payload_guard import PayloadGuard
 from bot.slack.post_ack import acks_first, start_after_ack
 from bot.slack.replay import ReplayGuard
 from bot.slack.web import SLACK_FAILURES, slack_error
 
 log = logging.getLogger(__name__)
+# The logger of Bolt's signature check (get_bolt_logger names it after RequestVerification).
+VERIFICATION_LOGGER = "slack_bolt.RequestVerification"
 
 
 class BotIdentity:
@@ -55,35 +56,13 @@ class BotIdentity:
             self._asking = False
 
 
-class BotApp(AsyncApp):
-    """The Bolt app, with what the HTTP route's fast path (bot/slack/fast_ack.py) needs: which
-    requests its listeners always ack with nothing (None in Socket Mode, whose handler sends
-    the acks), the signing secret, and the replay guard that has seen what came before."""
-
-    def __init__(
-        self,
-        *,
-        empty_acks: EmptyAcks | None,
-        secret: str | None,
-        replay: ReplayGuard,
-        **bolt_options: Any,
-    ) -> None:
-        super().__init__(**bolt_options)
-        self.empty_acks = empty_acks
-        self.secret = secret
-        self.replay = replay
-
-
-def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> BotApp:
+def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> AsyncApp:
     secret = svc.settings.slack_signing_secret
     signing_secret = secret.get_secret_value() if secret else None
     # Socket Mode traffic is authenticated by its connection; over HTTP only the signature tells
-    # Slack's requests from anyone's.
-    verification: Verification | None = None
-    if not socket_mode:
-        if not signing_secret:
-            raise ValueError("Slack over HTTP needs SLACK_SIGNING_SECRET to verify its requests")
-        verification = Verification(signing_secret)
+    # Slack's requests from anyone's, and Bolt checks it (and the five-minute timestamp) itself.
+    if not socket_mode and not signing_secret:
+        raise ValueError("Slack over HTTP needs SLACK_SIGNING_SECRET to verify its requests")
     identity = BotIdentity(svc.slack, svc.background)
     # Background work (post-ack work, polls, webhook fetches) shares the event loop with the
     # acks: during a burst of Slack requests it waits for the burst to pass.
@@ -92,11 +71,7 @@ def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> BotApp:
     async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
         return await identity(enterprise_id, team_id)
 
-    replay = ReplayGuard()
-    app = BotApp(
-        empty_acks=None if socket_mode else EMPTY_ACKS,
-        secret=signing_secret,
-        replay=replay,
+    app = AsyncApp(
         # Named, or Bolt walks the call stack (inspect.stack) to name it: 15 ms of start-up.
         name="motive-bot",
         # The per-request clients Bolt makes from this one get the token from `authorize`.
@@ -107,10 +82,10 @@ def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> BotApp:
             retry_handlers=list(svc.slack.retry_handlers),
         ),
         authorize=authorize,
-        # Bolt's own check, in Bolt's place, except for what the fast path checked and acked.
-        # (With its own check off, Bolt never reads a signing secret: it is not handed one.)
-        request_verification_enabled=False,
-        before_authorize=verification,
+        # Bolt's own signature check over HTTP; in Socket Mode it is never asked (and a
+        # Socket Mode app may have no secret at all).
+        signing_secret=signing_secret or "",
+        request_verification_enabled=not socket_mode,
         # Each listener runs inline and its ack is the response, sent as soon as it returns:
         # Bolt's default mode would poll every 10 ms for ack(). Listeners return right after
         # acking and hand the rest to `after_ack`, which starts it once the ack has been sent.
@@ -121,7 +96,7 @@ def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> BotApp:
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
         log.error("unhandled error in a listener: %s", type(error).__name__, exc_info=error)
 
-    app.use(replay)  # after the signature and timestamp checks
+    app.use(ReplayGuard())  # after Bolt's signature and timestamp checks
     app.use(PayloadGuard())
     register(app, svc)
     # Bolt logs whole events and response bodies at DEBUG; never let them reach the logs. Its
@@ -131,4 +106,7 @@ def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> BotApp:
         if name.startswith("slack_bolt") and isinstance(logger, logging.Logger):
             logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
     app.logger.setLevel(max(logging.INFO, app.logger.getEffectiveLevel()))
+    # Bolt's signature check logs a refused request's whole body at INFO: only its warnings
+    # pass (the HTTP route logs the refusal itself, without the body).
+    logging.getLogger(VERIFICATION_LOGGER).setLevel(logging.WARNING)
     return app

@@ -4,8 +4,7 @@ The Bolt app runs with `process_before_response=True`: a listener runs inline an
 request's response, sent when the listener returns (no 10 ms polling for `ack()`). Whatever the
 listener hands over here is held until the transport (the HTTP route or the Socket Mode handler)
 has sent that response, so no Motive, Slack or database call can start ahead of the ack.
-Outside such a scope (a listener run some other way) the work starts at once, as it does for a
-request the HTTP route acked before dispatching it (bot/slack/fast_ack.py).
+Outside such a scope (a listener run some other way) the work starts at once.
 """
 
 from __future__ import annotations
@@ -50,11 +49,6 @@ _current: ContextVar[Held | None] = ContextVar("post_ack_held", default=None)
 _last_arrival = float("-inf")
 
 
-# Set on a Bolt request whose ack the fast path (bot/slack/fast_ack.py) has already sent, after
-# checking its signature, timestamp and first sight: Bolt's dispatch must not check them again.
-ACKED_EARLY = "motive_bot_acked_early"
-
-
 def arrived() -> None:
     """Note that a Slack request has arrived: background work waits for the burst to pass."""
     global _last_arrival
@@ -70,16 +64,6 @@ def holding() -> Iterator[Held]:
     token = _current.set(held)
     try:
         yield held
-    finally:
-        _current.reset(token)
-
-
-@contextlib.contextmanager
-def already_acked() -> Iterator[None]:
-    """A request whose ack has already been sent: what its listener hands over starts at once."""
-    token = _current.set(None)
-    try:
-        yield
     finally:
         _current.reset(token)
 

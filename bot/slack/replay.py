@@ -18,8 +18,6 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.slack.post_ack import ACKED_EARLY
-
 log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 6 * 60  # Bolt's five minutes, and a margin for clock skew
@@ -52,8 +50,7 @@ class ReplayGuard(AsyncMiddleware):
         # A typeahead query only reads, and the same letters typed twice within a second may
         # well be the same bytes: let it through.
         suggestion = isinstance(req.body, dict) and req.body.get("type") == "block_suggestion"
-        # A request acked early was seen here already, by the fast path, before its ack.
-        if req.mode == "http" and not suggestion and not req.context.get(ACKED_EARLY):
+        if req.mode == "http" and not suggestion:
             timestamp = req.headers.get("x-slack-request-timestamp", [""])[0]
             signature = req.headers.get("x-slack-signature", [""])[0]
             if not self.seen_first(timestamp, signature):

@@ -292,9 +292,9 @@ class Acks:
 async def test_the_socket_mode_ack_comes_back_while_motive_cannot_answer(
     stack: Stack, command: str, text: str
 ) -> None:
-    """Over HTTP the ack goes out before Bolt runs the listener (bot/slack/fast_ack.py); in
-    Socket Mode it goes out when the listener returns, so a Motive call made before ack() holds
-    it for as long as Motive is silent: here, until the guard below gives up."""
+    """In Socket Mode, as over HTTP, the ack goes out when the listener returns, so a Motive
+    call made before ack() holds it for as long as Motive is silent: here, until the guard
+    below gives up."""
     held = MotiveHeld(stack.svc.motive.limiter)
     stack.svc.motive.limiter = held  # type: ignore[assignment]
     handler = SocketModeHandler(build_bolt_app(stack.svc, socket_mode=True), "xapp-test")

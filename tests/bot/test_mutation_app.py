@@ -1,6 +1,6 @@
 """The Bolt app as built (bot/slack/app.py), written against the survivors of a mutation run
-(TESTING.md, run H): whose signature check runs, which requests the fast path may ack, what
-Bolt's own loggers may write, and what background work waits for."""
+(TESTING.md, run H): whose signature check runs (Bolt's own, over HTTP only), what Bolt's own
+loggers may write, and what background work waits for."""
 
 from __future__ import annotations
 
@@ -10,13 +10,18 @@ import time
 
 import pytest
 from pydantic import SecretStr
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.offline.signing import command_body
 from bot.slack.app import build_bolt_app
-from bot.slack.listeners import EMPTY_ACKS
-from bot.slack.post_ack import ACKED_EARLY, acks_first, already_acked
+from bot.slack.post_ack import acks_first
 from tests.bot.conftest import Stack
-from tests.bot.test_fast_ack_parts import bolt_request
+
+
+def bolt_request(headers: dict[str, str], body: str, *, mode: str = "http") -> AsyncBoltRequest:
+    return AsyncBoltRequest(
+        body=body, headers={k.lower(): [v] for k, v in headers.items()}, mode=mode
+    )
 
 
 def help_command(stack: Stack, n: int) -> str:
@@ -25,35 +30,37 @@ def help_command(stack: Stack, n: int) -> str:
     )
 
 
-async def test_a_request_acked_early_is_dispatched_even_when_its_stamp_has_aged(
-    stack: Stack,
+async def test_an_http_app_checks_the_signature_and_its_five_minutes(
+    stack: Stack, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The fast path checked the signature and its five minutes before the ack; Bolt's dispatch
-    comes after, when the five minutes may have run out. Only our check runs, and it lets such a
-    request through; Bolt's own check (which would refuse it, and then the person would be told
-    something went wrong) is off."""
-    app = build_bolt_app(stack.svc)
+    """Bolt's own check: a request signed with the secret and a fresh stamp reaches the listener;
+    an aged stamp or another secret is refused before it, and Bolt's log line (which holds the
+    whole body) is kept out of the logs, even with the bot logging at DEBUG."""
     body = help_command(stack, 1)
-    aged = stack.signed(body, timestamp=int(time.time()) - 6 * 60)
-    with already_acked():
-        dispatched = await app.async_dispatch(bolt_request(aged, body, **{ACKED_EARLY: True}))
-    assert (dispatched.status, dispatched.body) == (200, "")
+    with caplog.at_level(logging.DEBUG):
+        app = build_bolt_app(stack.svc)  # Bolt's loggers take the root's level now
+        aged = stack.signed(body, timestamp=int(time.time()) - 6 * 60)
+        assert (await app.async_dispatch(bolt_request(aged, body))).status == 401
+        forged = stack.signed(body, secret="not-the-secret")
+        assert (await app.async_dispatch(bolt_request(forged, body))).status == 401
+    assert "trig-app1" not in caplog.text and stack.slack.responses == []
+    answered = await app.async_dispatch(bolt_request(stack.signed(body), body))
+    assert (answered.status, answered.body) == (200, "")
     await stack.settle()
     [answer] = stack.slack.responses
     assert "/recall" in str(answer)  # the help reached the person
-    # The same aged stamp on a request nobody checked is refused, by our check alone.
-    refused = await app.async_dispatch(bolt_request(aged, body))
-    assert refused.status == 401
-    assert len(stack.slack.responses) == 1
 
 
-async def test_only_an_http_app_acks_ahead_of_bolt(stack: Stack) -> None:
-    """In Socket Mode the handler sends the acks, secret or not."""
-    assert build_bolt_app(stack.svc).empty_acks == EMPTY_ACKS
-    assert build_bolt_app(stack.svc, socket_mode=True).empty_acks is None
+async def test_a_socket_mode_app_needs_no_secret_and_checks_no_signature(stack: Stack) -> None:
+    """In Socket Mode the connection is the authentication: envelopes carry no signature."""
     settings = stack.svc.settings.model_copy(update={"slack_signing_secret": None})
     unsigned = dataclasses.replace(stack.svc, settings=settings)
-    assert build_bolt_app(unsigned, socket_mode=True).empty_acks is None
+    app = build_bolt_app(unsigned, socket_mode=True)
+    body = help_command(stack, 2)
+    answered = await app.async_dispatch(bolt_request({}, body, mode="socket_mode"))
+    assert (answered.status, answered.body) == (200, "")
+    await stack.settle()
+    assert len(stack.slack.responses) == 1
 
 
 @pytest.mark.parametrize("secret", [None, SecretStr("")])

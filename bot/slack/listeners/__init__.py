@@ -5,18 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from bot.slack.fast_ack import EmptyAcks
 from bot.slack.listeners import actions, commands, events, options, shortcuts, views
-
-# What the listeners below always ack with an empty 200, whatever the request says: the fast
-# path acks these before Bolt sees them. Not view submissions (their ack may carry errors) nor
-# options (their ack is the options). Block actions and events end with catch-alls that ack.
-EMPTY_ACKS = EmptyAcks(
-    commands=commands.COMMANDS,
-    shortcuts=shortcuts.CALLBACK_IDS,
-    block_actions=True,
-    events=True,
-)
 
 
 def register(app: AsyncApp, svc: Services) -> None:

@@ -1,10 +1,9 @@
-"""The fast path in front of Bolt (bot/slack/fast_ack.py): what it acks early, what it refuses
-without dispatching, what it leaves to Bolt, and that an acked request is dispatched once.
+"""/slack/events: Bolt answers every request (its signature check, its matching, the listeners
+that ack and return), and what a listener hands over starts once the response has gone.
 
 The servers here are the bot's own (`build_server` around `build_bolt_app`, on the stack's running
 services) on loopback, with one middleware at the end of the Bolt app's chain that notes each
-request about to reach the listeners: the tests' window on Bolt's dispatch. `fast=False` is the
-same server with the fast path off: Bolt's own answers, to compare with."""
+request about to reach the listeners: the tests' window on Bolt's dispatch."""
 
 from __future__ import annotations
 
@@ -16,19 +15,17 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 import pytest
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.background import Background
 from bot.offline.loopback import serve_on_loopback
 from bot.offline.signing import JSON, command_body, event_body, interaction_body
 from bot.server import build_server
-from bot.slack.app import BotApp, build_bolt_app
-from bot.slack.fast_ack import FAILED, EmptyAcks
-from bot.slack.listeners import EMPTY_ACKS
+from bot.slack.app import build_bolt_app
 from motive.clock import ManualClock
 from motive.simulator import SimConfig, Simulator
 from tests.bot.conftest import Stack, running_stack
@@ -37,7 +34,7 @@ from tests.bot.conftest import Stack, running_stack
 @dataclasses.dataclass
 class Served:
     stack: Stack  # posts to this server
-    bolt: BotApp
+    bolt: AsyncApp
     reached: list[dict[str, Any]]  # the bodies that got past Bolt's middleware, in order
 
     async def post(self, body: str, headers: dict[str, str]) -> httpx.Response:
@@ -48,7 +45,7 @@ class Served:
 
 @contextlib.asynccontextmanager
 async def serving(
-    stack: Stack, *, fast: bool = True, change: Callable[[BotApp], None] | None = None
+    stack: Stack, *, change: Callable[[AsyncApp], None] | None = None
 ) -> AsyncIterator[Served]:
     bolt = build_bolt_app(stack.svc)
     reached: list[dict[str, Any]] = []
@@ -60,8 +57,6 @@ async def serving(
     bolt.use(note)
     if change is not None:
         change(bolt)
-    if not fast:
-        bolt.empty_acks = None
     inner = build_server(stack.svc, bolt)
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -82,7 +77,7 @@ def recall_body(stack: Stack, n: int, text: str = "TRK-101 30m ago 2m") -> str:
     )
 
 
-# --- refused before Bolt --------------------------------------------------------------------------
+# --- refused by Bolt's check -----------------------------------------------------------------------
 
 
 def forged(stack: Stack, body: str) -> dict[str, str]:
@@ -101,7 +96,7 @@ def stamp_not_a_number(stack: Stack, body: str) -> dict[str, str]:
     return {**stack.signed(body), "X-Slack-Request-Timestamp": "soon"}
 
 
-@pytest.mark.parametrize("headers", [forged, stale, unsigned, stamp_not_a_number])
+@pytest.mark.parametrize("headers", [forged, stale, unsigned])
 async def test_a_bad_signature_or_stamp_is_refused_without_dispatching(
     stack: Stack, headers: Callable[[Stack, str], dict[str, str]]
 ) -> None:
@@ -114,20 +109,30 @@ async def test_a_bad_signature_or_stamp_is_refused_without_dispatching(
     assert stack.slack.calls == [] and stack.slack.responses == [] and stack.motive_calls() == {}
 
 
-@pytest.mark.parametrize("headers", [forged, stale, unsigned])
-async def test_the_refusal_is_bolts_own(
-    stack: Stack, headers: Callable[[Stack, str], dict[str, str]]
+async def test_a_refusal_is_logged_without_the_body(
+    stack: Stack, caplog: pytest.LogCaptureFixture
 ) -> None:
-    body = recall_body(stack, 2)
-    answers = []
-    for fast in (True, False):
-        async with serving(stack, fast=fast) as served:
-            r = await served.post(body, headers(stack, body))
-            answers.append((r.status_code, r.headers["content-type"], r.content))
-    assert answers[0] == answers[1] and answers[0][0] == 401
+    body = recall_body(stack, 2, "TRK-101 30m ago 2m secret-note-words")
+    with caplog.at_level(logging.DEBUG):
+        async with serving(stack) as served:
+            r = await served.post(body, forged(stack, body))
+    assert r.status_code == 401
+    [line] = [rec for rec in caplog.records if rec.name == "bot.server"]
+    assert line.getMessage().startswith('refused a Slack request: {"error": "invalid request"}')
+    assert "secret-note-words" not in caplog.text
 
 
-# --- left to Bolt ---------------------------------------------------------------------------------
+async def test_a_stamp_that_is_not_a_number_is_not_dispatched(stack: Stack) -> None:
+    """Bolt's check cannot read it and answers a 500 (Slack never sends one)."""
+    body = recall_body(stack, 6)
+    async with serving(stack) as served:
+        r = await served.post(body, stamp_not_a_number(stack, body))
+        await stack.settle()
+    assert r.status_code == 500 and served.reached == []
+    assert stack.slack.calls == [] and stack.motive_calls() == {}
+
+
+# --- Bolt's matching ---------------------------------------------------------------------------------
 
 
 def unknown_command(stack: Stack) -> str:
@@ -144,15 +149,11 @@ def unknown_shortcut(stack: Stack) -> str:
 async def test_what_the_app_does_not_register_gets_bolts_404(
     stack: Stack, make_body: Callable[[Stack], str]
 ) -> None:
-    answers = []
-    for fast in (True, False):
-        async with serving(stack, fast=fast) as served:
-            body = make_body(stack)
-            r = await served.post(body, stack.signed(body))
-            # Dispatched inline, before the answer: Bolt's matching gave it.
-            assert len(served.reached) == 1
-            answers.append((r.status_code, r.json()))
-    assert answers[0] == answers[1] == (404, {"error": "unhandled request"})
+    async with serving(stack) as served:
+        body = make_body(stack)
+        r = await served.post(body, stack.signed(body))
+        assert len(served.reached) == 1  # before the answer: Bolt's matching gave it
+    assert (r.status_code, r.json()) == (404, {"error": "unhandled request"})
 
 
 async def test_ssl_check_and_url_verification_are_answered_by_bolt(stack: Stack) -> None:
@@ -168,7 +169,7 @@ async def test_ssl_check_and_url_verification_are_answered_by_bolt(stack: Stack)
 
 
 async def test_a_form_with_errors_is_still_answered_inline(stack: Stack) -> None:
-    """A view submission's ack can carry errors: it never takes the fast path."""
+    """A view submission's ack can carry errors: they are the response."""
     view = {"id": "V1", "type": "modal", "callback_id": "recall_modal", "private_metadata": "",
             "state": {"values": {}}, "blocks": []}  # fmt: skip
     async with serving(stack) as served:
@@ -178,27 +179,23 @@ async def test_a_form_with_errors_is_still_answered_inline(stack: Stack) -> None
     assert r.status_code == 200 and r.json()["response_action"] == "errors"
 
 
-# --- acked early, dispatched once -----------------------------------------------------------------
+# --- acked, dispatched once, worked on after the ack ---------------------------------------------
 
 
-async def test_an_acked_command_is_dispatched_once_and_a_replay_not_at_all(stack: Stack) -> None:
+async def test_an_acked_command_is_worked_on_once_and_a_replay_not_at_all(stack: Stack) -> None:
     body = recall_body(stack, 3)
     headers = stack.signed(body)
-    async with serving(stack, fast=False) as inline:
-        help_body = recall_body(stack, 30, "help")  # acked by Bolt, inline
-        bolts = await inline.post(help_body, stack.signed(help_body))
     async with serving(stack) as served:
         # Post-ack work waits for this gate (the app's own waits for a burst to pass).
         burst_over = asyncio.Event()
         stack.svc.background.gate = burst_over.wait
         r = await served.post(body, headers)
         assert (r.status_code, r.text) == (200, "")
-        assert (
-            r.headers["content-type"] == bolts.headers["content-type"] == "text/plain;charset=utf-8"
-        )
+        assert r.headers["content-type"] == "text/plain;charset=utf-8"
         again = await served.post(body, headers)
         assert (again.status_code, again.json()) == (401, {"error": "replayed request"})
-        assert served.reached == []  # both answered; Bolt has seen neither yet
+        # Acked; nothing asked of Motive or Slack yet.
+        assert stack.motive_calls() == {} and stack.slack.calls == []
         burst_over.set()
         await stack.settle()
     assert [b.get("command") for b in served.reached] == ["/recall"]
@@ -226,42 +223,29 @@ async def test_an_acked_event_and_button_are_dispatched_once(stack: Stack) -> No
 # --- a dispatch that fails ------------------------------------------------------------------------
 
 
-def failing_middleware(bolt: BotApp) -> None:
+def failing_middleware(bolt: AsyncApp) -> None:
     async def boom() -> None:
-        raise RuntimeError("a bug after the ack")
+        raise RuntimeError("a bug before the ack")
 
     bolt.use(boom)
 
 
-def failing_error_handler_too(bolt: BotApp) -> None:
-    failing_middleware(bolt)
-
-    async def worse(error: Exception) -> None:
-        raise RuntimeError("and a bug in the error handler")
-
-    bolt.error(worse)
-
-
-@pytest.mark.parametrize("change", [failing_middleware, failing_error_handler_too])
-async def test_a_failed_dispatch_is_logged_and_the_person_told(
-    stack: Stack, change: Callable[[BotApp], None], caplog: pytest.LogCaptureFixture
+async def test_a_failed_dispatch_is_logged_without_the_body_and_answered_500(
+    stack: Stack, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Slack shows the person its own "the app did not respond" for a 500; the server lives on."""
     text = "TRK-101 30m ago 2m secret-note-words"
     with caplog.at_level(logging.INFO):
-        async with serving(stack, change=change) as served:
+        async with serving(stack, change=failing_middleware) as served:
             first = recall_body(stack, 4, text)
             r = await served.post(first, stack.signed(first))
-            await stack.settle()
-            # The server lives on: the next request gets its ack (and fails the same way).
             second = recall_body(stack, 5, text)
             r2 = await served.post(second, stack.signed(second))
             await stack.settle()
-    assert (r.status_code, r.text) == (200, "") and r2.status_code == 200
-    failures = [rec for rec in caplog.records if rec.name == "bot.slack.fast_ack"]
-    assert len(failures) == 2 and all(rec.levelno == logging.ERROR for rec in failures)
+    assert r.status_code == r2.status_code == 500
     assert "secret-note-words" not in caplog.text  # never a body in the logs
-    told = [(x.get("text"), x.get("response_type")) for x in stack.slack.responses]
-    assert told == [(FAILED, "ephemeral")] * 2 and stack.sim.stats.recalls_created == 0
+    assert stack.sim.stats.recalls_created == 0
+    assert {c.method for c in stack.slack.calls} <= {"auth.test"}  # the bot's own identity
 
 
 # --- a graceful stop ------------------------------------------------------------------------------
@@ -277,11 +261,9 @@ async def test_a_request_acked_just_before_a_stop_is_still_worked_on(sqlite_url:
     assert sim.stats.recalls_created == 1 and len(s.anchors()) == 1
 
 
-@pytest.mark.parametrize("hands_over", [True, False])
-async def test_a_stop_drains_what_a_hand_over_starts(hands_over: bool) -> None:
-    """The dispatch of requests acked early starts their work, which starts more (a form
-    opened, then filled in): a stop lets both finish, as they would have for a request
-    dispatched inline; otherwise it cancels what work starts once the stop began."""
+async def test_a_stop_drains_the_work_running_when_it_began() -> None:
+    """Work a listener handed over (a form opened) finishes within the drain; what that work
+    starts once the stop has begun (filling the form in) is cancelled, and stays in the store."""
     group = Background()
     finished: list[str] = []
 
@@ -292,71 +274,31 @@ async def test_a_stop_drains_what_a_hand_over_starts(hands_over: bool) -> None:
             group.spawn(work(then))
         finished.append(name)
 
-    async def dispatch() -> None:
-        await asyncio.sleep(0)
-        group.spawn(work("open the form", then="fill it in"))
-
-    group.spawn(dispatch(), hands_over=hands_over)
+    group.spawn(work("open the form", then="fill it in"))
     await group.stop(drain_seconds=5.0)
-    assert finished == (["open the form", "fill it in"] if hands_over else [])
+    assert finished == ["open the form"]
 
 
-# --- what is acked early ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("body", "kind"),
-    [
-        ({"command": "/recall", "text": ""}, "command"),
-        ({"command": "/snapshot"}, "command"),
-        ({"command": "/unknown"}, None),
-        ({"command": ["/recall"]}, None),
-        # Bolt tries the command listeners first, whatever the payload's type.
-        ({"command": "/recall", "type": "view_submission"}, "command"),
-        ({"type": "shortcut", "callback_id": "open_recall_form"}, "shortcut"),
-        ({"type": "message_action", "callback_id": "get_dashcam_video"}, "shortcut"),
-        ({"type": "shortcut", "callback_id": "someone_elses"}, None),
-        ({"type": "block_actions", "actions": []}, "block action"),
-        ({"type": "block_actions"}, None),
-        ({"type": "view_submission", "view": {"callback_id": "recall_modal"}}, None),
-        ({"type": "view_closed", "view": {"callback_id": "recall_modal"}}, None),
-        ({"type": "block_suggestion", "action_id": "target_select"}, None),
-        ({"type": "event_callback", "event": {"type": "app_home_opened"}}, "event"),
-        ({"type": "event_callback", "event": "app_home_opened"}, None),
-        ({"type": "event_callback", "event": {"type": 3}}, None),
-        ({"type": "url_verification", "challenge": "c"}, None),
-        ({}, None),
-    ],
-)
-def test_what_is_acked_early(body: dict[str, Any], kind: str | None) -> None:
-    assert EMPTY_ACKS.kind(body) == kind
-
-
-def test_without_catch_alls_no_button_or_event_is_acked_early() -> None:
-    narrow = EmptyAcks(commands=frozenset({"/recall"}), shortcuts=frozenset())
-    assert narrow.kind({"type": "block_actions", "actions": []}) is None
-    assert narrow.kind({"type": "event_callback", "event": {"type": "x"}}) is None
-    assert narrow.kind({"command": "/recall"}) == "command"
-
-
-def test_a_form_body_is_read_as_bolt_reads_it() -> None:
-    body = urlencode({"payload": json.dumps({"type": "block_actions", "actions": []})})
-    from slack_bolt.request.internals import parse_body
-
-    assert EMPTY_ACKS.kind(parse_body(body, "application/x-www-form-urlencoded")) == "block action"
+# --- a form Bolt would read as empty -----------------------------------------------------------------
 
 
 def test_a_command_saying_payload_is_read_whole_and_an_interaction_as_bolt_reads_it() -> None:
-    from bot.slack.fast_ack import read_body
+    from urllib.parse import urlencode
 
-    form = "application/x-www-form-urlencoded"
-    command = urlencode({"command": "/recall", "text": "TRK-101 note: payload door"})
-    assert read_body(command, form) == {"command": "/recall", "text": "TRK-101 note: payload door"}
-    action = {"type": "block_actions", "actions": [{"action_id": "payload"}]}
-    assert read_body(urlencode({"payload": json.dumps(action)}), form) == action
-    with pytest.raises(ValueError):  # an empty payload field: left to Bolt (its 500) as ever
-        read_body("payload=", form)
-    assert read_body('{"type": "x", "payload": 1}', "application/json") == {
-        "type": "x",
-        "payload": 1,
+    from bot.slack.requests import bolt_request
+
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    command = urlencode(
+        {"command": "/recall", "text": "TRK-101 note: payload door", "team_id": "T1"}
+    )
+    read = bolt_request(command, "", form)
+    assert read.body == {
+        "command": "/recall",
+        "text": "TRK-101 note: payload door",
+        "team_id": "T1",
     }
+    assert read.raw_body == command and read.mode == "http" and read.context.team_id == "T1"
+    action = {"type": "block_actions", "actions": [{"action_id": "payload"}]}
+    assert bolt_request(urlencode({"payload": json.dumps(action)}), "", form).body == action
+    as_json = '{"type": "x", "payload": 1}'
+    assert bolt_request(as_json, "", {"Content-Type": JSON}).body == {"type": "x", "payload": 1}
