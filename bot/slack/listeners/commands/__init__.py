@@ -6,7 +6,7 @@ from bot.services import Services
 from bot.slack.listeners.commands import recall, snapshot
 
 RECALL, SNAPSHOT = "/recall", "/snapshot"  # as in manifest.yml
-COMMANDS = frozenset({RECALL, SNAPSHOT})  # each one's listener acks with nothing
+COMMANDS = frozenset({RECALL, SNAPSHOT})
 
 
 def register(app: AsyncApp, svc: Services) -> None:

@@ -7,7 +7,7 @@ from bot.slack.listeners.shortcuts import get_dashcam_video, open_recall_form
 
 GET_DASHCAM_VIDEO = "get_dashcam_video"  # the message shortcut's callback_id (manifest.yml)
 OPEN_RECALL_FORM = "open_recall_form"  # the global shortcut's callback_id (manifest.yml)
-CALLBACK_IDS = frozenset({GET_DASHCAM_VIDEO, OPEN_RECALL_FORM})  # both listeners ack with nothing
+CALLBACK_IDS = frozenset({GET_DASHCAM_VIDEO, OPEN_RECALL_FORM})
 
 
 def register(app: AsyncApp, svc: Services) -> None:
