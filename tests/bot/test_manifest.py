@@ -63,5 +63,5 @@ def test_what_the_app_listens_for_is_what_the_manifest_sends() -> None:
     """The commands and shortcuts the app registers are the ones the manifest makes Slack send."""
     features = _manifest()["features"]
     assert isinstance(features, dict)
-    assert commands.COMMANDS == {c["command"] for c in features["slash_commands"]}
-    assert shortcuts.CALLBACK_IDS == {s["callback_id"] for s in features["shortcuts"]}
+    assert {c["command"] for c in features["slash_commands"]} == commands.COMMANDS
+    assert {s["callback_id"] for s in features["shortcuts"]} == shortcuts.CALLBACK_IDS
