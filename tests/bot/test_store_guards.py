@@ -11,7 +11,17 @@ from typing import Any
 
 import pytest
 
-from bot.tracking.store import CREATING, DONE, TRACKING, UNKNOWN, Progress, Store, TrackedRequest
+from bot.tracking.store import (
+    CREATING,
+    DONE,
+    TRACKING,
+    UNKNOWN,
+    DailyLimit,
+    DailyLimitReached,
+    Progress,
+    Store,
+    TrackedRequest,
+)
 from motive.clock import ManualClock
 from motive.rules import validate_recall, validate_snapshot
 
@@ -343,3 +353,65 @@ async def test_a_sweep_takes_at_most_500_due_requests(store: Store) -> None:
     due = await store.due(NOW, timedelta(0))
     assert len(due) == 500
     assert due[0].next_poll_at == NOW - timedelta(seconds=500)  # the most overdue first
+
+
+# --- every rule that counts decided with the claim (issue 23) -----------------------------------
+
+
+async def test_of_overlapping_recalls_opened_together_exactly_one_gets_its_own_row(
+    store: Store,
+) -> None:
+    # Six different keys, every window overlapping [-60, -58): one create is all they need.
+    requests = [RECALL, recall_at(59, 2), recall_at(61, 2), recall_at(61, 3), recall_at(59, 1)]
+    rows = [opening(r) for r in [*requests, recall_at(60, 1)]]
+    got = await asyncio.gather(*(store.open_request(r, worker="w1", lease=LEASE) for r in rows))
+    winners = [r for r, g in zip(rows, got, strict=True) if g is r]
+    assert len(winners) == 1
+    assert {g.id for g in got} == {winners[0].id}
+    assert [r.id for r in await store.all_requests()] == [winners[0].id]
+    # Asked for with `again` (no overlap check) it stands beside the open one.
+    again = opening(recall_at(59, 2))
+    assert await store.open_request(again, worker="w1", lease=LEASE, overlap=False) is again
+
+
+async def test_the_daily_limit_is_decided_with_the_claim(store: Store) -> None:
+    limit = DailyLimit(minutes=6, since=NOW - timedelta(hours=10))
+    # Four 2-minute recalls of different trucks, one person, at once: three fit in 6 minutes.
+    rows = [opening(recall_at(30, 2, vehicle_number=f"TRK-{n}")) for n in range(4)]
+    got = await asyncio.gather(
+        *(store.open_request(r, worker="w1", lease=LEASE, limit=limit) for r in rows),
+        return_exceptions=True,
+    )
+    assert sum(g is r for r, g in zip(rows, got, strict=True)) == 3
+    [refused] = [g for g in got if isinstance(g, DailyLimitReached)]
+    assert refused.used == 6
+    assert len(await store.all_requests()) == 3
+    # Another person's day is their own; a request released gives its minutes back.
+    other = opening(recall_at(30, 2, vehicle_number="TRK-9"))
+    other.requester = "U2"
+    assert await store.open_request(other, worker="w1", lease=LEASE, limit=limit) is other
+    await store.release(next(r for r in rows if r.id is not None and r in got).id)
+    fresh = opening(recall_at(30, 2, vehicle_number="TRK-8"))
+    assert await store.open_request(fresh, worker="w1", lease=LEASE, limit=limit) is fresh
+    assert await store.recall_minutes("U1", limit.since) == 6
+
+
+async def test_of_identical_snapshot_groups_opened_together_one_is_opened(store: Store) -> None:
+    def group() -> list[TrackedRequest]:
+        return [
+            opening(validate_snapshot(vehicle_number="TRK-101", position=p))
+            for p in ("front_facing", "driver_facing")
+        ]
+
+    groups = [group() for _ in range(4)]
+    got = await asyncio.gather(
+        *(store.open_group(g, worker="w1", lease=LEASE) for g in groups)
+    )
+    winners = [g for g, leader in zip(groups, got, strict=True) if leader is g[0]]
+    assert len(winners) == 1
+    [won] = winners
+    assert {leader.id for leader in got} == {won[0].id}
+    stored = await store.all_requests()
+    assert [r.id for r in stored] == [r.id for r in won]
+    assert {r.group_id for r in stored} == {won[0].id}
+    assert stored[0].group_positions == ["front_facing", "driver_facing"]
