@@ -12,14 +12,12 @@ import logging
 from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlalchemy import or_, select
-
 from bot import policy as pol
 from bot.audit import Audit, Subject
 from bot.slack import blocks as bk
 from bot.slack.lookups import Fleet, UserZones
 from bot.slack.usergroups import UserGroups
-from bot.tracking.store import CREATING, Store, TrackedRequest
+from bot.tracking.store import DailyLimit, Store
 from motive.clock import Clock
 from motive.rules import (
     OMNICAM_POSITIONS,
@@ -92,32 +90,28 @@ class Privacy:
             return unit.cameras
         return OMNICAM_POSITIONS if request.target.kind == "asset" else frozenset(CameraPosition)
 
-    async def minutes_today(self, user: str) -> tuple[int, str]:
-        """Recall minutes `user` asked Motive for since the start of their day (their Slack time
-        zone, else UTC), and which day that was, in words. Recalls Motive refused do not count."""
+    async def day_of(self, user: str) -> tuple[datetime, str]:
+        """When `user`'s day began (their Slack time zone, else UTC), and that day in words."""
         zone = await self.zones.zone(user)
         tz = zone.tz or UTC
         start = datetime.combine(self.clock.now().astimezone(tz).date(), time(0), tzinfo=tz)
         day = f"today in your time zone ({zone.tz.key})" if zone.tz else "today (UTC)"
-        async with self.store.sessions() as s:
-            rows = (
-                (
-                    await s.execute(
-                        select(TrackedRequest).where(
-                            TrackedRequest.kind == "recall",
-                            TrackedRequest.requester == user,
-                            TrackedRequest.created_at >= start.astimezone(UTC),
-                            or_(
-                                TrackedRequest.motive_id.is_not(None),
-                                TrackedRequest.state == CREATING,
-                            ),
-                        )
-                    )
-                )
-                .scalars()
-                .all()
-            )
-        return sum(r.duration or 0 for r in rows), day
+        return start.astimezone(UTC), day
+
+    async def minutes_today(self, user: str) -> tuple[int, str]:
+        """Recall minutes `user` asked Motive for since the start of their day, and which day
+        that was, in words. Recalls Motive refused do not count."""
+        start, day = await self.day_of(user)
+        return await self.store.recall_minutes(user, start), day
+
+    async def daily_limit(self, user: str) -> DailyLimit | None:
+        """The daily limit as the claim checks it again, in the transaction that inserts (two
+        recalls sent together would each pass `check` alone)."""
+        limit = self.policy.limits.daily_recall_minutes_per_user
+        if limit is None:
+            return None
+        start, _ = await self.day_of(user)
+        return DailyLimit(limit, start)
 
     async def check(self, request: Request, user: str, channel: str) -> pol.Decision:
         """The policy's answer for this request; a refusal is audited here."""

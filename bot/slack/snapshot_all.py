@@ -10,9 +10,10 @@ from datetime import timedelta
 from bot.metrics import REQUESTS
 from bot.services import Services
 from bot.slack import blocks as bk
-from bot.slack.submit import Asker, _refusal
+from bot.slack.submit import Asker, _point_to, _refusal
 from bot.slack.web import SLACK_FAILURES, post_anchor, slack_error, update
 from bot.tracking.delivery import anchor_of
+from bot.tracking.poller import CREATE_LEASE
 from bot.tracking.schedule import next_delay
 from bot.tracking.snapshot_group import OWN_FAILED
 from bot.tracking.store import FAILED, TRACKING, TrackedRequest
@@ -35,12 +36,6 @@ async def submit_all(svc: Services, requests: list[SnapshotRequest], asker: Aske
 
 
 async def _submit_all(svc: Services, requests: list[SnapshotRequest], asker: Asker) -> int | None:
-    for request in requests:
-        existing = await svc.store.in_flight_duplicate(request.dedupe_key())
-        if existing is not None:
-            REQUESTS.labels(kind="snapshot", outcome="duplicate_local").inc()
-            await asker.reply(*bk.duplicate(existing.channel, existing.anchor_ts, existing.id))
-            return None
     now = svc.clock.now()
     deadline = now + timedelta(minutes=svc.settings.snapshot_deadline_minutes)
     rows = [
@@ -55,22 +50,29 @@ async def _submit_all(svc: Services, requests: list[SnapshotRequest], asker: Ask
         for r in requests
     ]
     leader = rows[0]
-    leader.group_positions = [r.position.value for r in requests]
-    text, blocks = bk.anchor(anchor_of(leader, "creating"))
-    place = await post_anchor(
-        svc.slack, asker.channel, asker.user, text, blocks, asker.reply, asker.thread_ts
-    )
+    # The claim of every capture at once, before any network call: of identical groups sent
+    # together the first is opened, the others are pointed to it.
+    held = await svc.store.open_group(rows, worker=svc.tracker.worker_id, lease=CREATE_LEASE)
+    if held is not leader:
+        REQUESTS.labels(kind="snapshot", outcome="duplicate_local").inc()
+        await _point_to(svc, held, asker)
+        return None
+    try:
+        text, blocks = bk.anchor(anchor_of(leader, "creating"))
+        place = await post_anchor(
+            svc.slack, asker.channel, asker.user, text, blocks, asker.reply, asker.thread_ts
+        )
+    except BaseException:
+        # Nothing went to Motive: free the keys (shielded, so a shutdown cannot skip it).
+        await asyncio.shield(svc.store.release(leader.id))
+        raise
     leader.channel, leader.anchor_ts = place.channel, place.ts
     if asker.thread_ts and place.channel == asker.channel:
         leader.thread_ts = asker.thread_ts
     for row in rows:  # the captures go out right after: an orphan of these may have asked
-        row.create_sent_at = now
-    await svc.store.add(leader)
-    leader.group_id = leader.id
-    await svc.store.set(leader.id, group_id=leader.id)
-    for row in rows[1:]:
-        row.channel, row.group_id = place.channel, leader.id
-        await svc.store.add(row)
+        row.channel, row.create_sent_at = place.channel, now
+        await svc.store.set(row.id, channel=place.channel, create_sent_at=now)
+    await svc.store.set(leader.id, anchor_ts=leader.anchor_ts, thread_ts=leader.thread_ts)
 
     await asyncio.gather(*(_create(svc, row) for row in rows))
     text, blocks = bk.anchor(anchor_of(leader, "pending"))
@@ -106,7 +108,14 @@ async def _create(svc: Services, row: TrackedRequest) -> None:
         await svc.tracker.track(row)
         return
     if row.group_id != row.id:
-        await svc.store.set(row.id, state=FAILED, finished_at=now, last_error=problem)
+        await svc.store.set(
+            row.id,
+            state=FAILED,
+            finished_at=now,
+            last_error=problem,
+            claimed_by=None,
+            claimed_until=None,
+        )
         return
     # The leader's own capture was refused: it still gathers the others' images.
     row.state, row.motive_status, row.last_error, row.next_poll_at = (
@@ -116,6 +125,12 @@ async def _create(svc: Services, row: TrackedRequest) -> None:
         now,
     )
     await svc.store.set(
-        row.id, state=TRACKING, motive_status=OWN_FAILED, last_error=problem, next_poll_at=now
+        row.id,
+        state=TRACKING,
+        motive_status=OWN_FAILED,
+        last_error=problem,
+        next_poll_at=now,
+        claimed_by=None,  # the creator's hold ends: the poller takes it from here
+        claimed_until=None,
     )
     await svc.tracker.track(row)

@@ -33,6 +33,7 @@ from bot.tracking.store import (
     TRACKING,
     UNKNOWN,
     Answer,
+    DailyLimitReached,
     TrackedRequest,
     answer_dump,
 )
@@ -121,12 +122,6 @@ async def _submit(
         await _point_to(svc, existing, asker)
 
     now = svc.clock.now()
-    if not asker.insist:
-        existing = await svc.store.open_overlapping(request)
-        if existing is not None:
-            await duplicate(existing)
-            return None
-
     if isinstance(request, RecallRequest):
         deadline = now + timedelta(hours=svc.settings.recall_deadline_hours)
     else:
@@ -142,9 +137,12 @@ async def _submit(
     if asker.insist:
         # Its own key, so it stands beside the open one; two `again`s in one second are one.
         row.dedupe_key = f"{row.dedupe_key}#again:{now:%Y%m%dT%H%M%S}"
-    # The claim, before any network call: of identical requests arriving together (here or on
-    # another replica) the database lets one through; the others are pointed to it.
-    held = await svc.store.open_request(row, worker=svc.tracker.worker_id, lease=CREATE_LEASE)
+    # The claim, before any network call: of requests for the same thing arriving together
+    # (here or on another replica) the database lets the first through; the others are pointed
+    # to it. One person's daily minutes are counted in the same transaction.
+    held = await _claim(svc, row, asker)
+    if held is None:
+        return None
     if held is not row:
         await duplicate(held)
         return None
@@ -218,6 +216,34 @@ async def _submit(
     await audit("requested", row)
     await svc.tracker.track(row)
     return row.id
+
+
+async def _claim(svc: Services, row: TrackedRequest, asker: Asker) -> TrackedRequest | None:
+    """`row` opened, or the open request for the same thing; None when the daily limit said
+    no (the asker has been told, and the refusal audited)."""
+    request = row.request
+    for _ in range(3):
+        limit = None
+        if isinstance(request, RecallRequest):
+            limit = await svc.privacy.daily_limit(asker.user)
+        try:
+            return await svc.store.open_request(
+                row,
+                worker=svc.tracker.worker_id,
+                lease=CREATE_LEASE,
+                overlap=not asker.insist,
+                limit=limit,
+            )
+        except DailyLimitReached:
+            # Another recall of theirs was claimed since the policy's check: ask the policy
+            # again, now that it counts (its words, its audit row).
+            decision = await svc.privacy.check(request, asker.user, asker.channel)
+            if not decision.allowed:
+                REQUESTS.labels(kind=row.kind, outcome="policy_refused").inc()
+                await asker.reply(*refusal(decision))
+                return None
+            # That recall was dropped meanwhile (its pre-flight said no): claim again.
+    raise RuntimeError("the daily limit and the policy disagree")  # pragma: no cover
 
 
 def _join(*notes: str | None) -> str | None:

@@ -69,9 +69,7 @@ async def test_the_daily_limit_holds_under_a_burst(any_db_url: str, tmp_path: Pa
         assert stack.sim.stats.recalls_created == 3
         [told] = [r for r in stack.responses() if "recall minutes left" in r]
         assert "You have 0 of your 6 recall minutes left" in told
-        refusals = [
-            e for e in await stack.svc.privacy.audit.entries() if e.event == "refusal"
-        ]
+        refusals = [e for e in await stack.svc.privacy.audit.entries() if e.event == "refusal"]
         assert [e.rule for e in refusals] == ["limits.daily_recall_minutes_per_user"]
         assert not stuck(stack)
 

@@ -404,9 +404,7 @@ async def test_of_identical_snapshot_groups_opened_together_one_is_opened(store:
         ]
 
     groups = [group() for _ in range(4)]
-    got = await asyncio.gather(
-        *(store.open_group(g, worker="w1", lease=LEASE) for g in groups)
-    )
+    got = await asyncio.gather(*(store.open_group(g, worker="w1", lease=LEASE) for g in groups))
     winners = [g for g, leader in zip(groups, got, strict=True) if leader is g[0]]
     assert len(winners) == 1
     [won] = winners
