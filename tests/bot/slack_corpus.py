@@ -278,9 +278,7 @@ def block_suggestion(
 
 def global_shortcut(where: Install, callback_id: str, *, trigger_id: str) -> dict[str, Any]:
     payload = where.interaction("shortcut")
-    payload.update(
-        callback_id=callback_id, trigger_id=trigger_id, action_ts="1763740800.123456"
-    )
+    payload.update(callback_id=callback_id, trigger_id=trigger_id, action_ts="1763740800.123456")
     return payload
 
 

@@ -278,7 +278,9 @@ async def test_the_home_tabs_buttons_open_the_forms(
     home = corpus.view_as_sent(via.where, await open_home(via))
     action = corpus.button(action_id, "", "home_actions", "Open")
     trigger = via.trigger()
-    assert await via.interact(corpus.view_action(via.where, home, action, trigger_id=trigger)) is None
+    assert (
+        await via.interact(corpus.view_action(via.where, home, action, trigger_id=trigger)) is None
+    )
     await via.stack.settle()
     [opened] = via.stack.slack.called("views.open")
     assert opened["trigger_id"] == trigger and opened["view"]["callback_id"] == callback_id
@@ -317,3 +319,27 @@ async def test_refresh_links_gives_fresh_links(via: Via) -> None:
     new = [b["accessory"]["url"] for b in same.blocks if "accessory" in b]
     assert same.ts == reply.ts and new and new != old
     assert "Fresh links" in same.text + json.dumps(same.blocks)
+
+
+# --- what Slack never sends: a quiet 200 and one log line --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("enterprise", ["E0FLEET"]), ("team", "T0FLEET"), ("user", None), ("view", None)],
+)
+async def test_a_shape_slack_never_sends_is_a_quiet_200_and_one_log_line(
+    stack: Stack, caplog: pytest.LogCaptureFixture, field: str, value: Any
+) -> None:
+    where = corpus.install("workspace")
+    view = corpus.view_as_sent(where, {"id": "V0FORM", "callback_id": "recall_modal"})
+    payload = corpus.view_submission(where, view, trigger_id="trig-odd")
+    payload[field] = value
+    r = await stack.post(corpus.interaction_body(payload))
+    assert (r.status_code, r.text) == (200, "")
+    await stack.settle()
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.slack.payload_guard"]
+    assert lines == [f"ignored a Slack payload with malformed {field}"]
+    # Nothing done (the bot learning who it is aside).
+    assert [c for c in stack.slack.calls if c.method != "auth.test"] == []
+    assert stack.slack.responses == [] and stack.motive_calls() == {}
