@@ -10,7 +10,7 @@ from datetime import timedelta
 from bot.metrics import REQUESTS
 from bot.services import Services
 from bot.slack import blocks as bk
-from bot.slack.submit import Asker, _point_to, _refusal
+from bot.slack.submit import ASKED_MOTIVE, Asker, _point_to, _refusal, keep
 from bot.slack.web import SLACK_FAILURES, post_anchor, slack_error, update
 from bot.tracking.delivery import anchor_of
 from bot.tracking.poller import CREATE_LEASE
@@ -74,6 +74,7 @@ async def _submit_all(svc: Services, requests: list[SnapshotRequest], asker: Ask
         await svc.store.set(row.id, channel=place.channel, create_sent_at=now)
     await svc.store.set(leader.id, anchor_ts=leader.anchor_ts, thread_ts=leader.thread_ts)
 
+    ASKED_MOTIVE.set(True)
     await asyncio.gather(*(_create(svc, row) for row in rows))
     text, blocks = bk.anchor(anchor_of(leader, "pending"))
     await update(svc.slack, place, text, blocks)
@@ -104,7 +105,16 @@ async def _create(svc: Services, row: TrackedRequest) -> None:
         )
         row.motive_id, row.state = answer.request_id, TRACKING
         row.next_poll_at = now + timedelta(seconds=first)
-        await svc.store.start_tracking(row.id, answer.request_id, answer, row.next_poll_at)
+        try:
+            await keep(svc, row, answer)
+        except asyncio.CancelledError:
+            log.warning(
+                "request %s: Motive made snapshot %s and the bot stopped before its database "
+                "took it; check it by hand",
+                row.id,
+                row.motive_id,
+            )
+            raise
         await svc.tracker.track(row)
         return
     if row.group_id != row.id:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -25,9 +26,10 @@ from bot.slack.web import (
     update,
 )
 from bot.tracking.delivery import anchor_of
-from bot.tracking.poller import CREATE_LEASE
+from bot.tracking.poller import CREATE_LEASE, MADE_MARKER
 from bot.tracking.schedule import next_delay
 from bot.tracking.store import (
+    DATABASE_FAILURES,
     FAILED,
     PENDING,
     TRACKING,
@@ -176,6 +178,7 @@ async def _submit(
     )
 
     answer: Answer
+    ASKED_MOTIVE.set(True)
     try:
         if isinstance(request, RecallRequest):
             answer = await svc.motive.recalls.create(request)
@@ -209,13 +212,72 @@ async def _submit(
     row.motive_id, row.state = motive_id, TRACKING
     row.motive_status, row.answer_data = PENDING, answer_dump(answer)
     row.next_poll_at = svc.clock.now() + timedelta(seconds=first)
-    await svc.store.start_tracking(row.id, motive_id, answer, row.next_poll_at)
+    try:
+        await keep(svc, row, answer)
+    except asyncio.CancelledError:
+        await asyncio.shield(_left_unstored(svc, row, place))
+        raise
     text, blocks = bk.anchor(anchor_of(row, "pending", checked.note))
     await update(svc.slack, place, text, blocks)
     REQUESTS.labels(kind=kind, outcome="requested").inc()
-    await audit("requested", row)
-    await svc.tracker.track(row)
+    try:
+        await audit("requested", row)
+        await svc.tracker.track(row)
+    except DATABASE_FAILURES as e:
+        # Stored and being followed (the sweep schedules what it finds due): only logged.
+        log.warning("request %s: after its hand-over the database failed: %r", row.id, e)
     return row.id
+
+
+# Once a create has gone to Motive in this task, nobody is told "nothing was requested".
+ASKED_MOTIVE: ContextVar[bool] = ContextVar("asked_motive", default=False)
+# Between tries to store what Motive made while the database is away: the first wait, the longest.
+STORE_RETRY_FIRST, STORE_RETRY_LONGEST = 0.5, 10.0
+
+
+def made_but_unstored(motive_id: str) -> str:
+    return f"Motive made request {motive_id}; I will follow it when my database is back."
+
+
+async def keep(svc: Services, row: TrackedRequest, answer: Answer) -> None:
+    """Store Motive's id for `row`, however long the database is away: what Motive made is
+    never lost while the process runs (a stop meanwhile: see `_left_unstored`)."""
+    assert row.motive_id is not None and row.next_poll_at is not None
+    delay = STORE_RETRY_FIRST
+    while True:
+        try:
+            await svc.store.start_tracking(row.id, row.motive_id, answer, row.next_poll_at)
+            return
+        except DATABASE_FAILURES as e:
+            log.warning(
+                "request %s: Motive made %s %s, but I could not store it (%s); trying again "
+                "in %.1f s",
+                row.id,
+                row.kind,
+                row.motive_id,
+                type(e).__name__,
+                delay,
+            )
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, STORE_RETRY_LONGEST)
+
+
+async def _left_unstored(svc: Services, row: TrackedRequest, place: Place) -> None:
+    """The process stops with Motive's id still not stored: it goes on the anchor (marked, so
+    the sweep that finds this request orphaned follows it) and in the log, for a human."""
+    assert row.motive_id is not None
+    log.warning(
+        "request %s: Motive made %s %s and the bot stopped before its database took it; the "
+        "anchor %s/%s carries the id and the bot follows it once the database is back (check "
+        "it by hand if it does not)",
+        row.id,
+        row.kind,
+        row.motive_id,
+        place.channel,
+        place.ts,
+    )
+    text, blocks = bk.anchor(anchor_of(row, "pending", made_but_unstored(row.motive_id)))
+    await update(svc.slack, place, text, bk.marked(blocks, f"{MADE_MARKER}{row.motive_id}"))
 
 
 async def _claim(svc: Services, row: TrackedRequest, asker: Asker) -> TrackedRequest | None:

@@ -132,6 +132,27 @@ class Deliverer:
             text, blocks = bk.anchor(anchor_of(row, status, detail, motive_word=motive_word))
             await update(self.slack, Place(row.channel, row.anchor_ts), text, blocks)
 
+    async def made_on_anchor(self, row: TrackedRequest, marker: str) -> str | None:
+        """The Motive id a stopping process left on the request's anchor (its first block's id,
+        `marker` and the id) when its database would not take it; None if there is none."""
+        if not row.anchor_ts:
+            return None
+        try:
+            page = await self.slack.conversations_replies(
+                channel=row.channel, ts=row.thread or row.anchor_ts, limit=200
+            )
+        except SLACK_FAILURES as e:
+            log.warning("could not read the anchor of request %s: %s", row.id, slack_error(e))
+            return None
+        for message in page.get("messages") or []:
+            if message.get("ts") != row.anchor_ts:
+                continue
+            for block in message.get("blocks") or []:
+                block_id = str(block.get("block_id") or "")
+                if block_id.startswith(marker):
+                    return block_id.removeprefix(marker) or None
+        return None
+
     # --- the three deliveries -------------------------------------------------------------
 
     async def recall_links(self, row: TrackedRequest, recall: Recall) -> bool:

@@ -38,6 +38,7 @@ from bot.tracking.schedule import safety_net_delay
 from bot.tracking.store import (
     DONE,
     FAILED,
+    PENDING,
     TRACKING,
     UNKNOWN,
     Progress,
@@ -53,6 +54,9 @@ from motive.rules import RecallRequest, SnapshotRequest
 
 log = logging.getLogger(__name__)
 
+# The block id prefix of an anchor carrying a Motive id its database did not take (a process
+# stopped with the database away; bot.slack.submit puts it there).
+MADE_MARKER = "motive-made-"
 # How long a claim holds: longer than a poll with all its retries can take.
 LEASE = timedelta(minutes=2)
 BATCH = 200  # requests claimed and released per store statement
@@ -194,7 +198,30 @@ class Tracker:
         for row in await self.store.orphans(now, CREATE_LEASE):
             if not await self.store.claim(row.id, self.worker_id, now, LEASE):
                 continue  # another worker got to it, or the creator came back
-            if row.create_sent_at is None:
+            made = None
+            if row.create_sent_at is not None:
+                made = await self.delivery.made_on_anchor(row, MADE_MARKER)
+            if made is not None:
+                # A process stopped with Motive's answer in hand and its database away: it left
+                # the id on the anchor. Followed from here like any request.
+                await self.store.set(
+                    row.id,
+                    motive_id=made,
+                    state=TRACKING,
+                    motive_status=PENDING,
+                    next_poll_at=now,
+                    last_error=None,
+                    claimed_by=None,
+                    claimed_until=None,
+                )
+                log.warning(
+                    "request %s: following Motive's %s %s, found on its anchor",
+                    row.id,
+                    row.kind,
+                    made,
+                )
+                self.schedule(row.id, now)
+            elif row.create_sent_at is None:
                 await self.store.finish(row.id, FAILED, now, ORPHAN_NOTHING)
                 await self.delivery.update_anchor(row, "failed", ORPHAN_NOTHING)
                 REQUESTS.labels(kind=row.kind, outcome="orphan_not_sent").inc()

@@ -8,6 +8,7 @@ twice.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -60,6 +61,8 @@ IN_FLIGHT_STATES = frozenset({CREATING, TRACKING})
 # create ("unknown") that nobody has resolved yet. Open requests form the duplicate set, and the
 # database keeps one open row per dedupe key (a partial unique index), so the insert is the claim.
 OPEN_DEDUPE_INDEX = "uq_tracked_requests_open_dedupe"
+# What a call to the database fails with when it is away (no answer, a dropped connection).
+DATABASE_FAILURES = (SQLAlchemyError, OSError, asyncio.TimeoutError)
 # Motive's status word for a request it accepted and we have not polled yet.
 PENDING = "pending"
 Kind = Literal["recall", "snapshot"]

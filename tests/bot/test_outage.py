@@ -60,25 +60,26 @@ async def test_a_stop_before_the_database_is_back_leaves_the_id_and_it_is_follow
     clock = ManualClock()
     sim = Simulator(SimConfig(), clock=clock)
     slack = FakeSlack(openapi=OPENAPI)
-    async with database_proxy(pg_url) as proxy:
-        async with running_stack(proxy.url(pg_url), clock=clock, sim=sim, slack=slack) as stack:
-            sim.faults.append(slow_create())
-            await stack.command("/recall", RECALL)
-            await wait_for(lambda: sim.stats.requests["recalls.create"] == 1)
-            await proxy.cut()
-            await wait_for(lambda: store_retries(caplog) >= 1, timeout=30)
-            await stack.svc.tracker.stop(drain_seconds=0.1)
-            [made] = sim.recalls.values()
-            [anchor] = stack.anchors()
-            said = stack.anchor_text(anchor.channel, anchor.ts)
-            assert f"Motive made request {made.id}" in said
-            assert "I will follow it when my database is back" in said
-            assert any(
-                made.id in r.getMessage() and r.levelno == logging.WARNING
-                for r in caplog.records
-            )
-            assert not [r for r in stack.responses() if "nothing was requested" in r]
-            await proxy.restore()
+    async with (
+        database_proxy(pg_url) as proxy,
+        running_stack(proxy.url(pg_url), clock=clock, sim=sim, slack=slack) as stack,
+    ):
+        sim.faults.append(slow_create())
+        await stack.command("/recall", RECALL)
+        await wait_for(lambda: sim.stats.requests["recalls.create"] == 1)
+        await proxy.cut()
+        await wait_for(lambda: store_retries(caplog) >= 1, timeout=30)
+        await stack.svc.tracker.stop(drain_seconds=0.1)
+        [made] = sim.recalls.values()
+        [anchor] = stack.anchors()
+        said = stack.anchor_text(anchor.channel, anchor.ts)
+        assert f"Motive made request {made.id}" in said
+        assert "I will follow it when my database is back" in said
+        assert any(
+            made.id in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records
+        )
+        assert not [r for r in stack.responses() if "nothing was requested" in r]
+        await proxy.restore()
     clock.advance((CREATE_LEASE + timedelta(minutes=1)).total_seconds())
     async with running_stack(pg_url, role="all", clock=clock, sim=sim, slack=slack) as again:
 

@@ -14,7 +14,7 @@ from bot.services import Services
 from bot.slack import blocks as bk
 from bot.slack.modals import Origin
 from bot.slack.post_ack import start_after_ack
-from bot.slack.submit import Asker
+from bot.slack.submit import ASKED_MOTIVE, Asker
 from bot.slack.web import SLACK_FAILURES, Reply, open_dm, slack_error
 
 log = logging.getLogger(__name__)
@@ -66,12 +66,16 @@ def after_ack(
                     await work()
         except Exception:
             log.exception("request handling failed")
+            # "Nothing was requested" only when nothing was sent.
+            said = (
+                "Something went wrong on my side after I asked Motive; the request's message "
+                "says where it stands. Please do not ask again yet."
+                if ASKED_MOTIVE.get()
+                else "Something went wrong on my side; nothing was requested from Motive. "
+                "Please try again."
+            )
             try:
-                await reply(
-                    *bk.problem(
-                        "Something went wrong on my side; nothing was requested from Motive. Please try again."
-                    )
-                )
+                await reply(*bk.problem(said))
             except Exception:
                 log.exception("could not tell the user about the failure")
 
