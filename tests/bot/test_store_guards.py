@@ -361,9 +361,10 @@ async def test_a_sweep_takes_at_most_500_due_requests(store: Store) -> None:
 async def test_of_overlapping_recalls_opened_together_exactly_one_gets_its_own_row(
     store: Store,
 ) -> None:
-    # Six different keys, every window overlapping [-60, -58): one create is all they need.
-    requests = [RECALL, recall_at(59, 2), recall_at(61, 2), recall_at(61, 3), recall_at(59, 1)]
-    rows = [opening(r) for r in [*requests, recall_at(60, 1)]]
+    # Five different keys, every window holding [-59, -58), so each overlaps every other: one
+    # create is all they need, whichever comes first.
+    requests = [RECALL, recall_at(59, 1), recall_at(61, 3), recall_at(60, 3), recall_at(59, 2)]
+    rows = [opening(r) for r in requests]
     got = await asyncio.gather(*(store.open_request(r, worker="w1", lease=LEASE) for r in rows))
     winners = [r for r, g in zip(rows, got, strict=True) if g is r]
     assert len(winners) == 1
