@@ -6,6 +6,7 @@ import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator, Callable
+from datetime import date
 from typing import Any, TypeVar
 
 import httpx
@@ -23,7 +24,16 @@ from motive.errors import (
     RateLimitError,
     error_from_response,
 )
-from motive.models import Asset, ImageCapture, Pagination, Quota, Recall, Timelines, Vehicle
+from motive.models import (
+    Asset,
+    ImageCapture,
+    Pagination,
+    Quota,
+    Recall,
+    SafetyEvent,
+    Timelines,
+    Vehicle,
+)
 from motive.ratelimit import TokenBucket
 from motive.rules import RecallRequest, SnapshotRequest, Target
 from motive.tls import tls_context
@@ -89,6 +99,7 @@ class MotiveClient:
         self.image_captures = ImageCaptures(self)
         self.vehicles = Vehicles(self)
         self.assets = Assets(self)
+        self.safety_events = SafetyEvents(self)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -303,7 +314,13 @@ class ImageCaptures(_Resource):
         return _parse(ImageCapture, data, "image capture")
 
 
-async def _all_pages(client: MotiveClient, path: str, key: str, endpoint: str) -> list[Any]:
+async def _all_pages(
+    client: MotiveClient,
+    path: str,
+    key: str,
+    endpoint: str,
+    params: dict[str, Any] | None = None,
+) -> list[Any]:
     items: list[Any] = []
     page = 1
     previous: Any = None
@@ -312,7 +329,7 @@ async def _all_pages(client: MotiveClient, path: str, key: str, endpoint: str) -
             "GET",
             path,
             endpoint=endpoint,
-            params={c.PAGE_SIZE_PARAM: c.PAGE_SIZE, c.PAGE_PARAM: page},
+            params={**(params or {}), c.PAGE_SIZE_PARAM: c.PAGE_SIZE, c.PAGE_PARAM: page},
         )
         batch = data.get(key) if isinstance(data, dict) else None
         if not isinstance(batch, list):
@@ -354,3 +371,20 @@ class Assets(_Resource):
     async def list_all(self) -> list[Asset]:
         raw = await _all_pages(self._client, c.ASSETS_PATH, c.ASSETS_KEY, "assets.list")
         return _each(Asset, raw, "asset")
+
+
+class SafetyEvents(_Resource):
+    async def list(
+        self, start: date, end: date, *, media_required: bool = False
+    ) -> list[SafetyEvent]:
+        """Every event from `start` to `end` (whole days, as Motive filters), all pages. An item
+        without an id is skipped and logged; a reply without the list is an error, never read as
+        "no events" (that would read as every posted event withdrawn)."""
+        params: dict[str, Any] = {
+            c.EVENTS_START_PARAM: start.isoformat(),
+            c.EVENTS_END_PARAM: end.isoformat(),
+        }
+        if media_required:
+            params[c.EVENTS_MEDIA_PARAM] = "true"
+        raw = await _all_pages(self._client, c.EVENTS_PATH, c.EVENTS_KEY, "events.list", params)
+        return _each(SafetyEvent, raw, "safety event")

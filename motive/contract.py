@@ -26,6 +26,8 @@ CAPTURE_PATH = "/v1/image_captures/{camera_type}/{request_id}"  # DOCUMENTED
 VEHICLES_PATH = "/v1/vehicles"  # DOCUMENTED
 ASSETS_PATH = "/v1/assets"  # DOCUMENTED
 WEBHOOKS_PATH = "/v1/company_webhooks"  # DOCUMENTED (read by `motive-bot doctor` only)
+# DOCUMENTED: AI-dashcam safety events (Part A item 9), paged, filtered by dates (YYYY-MM-DD).
+EVENTS_PATH = "/v2/driver_performance_events"
 
 # --- query and body field names ---------------------------------------------------------------
 
@@ -43,6 +45,9 @@ BODY_START, BODY_DURATION, BODY_TYPE, BODY_CAMERAS = (
     "camera_positions",
 )
 BODY_POSITION = "position"  # DOCUMENTED that a position is given; INFERRED that it is this name
+
+EVENTS_START_PARAM, EVENTS_END_PARAM = "start_date", "end_date"  # DOCUMENTED (dates)
+EVENTS_TYPES_PARAM, EVENTS_MEDIA_PARAM = "event_types", "media_required"  # DOCUMENTED
 
 # --- response shapes --------------------------------------------------------------------------
 
@@ -66,6 +71,18 @@ RATE_LIMIT_FIELDS = ("limit", "max_requests", "requests")
 RATE_PERIOD_FIELDS = ("period_seconds", "period", "window_seconds", "interval_seconds")
 CAPTURE_ID_FIELDS = ("request_id", "id")  # DOCUMENTED request_id; `id` INFERRED
 IMAGES_KEY = "images"  # DOCUMENTED: {<position>: {url, expires_at}}
+# DOCUMENTED list key and item wrapper of the safety events; the items may also come bare.
+EVENTS_KEY, EVENT_WRAPPER = "driver_performance_events", "driver_performance_event"
+# THIRD-PARTY (a fleet's own bot reads these from the live API): the clips of an event.
+EVENT_MEDIA_KEY, EVENT_VIDEOS_KEY = "camera_media", "downloadable_videos"
+EVENT_CLIP_FIELDS = {
+    "front_facing": ("front_facing_plain_url", "front_facing_url"),
+    "driver_facing": ("driver_facing_plain_url", "driver_facing_url"),
+}
+# INFERRED: a crash Motive's review has kept (the review's own field is not documented). A crash
+# still listed this long after it happened, or still a crash after an update, counts as kept.
+CRASH_TYPES = ("crash",)
+CRASH_REVIEW_HOURS = 2.0
 # DOCUMENTED: times are UTC unless X-Time-Zone is sent, so a timestamp without an offset is UTC.
 NAIVE_TIMES_ARE_UTC = True
 # INFERRED: recorded segments closer than this are one window (a truck's files are back to back).
@@ -98,6 +115,8 @@ SIGNATURE_HEADER = "X-KT-Webhook-Signature"  # DOCUMENTED (HMAC-SHA1 of the raw 
 # THIRD-PARTY: the recall completion action names; `test` on set-up is DOCUMENTED (legacy).
 WEBHOOK_RECALL_ACTIONS = ("video_recall_request_completed", "video_recall_request_updated")
 WEBHOOK_TEST_ACTION = "test"
+# DOCUMENTED (changelog "aggregated-driver-performance-v2-webhook"): a flat body naming an event.
+WEBHOOK_EVENT_ACTIONS = ("driver_performance_event_created", "driver_performance_event_updated")
 WEBHOOK_ROUTE = "/motive/webhooks"  # ours: where the bot listens
 
 

@@ -513,3 +513,130 @@ class Pagination(_Model):
     @classmethod
     def _lenient(cls, v: Any) -> Any:
         return _minutes(v)
+
+
+# --- safety events (Part A item 9) --------------------------------------------------------------
+
+
+def _number(value: Any) -> float | None:
+    """A coordinate or a speed: a number, or text holding one; anything else is not given."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, int | float) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+Number = Annotated[float | None, BeforeValidator(_number)]
+SEVERITIES = ("low", "medium", "high", "critical")  # Part A item 9, lowest first
+
+
+class DriverRef(_Model):
+    id: int | str | None = None
+    first_name: OptionalText = None
+    last_name: OptionalText = None
+
+    @property
+    def name(self) -> str | None:
+        parts = [p for p in (self.first_name, self.last_name) if p]
+        return " ".join(parts) or None
+
+
+def _clips(media: Any) -> dict[str, str]:
+    """Camera position -> the clip's link, from `camera_media.downloadable_videos`; a link that
+    is missing, null or not a link is left out (not ready yet, or never coming)."""
+    if not isinstance(media, dict):
+        return {}
+    videos = media.get(c.EVENT_VIDEOS_KEY)
+    if not isinstance(videos, dict):
+        return {}
+    out: dict[str, str] = {}
+    for position, names in c.EVENT_CLIP_FIELDS.items():
+        link = next((videos[n] for n in names if _is_link(videos.get(n))), None)
+        if link is None:
+            # A renamed field still delivers: any link-holding key that names the camera.
+            word = position.split("_")[0]
+            link = next(
+                (v for k, v in sorted(videos.items()) if word in k.lower() and _is_link(v)), None
+            )
+        if link is not None:
+            out[position] = link
+    return out
+
+
+class SafetyEvent(_Model):
+    """One AI-dashcam event. Only its id is required: every other field may be missing, null or
+    of another type, and is then "not given" (the post leaves it out)."""
+
+    id: Annotated[str, BeforeValidator(_required_id)]
+    type: str = "unknown"
+    start_time: OptionalTime = None
+    end_time: OptionalTime = None
+    lat: Number = None
+    lon: Number = None
+    location: OptionalText = None
+    vehicle: VehicleRef | None = None
+    driver: DriverRef | None = None
+    severity: OptionalText = None
+    speed_mph: Number = None
+    media_available: bool | None = None
+    clips: dict[str, str] = Field(default_factory=dict)
+    aggregated: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lenient(cls, data: Any) -> Any:
+        data = unwrap(data, c.EVENT_WRAPPER)
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        kind = _blank_to_none(data.get("type") or data.get("event_type"))
+        data["type"] = kind if isinstance(kind, str) else "unknown"
+        severity = _blank_to_none(metadata.get("severity") or data.get("severity"))
+        data["severity"] = severity.lower() if isinstance(severity, str) else None
+        speeds = (data, metadata)
+        data["speed_mph"] = next(
+            (
+                _number(d.get(n))
+                for d in speeds
+                for n in ("speed", "max_speed", "start_speed")
+                if _number(d.get(n)) is not None
+            ),
+            None,
+        )
+        media = data.get(c.EVENT_MEDIA_KEY)
+        available = media.get("available") if isinstance(media, dict) else None
+        data["media_available"] = available if isinstance(available, bool) else None
+        data["clips"] = _clips(media)
+        data["aggregated"] = data.get("aggregated") is True
+        for ref in ("vehicle", "driver"):
+            if not isinstance(data.get(ref), dict):
+                data[ref] = None
+        if data["vehicle"] is None and data.get("vehicle_id") not in (None, ""):
+            data["vehicle"] = {"id": data["vehicle_id"]}
+        place = data.get("location")
+        if isinstance(place, dict):  # a place object rather than its name
+            for key in ("lat", "lon"):
+                if data.get(key) is None:
+                    data[key] = place.get(key)
+            data["location"] = place.get("description") or place.get("name")
+        return data
+
+    @property
+    def severity_rank(self) -> int | None:
+        """0 (low) to 3 (critical); None when Motive gave no severity, or a word we do not know."""
+        return SEVERITIES.index(self.severity) if self.severity in SEVERITIES else None
+
+    @property
+    def is_crash(self) -> bool:
+        return self.type in c.CRASH_TYPES
+
+    @property
+    def vehicle_number(self) -> str | None:
+        return self.vehicle.number if self.vehicle is not None else None

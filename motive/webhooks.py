@@ -6,11 +6,13 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from motive.contract import SIGNATURE_HEADER, WEBHOOK_TEST_ACTION
+from motive.contract import SIGNATURE_HEADER, WEBHOOK_EVENT_ACTIONS, WEBHOOK_TEST_ACTION
+from motive.models import parse_time
 
-__all__ = ["SIGNATURE_HEADER", "WebhookEvent", "parse_event", "sign", "verify"]
+__all__ = ["SIGNATURE_HEADER", "EventNotice", "WebhookEvent", "parse_event", "sign", "verify"]
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -27,10 +29,22 @@ def verify(body: bytes, signature: str | None, secret: str) -> bool:
 
 
 @dataclass(frozen=True)
+class EventNotice:
+    """A safety-event webhook: "look at event N". Its other fields are hints (where to look),
+    never what is posted: the event itself is read from Motive's list."""
+
+    id: str
+    action: str
+    start_time: datetime | None = None
+    type: str | None = None
+
+
+@dataclass(frozen=True)
 class WebhookEvent:
     action: str
     recall_ids: tuple[str, ...]
     capture_ids: tuple[str, ...]
+    safety_events: tuple[EventNotice, ...] = ()
 
     @property
     def is_test(self) -> bool:
@@ -62,6 +76,23 @@ def _one(item: dict[str, Any]) -> tuple[str, list[str], list[str]]:
     return action, recalls, captures
 
 
+def _notice(item: dict[str, Any], action: str) -> EventNotice | None:
+    """A safety-event action naming an event (flat, or under `driver_performance_event`)."""
+    if action not in WEBHOOK_EVENT_ACTIONS and not action.startswith("driver_performance_event"):
+        return None
+    nested = item.get("driver_performance_event")
+    source = nested if isinstance(nested, dict) else item
+    event_id = _id(source.get("id"))
+    if event_id is None:
+        return None
+    try:
+        start = parse_time(source.get("start_time"))
+    except ValueError:
+        start = None
+    kind = source.get("type")
+    return EventNotice(event_id, action, start, kind if isinstance(kind, str) and kind else None)
+
+
 def parse_event(body: bytes) -> WebhookEvent:
     """The ids a payload names. Its status is never trusted: a named request is fetched anew."""
     try:
@@ -72,6 +103,7 @@ def parse_event(body: bytes) -> WebhookEvent:
     actions: list[str] = []
     recalls: list[str] = []
     captures: list[str] = []
+    notices: list[EventNotice] = []
     for item in items:
         if not isinstance(item, dict):
             continue
@@ -79,4 +111,9 @@ def parse_event(body: bytes) -> WebhookEvent:
         actions.append(action)
         recalls.extend(x for x in r if x not in recalls)
         captures.extend(x for x in c if x not in captures)
-    return WebhookEvent(actions[0] if actions else "", tuple(recalls), tuple(captures))
+        notice = _notice(item, action)
+        if notice is not None and all(n.id != notice.id for n in notices):
+            notices.append(notice)
+    return WebhookEvent(
+        actions[0] if actions else "", tuple(recalls), tuple(captures), tuple(notices)
+    )

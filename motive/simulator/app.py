@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date
 from typing import Any
 
 import httpx
@@ -171,6 +172,30 @@ def build_app(sim: Simulator, *, tick_seconds: float = 0.1) -> Starlette:
         body = variants.capture(sim.capture_body(capture, _base(request)), sim.config.variants)
         return JSONResponse(body)
 
+    async def safety_events(request: Request) -> Response:
+        q = request.query_params
+        try:
+            per_page = min(100, max(1, int(q.get("per_page", "25"))))
+            page = max(1, int(q.get("page_no", "1")))
+            start = date.fromisoformat(q.get("start_date", ""))
+            end = date.fromisoformat(q.get("end_date", ""))
+        except ValueError:
+            raise SimError(
+                400, "start_date and end_date (YYYY-MM-DD), per_page and page_no are required."
+            ) from None
+        body = sim.events.list_body(
+            start, end, page=page, per_page=per_page, base_url=_base(request)
+        )
+        return JSONResponse(body)
+
+    async def raise_event(request: Request) -> Response:
+        data = await request.json()
+        try:
+            event = sim.events.raise_event(**data)
+        except (TypeError, SimError) as e:
+            return JSONResponse({"ok": False, "error": str(e)}, status_code=400)
+        return JSONResponse({"ok": True, "id": event.id})
+
     async def webhooks(request: Request) -> Response:
         items = []
         if sim.config.webhook_url:
@@ -179,7 +204,7 @@ def build_app(sim: Simulator, *, tick_seconds: float = 0.1) -> Starlette:
                 "url": sim.config.webhook_url,
                 "secret": sim.config.webhook_secret or "",
                 "format": "json",
-                "actions": ["video_recall_request_completed"],
+                "actions": ["video_recall_request_completed", *contract.WEBHOOK_EVENT_ACTIONS],
                 "enabled": True,
             }
             items.append({"company_webhook": hook})
@@ -266,6 +291,8 @@ def build_app(sim: Simulator, *, tick_seconds: float = 0.1) -> Starlette:
         Route("/v1/image_captures", api("captures.create", create_capture), methods=["POST"]),
         Route("/v1/image_captures/{camera_type}/{id}", api("captures.retrieve", get_capture)),
         Route("/v1/company_webhooks", api("webhooks.list", webhooks)),
+        Route(contract.EVENTS_PATH, api("events.list", safety_events)),
+        Route("/_sim/events", raise_event, methods=["POST"]),
         Route("/media/{path:path}", media),
         Route("/_sim/stats", stats),
         Route("/_sim/faults", add_fault, methods=["POST"]),
@@ -317,11 +344,38 @@ async def send_due_webhooks(sim: Simulator, client: httpx.AsyncClient) -> int:
     return sent
 
 
+async def send_event_webhooks(sim: Simulator, client: httpx.AsyncClient) -> int:
+    """Announce safety events raised, updated or retyped since the last call; returns how many
+    the bot accepted. A delivery that fails is not repeated (the bot's catch-up read finds it)."""
+    url = sim.config.webhook_url
+    if not (url and sim.config.webhook_secret):
+        return 0
+    sent = 0
+    for body, signature in sim.events.due_webhooks():
+        try:
+            response = await client.post(
+                url,
+                content=body,
+                headers={"Content-Type": "application/json", contract.SIGNATURE_HEADER: signature},
+            )
+        except httpx.HTTPError as e:
+            sim.stats.webhook_failures += 1
+            log.info("safety event webhook failed: %s", type(e).__name__)
+            continue
+        if response.status_code in (200, 201):
+            sim.stats.webhooks_sent += 1
+            sent += 1
+        else:
+            sim.stats.webhook_failures += 1
+    return sent
+
+
 async def webhook_loop(sim: Simulator, tick_seconds: float) -> None:
     async with httpx.AsyncClient(timeout=3.0, verify=tls_context()) as client:
         while True:
             await asyncio.sleep(tick_seconds)
             try:
                 await send_due_webhooks(sim, client)
+                await send_event_webhooks(sim, client)
             except Exception:  # keep the loop alive whatever one delivery did
                 log.exception("webhook delivery loop error")

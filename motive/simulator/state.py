@@ -27,6 +27,7 @@ from motive.rules import (
     validate_recall,
     validate_snapshot,
 )
+from motive.simulator.events import EventFeed
 from motive.simulator.fleet import Unit, build_fleet, timelines
 from motive.webhooks import sign
 
@@ -141,8 +142,12 @@ class Simulator:
         self._ids = itertools.count(81234)
         self._capture_ids = itertools.count(45780)
         self._media_key = hashlib.sha256(f"sim-{self.config.seed}".encode()).digest()
+        self.events = EventFeed(self)
 
     # --- time -----------------------------------------------------------------------------
+
+    def scaled(self, sim_seconds: float) -> timedelta:
+        return self._scaled(sim_seconds)
 
     def _scaled(self, sim_seconds: float) -> timedelta:
         return timedelta(seconds=sim_seconds / max(self.config.time_factor, 1e-9))
