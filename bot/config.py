@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     # The access policy (see policy.example.toml); None: anyone may ask for anything anywhere.
     policy_file: Path | None = None
     audit_retention_days: int = Field(default=400, ge=1)
+    # A channel id: safety events are posted (see bot/safety); None: the feature is off.
+    safety_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
     log_json: bool = False
     log_level: str = "INFO"
 

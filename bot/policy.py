@@ -29,6 +29,8 @@ from pydantic import (
     field_validator,
 )
 
+from bot.safety.routing import SafetyEventsPolicy
+from bot.safety.routing import describe as describe_safety_events
 from motive.rules import CameraPosition
 
 log = logging.getLogger(__name__)
@@ -106,6 +108,7 @@ class Policy(_Section):
     in_cab: InCab = InCab()
     limits: Limits = Limits()
     video_upload: VideoUpload = VideoUpload()
+    safety_events: SafetyEventsPolicy = SafetyEventsPolicy()
 
 
 OPEN = Policy()  # no policy file: everything allowed, as before
@@ -385,4 +388,5 @@ def describe(policy: Policy) -> list[str]:
         + f" are uploaded into Slack (up to {up.max_megabytes} MB; larger ones as links)."
     )
     lines.append(f"Refusals tell people to ask {policy.contact}.")
+    lines += describe_safety_events(policy.safety_events)
     return lines

@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.metrics import observe_motive
 from bot.policy import PolicyFile
 from bot.privacy import Privacy
+from bot.safety.service import SafetyEvents
 from bot.slack.lookups import Fleet, UserZones
 from bot.slack.my_requests import MyRequests
 from bot.slack.usergroups import UserGroups
@@ -38,15 +39,18 @@ class Services:
     background: Background
     privacy: Privacy
     home: MyRequests
+    safety: SafetyEvents
     work_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
 
     async def start(self) -> None:
         await self.store.create_schema()
         await self.privacy.audit.prune(self.settings.audit_retention_days)
         await self.tracker.start()
+        await self.safety.start()
         self.fleet.refresh_soon()
 
     async def stop(self) -> None:
+        await self.safety.stop()  # its reads run in the background group, drained next
         await self.tracker.stop()  # stops polling, then drains the background work
         await self.motive.aclose()
         await self.store.close()
@@ -97,6 +101,18 @@ def build_services(
     )
     home = MyRequests(store=store, slack=slack, motive=motive, background=background)
     tracker.on_change = home.changed
+    safety = SafetyEvents(
+        channel=settings.safety_channel,
+        store=store,
+        motive=motive,
+        slack=slack,
+        clock=clock,
+        audit=privacy.audit,
+        policy=policy_file,
+        background=background,
+        worker_id=tracker.worker_id,
+        run_scheduler=role in ("all", "worker"),
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -110,4 +126,5 @@ def build_services(
         background=background,
         privacy=privacy,
         home=home,
+        safety=safety,
     )

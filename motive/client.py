@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
@@ -375,7 +375,12 @@ class Assets(_Resource):
 
 class SafetyEvents(_Resource):
     async def list(
-        self, start: date, end: date, *, media_required: bool = False
+        self,
+        start: date,
+        end: date,
+        *,
+        media_required: bool = False,
+        vehicle_ids: Sequence[str] = (),
     ) -> list[SafetyEvent]:
         """Every event from `start` to `end` (whole days, as Motive filters), all pages. An item
         without an id is skipped and logged; a reply without the list is an error, never read as
@@ -386,5 +391,7 @@ class SafetyEvents(_Resource):
         }
         if media_required:
             params[c.EVENTS_MEDIA_PARAM] = "true"
+        if vehicle_ids:
+            params[c.EVENTS_VEHICLES_PARAM] = list(vehicle_ids)
         raw = await _all_pages(self._client, c.EVENTS_PATH, c.EVENTS_KEY, "events.list", params)
         return _each(SafetyEvent, raw, "safety event")

@@ -48,6 +48,7 @@ BODY_POSITION = "position"  # DOCUMENTED that a position is given; INFERRED that
 
 EVENTS_START_PARAM, EVENTS_END_PARAM = "start_date", "end_date"  # DOCUMENTED (dates)
 EVENTS_TYPES_PARAM, EVENTS_MEDIA_PARAM = "event_types", "media_required"  # DOCUMENTED
+EVENTS_VEHICLES_PARAM = "vehicle_ids[]"  # DOCUMENTED (Motive's vehicle ids, repeated)
 
 # --- response shapes --------------------------------------------------------------------------
 

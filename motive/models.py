@@ -569,6 +569,9 @@ def _clips(media: Any) -> dict[str, str]:
     return out
 
 
+_OURS = frozenset({"speed_mph", "media_available", "clips"})  # names Motive does not use
+
+
 class SafetyEvent(_Model):
     """One AI-dashcam event. Only its id is required: every other field may be missing, null or
     of another type, and is then "not given" (the post leaves it out)."""
@@ -595,6 +598,8 @@ class SafetyEvent(_Model):
         if not isinstance(data, dict):
             return data
         data = dict(data)
+        if _OURS <= data.keys():
+            return data  # our own dump (the store keeps events so): already read
         metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
         kind = _blank_to_none(data.get("type") or data.get("event_type"))
         data["type"] = kind if isinstance(kind, str) else "unknown"

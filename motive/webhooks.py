@@ -37,6 +37,7 @@ class EventNotice:
     action: str
     start_time: datetime | None = None
     type: str | None = None
+    vehicle_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,13 @@ def _notice(item: dict[str, Any], action: str) -> EventNotice | None:
     except ValueError:
         start = None
     kind = source.get("type")
-    return EventNotice(event_id, action, start, kind if isinstance(kind, str) and kind else None)
+    return EventNotice(
+        event_id,
+        action,
+        start,
+        kind if isinstance(kind, str) and kind else None,
+        _id(source.get("vehicle_id")),
+    )
 
 
 def parse_event(body: bytes) -> WebhookEvent:

@@ -36,6 +36,8 @@ def handler(svc: Services) -> Callable[[Request], Awaitable[Response]]:
             svc.background.spawn(svc.tracker.poll_motive_id("recall", recall_id))
         for capture_id in event.capture_ids:
             svc.background.spawn(svc.tracker.poll_motive_id("snapshot", capture_id))
+        for notice in event.safety_events:
+            svc.safety.notice(notice)  # "look at event N": read from Motive, then posted once
         return JSONResponse({"ok": True})
 
     return motive_webhook

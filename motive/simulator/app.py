@@ -183,8 +183,9 @@ def build_app(sim: Simulator, *, tick_seconds: float = 0.1) -> Starlette:
             raise SimError(
                 400, "start_date and end_date (YYYY-MM-DD), per_page and page_no are required."
             ) from None
+        vehicles = set(q.getlist(contract.EVENTS_VEHICLES_PARAM))
         body = sim.events.list_body(
-            start, end, page=page, per_page=per_page, base_url=_base(request)
+            start, end, page=page, per_page=per_page, base_url=_base(request), vehicles=vehicles
         )
         return JSONResponse(body)
 

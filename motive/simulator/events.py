@@ -195,9 +195,20 @@ class EventFeed:
         }
 
     def list_body(
-        self, start: date, end: date, *, page: int, per_page: int, base_url: str
+        self,
+        start: date,
+        end: date,
+        *,
+        page: int,
+        per_page: int,
+        base_url: str,
+        vehicles: set[str] | None = None,
     ) -> dict[str, Any]:
-        chosen = [e for e in self.visible() if start <= e.start.date() <= end]
+        chosen = [
+            e
+            for e in self.visible()
+            if start <= e.start.date() <= end and (not vehicles or str(e.unit.id) in vehicles)
+        ]
         chunk = chosen[(page - 1) * per_page : page * per_page]
         return {
             c.EVENTS_KEY: [{c.EVENT_WRAPPER: self.body(e, base_url)} for e in chunk],

@@ -16,6 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
+import bot.safety.store  # noqa: F401  (its tables are part of the models compared)
 from bot.tracking.migrate import alembic_config, current, head, migrate
 from bot.tracking.store import Base, Store
 
@@ -63,6 +64,8 @@ async def test_from_every_earlier_revision_keeps_the_data(any_db_url: str) -> No
     for start in reversed(revisions):  # oldest first
         store = Store(any_db_url)
         async with store.engine.begin() as conn:
+            await conn.execute(text("DROP TABLE IF EXISTS safety_event_clips"))
+            await conn.execute(text("DROP TABLE IF EXISTS safety_events"))
             await conn.execute(text("DROP TABLE IF EXISTS audit_log"))
             await conn.execute(text("DROP TABLE IF EXISTS webhook_trust"))
             await conn.execute(text("DROP TABLE IF EXISTS deliveries"))

@@ -196,3 +196,8 @@ async def test_the_simulator_signs_and_sends_its_event_webhooks(sim_env: SimEnv)
     ]
     assert all(verify(b, s, "8cbd43f98ba1e33c28c9") for b, s in got)
     assert json.loads(got[0][0])["type"] == "tailgating"
+
+
+def test_an_event_read_back_from_its_own_dump_is_the_same() -> None:
+    e = SafetyEvent.model_validate(FULL)
+    assert SafetyEvent.model_validate(e.model_dump(mode="json")) == e
