@@ -598,7 +598,7 @@ class SafetyEvent(_Model):
         if not isinstance(data, dict):
             return data
         data = dict(data)
-        if _OURS <= data.keys():
+        if data.keys() >= _OURS:
             return data  # our own dump (the store keeps events so): already read
         metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
         kind = _blank_to_none(data.get("type") or data.get("event_type"))
