@@ -132,11 +132,14 @@ def recall_modal(
     quota: QuotaInfo | None = None,
     target: str | None = None,
     quota_text: str | None = None,
+    duration: int | None = None,
 ) -> dict[str, Any]:
     """The recall form. `quota_text` is the quota line of the form being rebuilt (after a
-    choice), so that it is kept without asking Motive again."""
+    choice), so that it is kept without asking Motive again; `duration` is chosen at the start
+    when the type allows it (else the shortest)."""
     durations = DURATIONS[recall_type]
     duration_options = [_option(f"{d} minute{'s' if d > 1 else ''}", str(d)) for d in durations]
+    chosen = durations.index(duration) if duration in durations else 0
     type_options = [_option(duration_label(t), t.value) for t in RecallType]
     camera_options = [
         _option(f"{camera_label(p.value)} ({p.value})", p.value) for p in CameraPosition
@@ -174,7 +177,7 @@ def recall_modal(
                 "type": "static_select",
                 "action_id": ids.DURATION_PICK,
                 "options": duration_options,
-                "initial_option": duration_options[0],
+                "initial_option": duration_options[chosen],
             },
         },
         {

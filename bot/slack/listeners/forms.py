@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.privacy import restrict_view
 from bot.services import Services
 from bot.slack.listeners.replies import after_ack, via_origin
 from bot.slack.modals import RECALL_CALLBACK, Origin, loading_view, recall_modal, snapshot_modal
@@ -24,6 +25,7 @@ from motive.errors import MotiveError
 class Prefill:
     target: str | None = None
     start: datetime | None = None
+    duration: int | None = None  # minutes; None: the shortest the type allows
 
 
 def open_recall_form(
@@ -50,10 +52,12 @@ def open_recall_form(
             except MotiveError:
                 quota = None  # the form works without it; the pre-flight check still runs
             start = found.start or svc.clock.now() - timedelta(minutes=15)
-            await client.views_update(
-                view_id=view_id,
-                view=recall_modal(origin, start=start, quota=quota, target=found.target),
+            view = recall_modal(
+                origin, start=start, quota=quota, target=found.target, duration=found.duration
             )
+            # Narrowed for this person as the /recall form is: the in-cab camera marked.
+            may_in_cab = await svc.privacy.may_in_cab(origin.user, origin.channel)
+            await client.views_update(view_id=view_id, view=restrict_view(view, may_in_cab))
 
         after_ack(svc, reply, fill)
 
