@@ -27,7 +27,7 @@ from bot.offline.forms import FormFiller
 from bot.offline.printer import Printer
 from bot.offline.prompt import Prompt
 from bot.offline.stack import Stack, build_stack
-from motive.simulator import SimConfig, Simulator
+from motive.simulator import SimConfig, SimError, Simulator
 
 ACCELERATION = 300.0  # a 10-minute upload takes 2 seconds
 
@@ -38,6 +38,8 @@ Type a command as in Slack:
   press N      press button [N] shown under a message
   home         open the app's Home tab (your requests, the quota, buttons for the forms)
   shortcut TEXT   post TEXT in #dispatch, then use "Get dashcam video" on it
+  event TYPE TRK-101 [SEVERITY]   Motive raises a safety event (hard_brake, tailgating,
+               cell_phone, crash...; low/medium/high/critical): its post, clips and buttons
   help         this text          quit       leave (waits for requests in flight)
 The simulated fleet: TRK-101..TRK-105 (TRK-103 has a smart dashcam, TRK-104 a broken rear
 camera, TRK-105 is parked), TRK-200..TRK-324, asset "Reefer 12", "Flatbed 7", "Dry Van 3"."""
@@ -105,6 +107,33 @@ class Console:
         }
         await self._send(self.stack.interact(payload, user=self.args.user))
 
+    async def safety_event(self, words: list[str]) -> None:
+        """The simulator raises an event and sends its webhook; the bot posts it."""
+        sim = self.stack.sim
+        if sim is None or len(words) not in (2, 3):
+            self.printer.line(
+                "Try: event hard_brake TRK-101 high (the simulator's events: only without "
+                "MOTIVE_API_KEY)."
+            )
+            return
+        kind, vehicle = words[0], words[1]
+        severity = words[2] if len(words) == 3 else "medium"
+        try:
+            event = sim.events.raise_event(vehicle, kind, severity=severity)
+        except SimError as e:
+            self.printer.line(e.message)
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10.0
+        # The simulator's webhook goes out on its next tick; the bot reads the event, posts it
+        # and uploads its clips, holding the event's row until it is done.
+        while loop.time() < deadline:
+            row = await self.stack.svc.safety.events.get(event.id)
+            if row is not None and row.state != "new" and row.claimed_by is None:
+                break
+            await asyncio.sleep(0.05)
+        await self.settle()
+
     async def press(self, number: str) -> None:
         button = self.printer.button(int(number)) if number.isdigit() else None
         if button is None:
@@ -159,6 +188,8 @@ class Console:
                 await self.home()
             elif line.startswith("shortcut "):
                 await self.shortcut(line[9:].strip())
+            elif line.startswith("event "):
+                await self.safety_event(line[6:].split())
             elif line.startswith("/"):
                 command, _, text = line.partition(" ")
                 if command in ("/recall", "/snapshot"):
@@ -169,8 +200,8 @@ class Console:
                     )
             else:
                 self.printer.line(
-                    "I only understand /recall, /snapshot, press N, home, shortcut TEXT, help "
-                    "and quit."
+                    "I only understand /recall, /snapshot, press N, home, shortcut TEXT, "
+                    "event TYPE VEHICLE, help and quit."
                 )
         return await self.finish()
 
@@ -226,9 +257,11 @@ async def run_console(
         motive_url=None if simulated else env.motive_api_url,
         slack=slack,
         settings=env,
-        settings_overrides={"poll_first_seconds": 0.5, "poll_max_seconds": 1.0}
-        if accelerated
-        else None,
+        settings_overrides={
+            # Safety events show in #dispatch unless SAFETY_CHANNEL says where.
+            "safety_channel": env.safety_channel or args.channel,
+            **({"poll_first_seconds": 0.5, "poll_max_seconds": 1.0} if accelerated else {}),
+        },
         sim_webhooks=simulated,
         webhook_tick_seconds=0.2,
         sweep_seconds=1.0,

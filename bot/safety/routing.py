@@ -85,7 +85,10 @@ def route(section: SafetyEventsPolicy, event: SafetyEvent, default_channel: str)
 
 
 def describe(section: SafetyEventsPolicy) -> list[str]:
-    """The section in words, one sentence a line (for `motive-bot policy check`)."""
+    """The section in words, one sentence a line (for `motive-bot policy check`); nothing when
+    the file has no such section (every event then goes to SAFETY_CHANNEL, when it is set)."""
+    if section == SafetyEventsPolicy():
+        return []
     lines = []
     if section.min_severity:
         lines.append(
@@ -101,7 +104,8 @@ def describe(section: SafetyEventsPolicy) -> list[str]:
             else "Safety events of type " + ", ".join(r.types)
         )
         floor = f" of {r.min_severity} severity or above" if r.min_severity else ""
-        lines.append(f"{what}{floor} go to channel {r.channel}.")
+        verb = "goes" if r.types is None else "go"
+        lines.append(f"{what}{floor} {verb} to channel {r.channel}.")
     rest = "The other safety events go" if section.routes else "Safety events go"
     lines.append(f"{rest} to SAFETY_CHANNEL (when it is set; without it none are posted).")
     return lines

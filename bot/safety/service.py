@@ -350,7 +350,7 @@ class SafetyEvents:
         clip that is not ready is picked up by a later read."""
         assert row.channel is not None and row.post_ts is not None
         policy = self.policy
-        for position, url in sorted(event.clips.items()):
+        for position, url in sorted(event.clips.items(), key=_road_first):
             clip, fresh = await self.events.begin_clip(row.id, position, self.clock.now())
             if clip is None:
                 continue
@@ -493,3 +493,7 @@ def _needs_work(
         return True
     done = {p for p, clip in clips.items() if clip.status in (UPLOADED, LINKED, WITHHELD)}
     return row.state == POSTED and bool(set(event.clips) - done)
+
+
+def _road_first(item: tuple[str, str]) -> tuple[bool, str]:
+    return (item[0] != "front_facing", item[0])

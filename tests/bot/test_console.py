@@ -91,3 +91,28 @@ def test_home_and_the_message_shortcut_from_the_console() -> None:
     assert "📊 Quota left this month: regular 299 of 300 min" in home
     assert "🎥 Recall · TRK-102" in home and "✔ Done" in home
     assert out.rstrip().endswith("All 1 requests reached a final state.")
+
+
+def test_a_safety_event_raised_from_the_console_and_its_button() -> None:
+    script = "\n".join(
+        [
+            "event hard_brake TRK-102 high",
+            "press 1",  # All cameras, 1 minute either side: every field as filled in
+            *[""] * 8,
+            "event nonsense",
+        ]
+    )
+    done = run_console(script + "\n")
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    assert "[#dispatch] message 1 from Motive Clips:\n  :rotating_light: Hard brake" in out
+    assert "Vehicle: TRK-102 · Driver: Dana Driver2" in out
+    assert "[1] All cameras, 1 minute either side  [2] Snapshot every camera now" in out
+    # The road clip first, into the post's thread; the recall's anchor and links there too.
+    assert "file in the thread of message 1: event-7000001-front_facing.mp4" in out
+    assert out.index("front_facing.mp4") < out.index("driver_facing.mp4")
+    assert "Duration [number]" in out and "2) 2 minutes" in out
+    assert "reply 2 in the thread of message 1:\n  🎥 Video recall for TRK-102" in out
+    assert "in the thread of message 1:\n  🎬 Footage is ready — 6 of 6 cameras" in out
+    assert "Try: event hard_brake TRK-101 high" in out
+    assert out.rstrip().endswith("All 1 requests reached a final state.")

@@ -47,6 +47,7 @@ def _rebuild(svc: Services, view: dict[str, Any]) -> dict[str, Any]:
         start=start,
         target=fields.target,
         quota_text=quota_text(view),
+        duration=fields.duration,  # kept where the type allows it (a safety event's 2 minutes)
     )
 
 
