@@ -233,7 +233,7 @@ async def capacity(n: int, sample: int, database_url: str | None = None) -> None
     await svc.store.create_schema()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     now = clock.now()
-    far = now + timedelta(hours=2)  # jobs exist but are not due while we measure
+    far = now + timedelta(hours=2)  # in flight but not due while we measure
     pending_answer = Recall.model_validate({"id": "0", "status": "processing"})
 
     def tracked(i: int) -> TrackedRequest:
@@ -256,9 +256,7 @@ async def capacity(n: int, sample: int, database_url: str | None = None) -> None
 
     async with svc.store.sessions() as s, s.begin():
         s.add_all(tracked(i) for i in range(n))
-    await svc.tracker.start()  # rebuilds one APScheduler job per request from the store
-    assert svc.tracker.scheduler is not None
-    jobs = len(svc.tracker.scheduler.get_jobs())
+    await svc.tracker.start()  # nothing per request: the store is the queue
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ids = [r.id for r in (await svc.store.in_flight())[: sample * 2]]
     for rid in ids[:20]:  # warm up
@@ -279,12 +277,12 @@ async def capacity(n: int, sample: int, database_url: str | None = None) -> None
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     backend = "PostgreSQL" if svc.store.url.startswith("postgresql") else "SQLite"
     await svc.stop()
-    print(f"{n} requests in flight on one worker ({jobs} scheduler jobs), {backend}")
+    print(f"{n} requests in flight on one worker, {backend}")
     print(
-        f"resident memory (max RSS): {rss_before:.0f} MB before loading, {rss:.0f} MB with all jobs, {rss_after:.0f} MB after polling"
+        f"resident memory (max RSS): {rss_before:.0f} MB before loading, {rss:.0f} MB started, {rss_after:.0f} MB after polling"
     )
     print(
-        f"CPU per poll (claim, fetch, parse, record, release, reschedule): {cpu * 1000:.3f} ms "
+        f"CPU per poll (claim, fetch, parse, record, release): {cpu * 1000:.3f} ms "
         f"when due together in waves of 125 (wall {wall * 1000:.3f} ms; {len(together)} polls); "
         f"{cpu_alone * 1000:.3f} ms one at a time ({len(alone)} polls)"
     )

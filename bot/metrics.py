@@ -8,6 +8,12 @@ REQUESTS = Counter(
     "motive_bot_requests_total", "Dispatcher requests by kind and outcome", ["kind", "outcome"]
 )
 IN_FLIGHT = Gauge("motive_bot_requests_in_flight", "Requests waiting on Motive")
+POLL_BACKLOG = Gauge(
+    "motive_bot_polls_due",
+    "Requests whose poll time has come and that no worker is polling yet (the backlog: above "
+    "a few hundred for long, the workers or Motive's rate limit cannot keep up); read from the "
+    "store at scrape time",
+)
 MOTIVE_CALLS = Counter(
     "motive_bot_motive_calls_total",
     "Motive API calls by endpoint and status",

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.metrics import IN_FLIGHT
+from bot.metrics import IN_FLIGHT, POLL_BACKLOG
 from bot.services import Services
 from bot.slack.post_ack import holding
 from bot.slack.requests import bolt_request
@@ -96,6 +96,7 @@ def build_server(
     async def metrics(request: Request) -> Response:
         # Read from the store at scrape time: right whichever replica created or finished what.
         IN_FLIGHT.set(await svc.store.count_in_flight())
+        POLL_BACKLOG.set(await svc.store.count_due(svc.clock.now()))
         export_trust(await svc.tracker.trust.state(), svc.clock.now())
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -63,6 +63,7 @@ def build_services(
     clock: Clock | None = None,
     motive: MotiveClient | None = None,
     sweep_seconds: float = 5.0,
+    tick_seconds: float = 1.0,
 ) -> Services:
     clock = clock or SystemClock()
     if motive is None:
@@ -96,6 +97,7 @@ def build_services(
         worker_id=new_worker_id(),
         run_scheduler=role in ("all", "worker"),
         sweep_seconds=sweep_seconds,
+        tick_seconds=tick_seconds,
         background=background,
         delivery=delivery,
     )

@@ -160,6 +160,7 @@ async def run_bot(
     motive_transport: httpx.AsyncBaseTransport | None = None,
     motive_options: Mapping[str, Any] | None = None,
     sweep_seconds: float = 5.0,
+    tick_seconds: float = 1.0,
     http_limits: httpx.Limits | None = None,
     slack_retry_seconds: float | None = None,
 ) -> AsyncIterator[Bot]:
@@ -179,7 +180,12 @@ async def run_bot(
         **(motive_options or {}),
     )
     svc = build_services(
-        settings, role=role, clock=clock, motive=motive, sweep_seconds=sweep_seconds
+        settings,
+        role=role,
+        clock=clock,
+        motive=motive,
+        sweep_seconds=sweep_seconds,
+        tick_seconds=tick_seconds,
     )
     if slack_retry_seconds is not None:
         quick_slack_retries(svc.slack, slack_retry_seconds)
@@ -347,6 +353,7 @@ async def build_stack(
     sim_webhooks: bool = False,
     webhook_tick_seconds: float = 3600.0,
     sweep_seconds: float = 5.0,
+    tick_seconds: float = 1.0,
     http_limits: httpx.Limits | None = None,
     slack_retry_seconds: float | None = None,
 ) -> AsyncIterator[Stack]:
@@ -386,6 +393,7 @@ async def build_stack(
             motive_transport=backends.motive_transport,
             motive_options=motive_options,
             sweep_seconds=sweep_seconds,
+            tick_seconds=tick_seconds,
             http_limits=http_limits,
             slack_retry_seconds=slack_retry_seconds,
         ) as bot,

@@ -1,11 +1,18 @@
 """Following a request until Motive has the media: fetch, decide, act.
 
-One APScheduler job per request in flight (id `poll-<row id>`), at its next poll time. The job's
-state is in the store, so the jobs are rebuilt from it on start-up, and a sweep picks up requests
-that another process (a web replica) created. Before polling, a worker claims the row (polls that
-fall due together are claimed and released in one statement each). A poll fetches the request
-from Motive, hands the answer to `decision.decide`, and acts on the outcome: record and wait,
-deliver through `delivery.Deliverer` (exactly once), or finish with a reason.
+The store is the queue. Each worker runs one APScheduler job, the tick (every `tick_seconds`),
+and is woken early when a webhook or a new request makes something due now. A tick claims the
+rows whose next poll time has come, a batch at a time and the most overdue first, in one
+statement (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so workers never wait on each other's rows; a
+single writer on SQLite); polls them a few at a time; and records each one's next poll time with
+the release of its claim, in one statement per batch. A claim needs the row to be due and free,
+so however many workers run, a request is polled once per due time, by one of them. Nothing is
+kept per request in memory and nothing is rebuilt at start-up; the orphan and lease sweeps are
+queries on the same table, run by the tick every `sweep_seconds`.
+
+A poll fetches the request from Motive, hands the answer to `decision.decide`, and acts on the
+outcome: record and wait, deliver through `delivery.Deliverer` (exactly once), or finish with a
+reason.
 """
 
 from __future__ import annotations
@@ -60,6 +67,7 @@ MADE_MARKER = "motive-made-"
 # How long a claim holds: longer than a poll with all its retries can take.
 LEASE = timedelta(minutes=2)
 BATCH = 200  # requests claimed and released per store statement
+POLLS_AT_ONCE = 8  # polls of one worker in flight together
 # A delivery can outlast a poll's lease: Slack's retries (up to 4 x 15 s and Retry-After), the
 # media download (15 s), the upload (60 s), the share. Before one starts its claim is stretched to
 # this, so the sweep cannot hand the row to another worker halfway and post it twice.
@@ -91,6 +99,7 @@ class Tracker:
         worker_id: str,
         run_scheduler: bool = True,
         sweep_seconds: float = 5.0,
+        tick_seconds: float = 1.0,
         rng: random.Random | None = None,
         background: Background | None = None,
         delivery: Deliverer | None = None,
@@ -102,15 +111,20 @@ class Tracker:
         self.clock = clock
         self.worker_id = worker_id
         self.sweep_seconds = sweep_seconds
+        self.tick_seconds = tick_seconds
         self.rng = rng or random.Random()
         self.scheduler: AsyncIOScheduler | None = AsyncIOScheduler() if run_scheduler else None
         self.polls = 0
         self.background = background or Background()
         self.delivery = delivery or Deliverer(store=store, slack=slack, motive=motive, clock=clock)
-        # After an outage thousands of jobs are overdue at once; poll a few at a time rather
+        # After an outage thousands of requests are overdue at once; poll a few at a time rather
         # than exhaust the database pool and Motive's rate limit together.
-        self._poll_slots = asyncio.Semaphore(8)
+        self._poll_slots = asyncio.Semaphore(POLLS_AT_ONCE)
         self._batch: dict[int, asyncio.Future[None]] | None = None
+        self._ticking: asyncio.Task[None] | None = None
+        self._again = False  # woken while a tick ran: it goes round once more
+        self._stopping = False
+        self._last_sweep = float("-inf")  # on the event loop's clock (scheduling, not domain time)
         # Told when a request starts, changes Motive status or ends (the Home tab refreshes).
         self.on_change: Callable[[TrackedRequest], None] | None = None
         self.trust = WebhookTrust(store, clock)
@@ -126,18 +140,23 @@ class Tracker:
             if cleared:
                 log.info("cleared %d claim(s) left by a previous run", cleared)
         # With PostgreSQL a claim left by a crashed worker holds for the rest of its lease.
-        await self.resolve_orphans()
-        for row in await self.store.in_flight():
-            if row.state == TRACKING:
-                self.schedule(row.id, row.next_poll_at or self.clock.now())
+        self._stopping = False
         self.scheduler.add_job(
-            self.sweep, "interval", seconds=self.sweep_seconds, id="sweep", max_instances=1
+            self.tick,
+            "interval",
+            seconds=self.tick_seconds,
+            id="tick",
+            next_run_time=datetime.now(UTC),  # the first at once: what fell due while stopped
+            max_instances=1,
+            coalesce=True,
         )
         self.scheduler.start()
 
     async def stop(self, drain_seconds: float = 10.0) -> None:
         """Stop polling, let work already started finish (briefly), then cancel the rest.
-        Nothing is lost either way: what did not finish is still in the store."""
+        Nothing is lost either way: what did not finish is still in the store, claimed by
+        nobody once its lease runs out (at once on SQLite, at the next start)."""
+        self._stopping = True
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.background.stop(drain_seconds)
@@ -146,47 +165,62 @@ class Tracker:
     def running(self) -> bool:
         return self.scheduler is not None and bool(self.scheduler.running)
 
-    def schedule(self, request_id: int, when: datetime) -> None:
-        if self.scheduler is None:
+    async def tick(self) -> None:
+        """The scheduler's one job, and the wake-up: start a round of claiming and polling due
+        requests, unless one is under way (then that round goes once more). Returns at once:
+        the round runs in the background group, as every poll does, so a stop drains it rather
+        than cancelling it in the middle of a store call. (Cancelled inside an aiosqlite call,
+        SQLAlchemy closes the connection under a shield that never returns: the event loop
+        could not close.)"""
+        if self._stopping:
             return
-        # APScheduler keeps time by the wall clock, not ours: hand it the same delay from now.
-        delay = max(0.0, (when - self.clock.now()).total_seconds())
-        self.scheduler.add_job(
-            self.poll,
-            "date",
-            run_date=datetime.now(UTC) + timedelta(seconds=delay),
-            args=[request_id],
-            id=f"poll-{request_id}",
-            replace_existing=True,
-            misfire_grace_time=None,
-            coalesce=True,
-        )
+        if self._ticking is not None and not self._ticking.done():
+            self._again = True
+            return
+        self._ticking = self.background.spawn(self._rounds())
 
-    async def sweep(self) -> None:
-        """Resolve orphans, and schedule requests that are due soon and that this process has
-        no job for. Run in the background group, as polls are: a stop drains it. (The
-        scheduler's shutdown cancels the jobs it is running, and a sweep cancelled inside an
-        aiosqlite call leaves SQLAlchemy closing the connection under a shield that never
-        returns: the event loop could not close.)"""
-        await asyncio.shield(self.background.spawn(self._sweep()))
+    def wake(self) -> None:
+        """Something is due now (a new request, a webhook): tick without waiting for the next
+        interval. Only a worker ticks; a web replica leaves it to the workers' next tick."""
+        if self.running:
+            self.background.spawn(self.tick())
 
-    async def _sweep(self) -> None:
-        assert self.scheduler is not None
-        try:
-            await self.resolve_orphans()
-        except Exception:
-            log.exception("resolving orphaned requests failed; trying again next sweep")
-        now = self.clock.now()
-        for row in await self.store.due(now, timedelta(seconds=self.sweep_seconds * 2)):
-            job = self.scheduler.get_job(f"poll-{row.id}")
-            when = row.next_poll_at or now
-            # A job set for later than the store says: another process brought the poll forward
-            # (the webhook stopped being trusted, and safety-net polls became fitted ones).
-            late = job is not None and job.next_run_time > datetime.now(UTC) + (
-                when - now + timedelta(seconds=self.sweep_seconds * 2)
-            )
-            if job is None or late:
-                self.schedule(row.id, when)
+    async def _rounds(self) -> None:
+        while not self._stopping:
+            self._again = False
+            loop = asyncio.get_running_loop()
+            if loop.time() - self._last_sweep >= self.sweep_seconds:
+                self._last_sweep = loop.time()
+                try:
+                    await self.resolve_orphans()
+                except Exception:
+                    log.exception("resolving orphaned requests failed; trying again next sweep")
+            try:
+                await self.poll_due()
+            except Exception:
+                log.exception("claiming due requests failed; trying again next tick")
+            if not self._again:
+                return
+
+    async def poll_due(self) -> int:
+        """Claim and poll the requests due now, a batch at a time, until none is left (or the
+        worker stops). Returns how many were polled."""
+        polled = 0
+        while not self._stopping:
+            limit = self._claim_size()
+            if limit <= 0:
+                break
+            now = self.clock.now()
+            rows = await self.store.claim_due(self.worker_id, now, LEASE, limit)
+            if rows:
+                await self._poll_claimed_rows(rows)
+                polled += len(rows)
+            if len(rows) < limit:
+                break
+        return polled
+
+    def _claim_size(self) -> int:
+        return BATCH
 
     async def resolve_orphans(self) -> None:
         """Requests left "creating" by a process that stopped (its hold lapsed, or was cleared
@@ -252,7 +286,8 @@ class Tracker:
             if net > when:
                 when = row.next_poll_at = net
                 await self.store.set(row.id, next_poll_at=net)
-        self.schedule(row.id, when)
+        if when <= now:
+            self.wake()
         self.changed(row)
 
     def changed(self, row: TrackedRequest) -> None:
@@ -296,8 +331,10 @@ class Tracker:
         return None
 
     async def poll(self, request_id: int) -> None:
-        """Poll one request. Polls that fall due together share their store statements: the
-        request joins the current batch, and this returns when that batch is done."""
+        """Poll one request now, due or not (a webhook named it, a group's leader is waited on,
+        a test): it is made due now and claimed as the tick claims, so if any worker holds it
+        this does nothing. Polls asked for together share their store statements: the request
+        joins the current batch, and this returns when that batch is done."""
         loop = asyncio.get_running_loop()
         if self._batch is None:
             self._batch = {}
@@ -320,17 +357,17 @@ class Tracker:
         now = self.clock.now()
         for start in range(0, len(request_ids), BATCH):
             rows = await self.store.claim_rows(
-                request_ids[start : start + BATCH], self.worker_id, now, LEASE
+                request_ids[start : start + BATCH], self.worker_id, now, LEASE, due_now=True
             )
-            results = await asyncio.gather(*(self._poll_one(row) for row in rows))
-            await self.store.release_many(
-                self.worker_id, [(row.id, got) for row, got in zip(rows, results, strict=True)]
-            )
-            # Scheduled only now, with the claims released and these jobs about to end: a job
-            # that re-added itself while still running could be skipped by the scheduler.
-            for row, got in zip(rows, results, strict=True):
-                if got is not None:
-                    self.schedule(row.id, got.next_poll_at)
+            await self._poll_claimed_rows(rows)
+
+    async def _poll_claimed_rows(self, rows: list[TrackedRequest]) -> None:
+        """Poll rows this worker has claimed, a few at a time, then release them all with what
+        each poll learnt, in one statement per batch."""
+        results = await asyncio.gather(*(self._poll_one(row) for row in rows))
+        await self.store.release_many(
+            self.worker_id, [(row.id, got) for row, got in zip(rows, results, strict=True)]
+        )
 
     async def _poll_one(self, row: TrackedRequest) -> Progress | None:
         async with self._poll_slots:
@@ -443,8 +480,6 @@ class Tracker:
         if row.motive_done_at is not None and state == DONE:
             DELIVERY_LAG.observe(max(0.0, (now - row.motive_done_at).total_seconds()))
         REQUESTS.labels(kind=row.kind, outcome=status).inc()
-        if self.scheduler is not None and self.scheduler.get_job(f"poll-{row.id}"):
-            self.scheduler.remove_job(f"poll-{row.id}")
         self.changed(row)
         return True
 

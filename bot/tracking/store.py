@@ -1,9 +1,9 @@
 """The tracking store: every request and every delivery, in SQLite or PostgreSQL.
 
 State lives here, not in memory: a restart, a crash or a second replica rebuilds from these rows.
-Workers claim a row before polling it (a lease with an expiry, taken atomically), so two workers
-never poll the same request at once; a delivery is a row with a unique key, so nothing is posted
-twice.
+The table is also the polling queue: workers claim the rows that are due (a lease with an expiry,
+taken atomically, see `claim_due`), so a request is polled once per due time by one worker; a
+delivery is a row with a unique key, so nothing is posted twice.
 """
 
 from __future__ import annotations
@@ -584,23 +584,6 @@ class Store:
             )
             return int(found.scalar_one())
 
-    async def due(
-        self, now: datetime, horizon: timedelta, limit: int = 500
-    ) -> Sequence[TrackedRequest]:
-        """Tracked requests whose next poll falls before now + horizon and that nobody holds."""
-        async with self.sessions() as s:
-            found = await s.execute(
-                select(TrackedRequest)
-                .where(
-                    TrackedRequest.state == TRACKING,
-                    TrackedRequest.next_poll_at <= now + horizon,
-                    or_(TrackedRequest.claimed_until.is_(None), TrackedRequest.claimed_until < now),
-                )
-                .order_by(TrackedRequest.next_poll_at)
-                .limit(limit)
-            )
-            return found.scalars().all()
-
     async def claim(self, request_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
         """Take the row for `lease`, unless someone holds it (even this worker: a webhook and a
         scheduled poll must not run at once). One atomic UPDATE on both backends."""
@@ -616,23 +599,85 @@ class Store:
             )
             return bool(getattr(result, "rowcount", 0))
 
-    async def claim_rows(
-        self, request_ids: Sequence[int], worker: str, now: datetime, lease: timedelta
+    async def claim_due(
+        self, worker: str, now: datetime, lease: timedelta, limit: int
     ) -> list[TrackedRequest]:
-        """Claim and read many tracked requests in one statement; those held elsewhere are left."""
+        """The polling queue: claim and read up to `limit` tracked requests whose next poll has
+        come and that nobody holds, the most overdue first, in one statement. On PostgreSQL the
+        rows are picked `FOR UPDATE SKIP LOCKED`: workers claiming together take different rows
+        and never wait on each other; SQLite runs the one statement as its single writer."""
         table = cast(Table, TrackedRequest.__table__)
+        free = or_(table.c.claimed_until.is_(None), table.c.claimed_until < now)
+        due = and_(table.c.state == TRACKING, table.c.next_poll_at <= now, free)
+        picked = (
+            select(table.c.id)
+            .where(due)
+            .order_by(table.c.next_poll_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         async with self.engine.begin() as conn:
             found = await conn.execute(
                 update(table)
+                .where(table.c.id.in_(picked.scalar_subquery()), due)
+                .values(claimed_by=worker, claimed_until=now + lease)
+                .returning(*table.c)
+            )
+            return [TrackedRequest(**dict(r._mapping)) for r in found]
+
+    async def claim_rows(
+        self,
+        request_ids: Sequence[int],
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        *,
+        due_now: bool = False,
+    ) -> list[TrackedRequest]:
+        """Claim and read many tracked requests in one transaction, those due and free; the rest
+        are left. `due_now`: they are made due now first (a webhook said one is done), in the
+        same transaction, so no other worker can take one in between."""
+        table = cast(Table, TrackedRequest.__table__)
+        ids = list(request_ids)
+        free = or_(table.c.claimed_until.is_(None), table.c.claimed_until < now)
+        async with self.engine.begin() as conn:
+            if due_now:
+                await conn.execute(
+                    update(table)
+                    .where(
+                        table.c.id.in_(ids),
+                        table.c.state == TRACKING,
+                        free,
+                        or_(table.c.next_poll_at.is_(None), table.c.next_poll_at > now),
+                    )
+                    .values(next_poll_at=now)
+                )
+            found = await conn.execute(
+                update(table)
                 .where(
-                    table.c.id.in_(list(request_ids)),
+                    table.c.id.in_(ids),
                     table.c.state == TRACKING,
-                    or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
+                    table.c.next_poll_at <= now,
+                    free,
                 )
                 .values(claimed_by=worker, claimed_until=now + lease)
                 .returning(*table.c)
             )
             return [TrackedRequest(**dict(r._mapping)) for r in found]
+
+    async def count_due(self, now: datetime) -> int:
+        """Tracked requests whose poll time has come and that nobody is polling: the backlog."""
+        async with self.sessions() as s:
+            found = await s.execute(
+                select(func.count())
+                .select_from(TrackedRequest)
+                .where(
+                    TrackedRequest.state == TRACKING,
+                    TrackedRequest.next_poll_at <= now,
+                    or_(TrackedRequest.claimed_until.is_(None), TrackedRequest.claimed_until < now),
+                )
+            )
+            return int(found.scalar_one())
 
     async def clear_claims(self) -> int:
         """Drop every claim. Only for SQLite, where one process owns the database: claims left

@@ -108,6 +108,7 @@ async def running_stack(
             settings_overrides=settings_overrides,
             motive_options={"retry_base_seconds": 0.01},
             sweep_seconds=0.2,
+            tick_seconds=0.1,
             slack_retry_seconds=0.01,
         ) as stack:
             yield stack

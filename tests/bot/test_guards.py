@@ -579,13 +579,6 @@ async def test_scheduler_polls_until_the_links_are_delivered(scheduled: Stack) -
     row = await ask(stack, "/recall", "TRK-102 40m ago 1m front rear")
     stack.clock.advance(20 * 60)  # the simulator's upload finishes
     await wait_for(lambda: replies(stack, row), timeout=20)
-    await wait_for(
-        lambda: (
-            stack.svc.tracker.scheduler is not None
-            and not stack.svc.tracker.scheduler.get_job(f"poll-{row.id}")
-        ),
-        timeout=20,
-    )
     await stack.settle()
     [reply] = replies(stack, row)
     assert "Footage is ready" in reply.text and "2 of 2 cameras" in json.dumps(reply.blocks)
@@ -600,10 +593,10 @@ async def test_scheduler_polls_until_the_links_are_delivered(scheduled: Stack) -
     assert (delivery.key, delivery.status, delivery.ts) == ("links", "posted", reply.ts)
 
 
-async def test_a_sweep_under_way_when_the_poller_stops_is_let_finish(
+async def test_a_tick_under_way_when_the_poller_stops_is_let_finish(
     scheduled: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A stop drains work already started: a sweep in the middle of a store call is let finish,
+    """A stop drains work already started: a tick in the middle of a store call is let finish,
     not cancelled there. (Cancelled inside an aiosqlite call, SQLAlchemy closes the connection
     under a shield whose close never returns: the event loop could then never close, and a
     test run or a SIGTERM'd bot hung.)"""
@@ -611,17 +604,17 @@ async def test_a_sweep_under_way_when_the_poller_stops_is_let_finish(
     store = stack.svc.store
     entered, release = asyncio.Event(), asyncio.Event()
     finished: list[int] = []
-    real_due = store.due
+    real_claim = store.claim_due
 
-    async def held_due(*args: Any, **kwargs: Any) -> Any:
+    async def held_claim(*args: Any, **kwargs: Any) -> Any:
         entered.set()
         await release.wait()
-        rows = await real_due(*args, **kwargs)
+        rows = await real_claim(*args, **kwargs)
         finished.append(len(rows))
         return rows
 
-    monkeypatch.setattr(store, "due", held_due)
-    await asyncio.wait_for(entered.wait(), 20)  # the scheduler's sweep is in the store
+    monkeypatch.setattr(store, "claim_due", held_claim)
+    await asyncio.wait_for(entered.wait(), 20)  # the scheduler's tick is in the store
     stopping = asyncio.create_task(stack.svc.tracker.stop(drain_seconds=20))
     await wait_for(lambda: not stack.svc.tracker.running)  # the scheduler is shut down
     release.set()

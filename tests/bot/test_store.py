@@ -162,7 +162,7 @@ async def test_due_and_duplicates(any_db_url: str) -> None:
     soon = await store.add(row(next_poll_at=NOW + timedelta(seconds=5)))
     await store.add(row(next_poll_at=NOW + timedelta(hours=1), dedupe_key="other"))
     await store.add(row(state=CREATING, dedupe_key="creating", next_poll_at=None))
-    due = await store.due(NOW, timedelta(seconds=10))
+    due = await store.claim_due("w", NOW + timedelta(seconds=10), timedelta(minutes=2), 10)
     assert [d.id for d in due] == [soon.id]
     dup = await store.in_flight_duplicate("recall|vehicle|trk-101|x")
     assert dup is not None and dup.id == soon.id

@@ -79,10 +79,11 @@ async def test_a_lease_holds_until_its_end_and_not_after(store: Store) -> None:
     end = NOW + LEASE
     assert not await store.claim(one.id, "w2", end, LEASE)
     assert [r.id for r in await store.claim_rows([one.id], "w2", end, LEASE)] == []
-    assert await store.due(end, timedelta(0)) == []
+    assert await store.claim_due("w2", end, LEASE, 10) == []
+    assert await store.count_due(end) == 0
     later = end + timedelta(microseconds=1)
-    assert [r.id for r in await store.due(later, timedelta(0))] == [one.id]
-    assert await store.claim(one.id, "w2", later, LEASE)
+    assert await store.count_due(later) == 1
+    assert [r.id for r in await store.claim_due("w2", later, LEASE, 10)] == [one.id]
 
 
 async def test_claim_rows_records_the_lease(store: Store) -> None:
@@ -93,17 +94,69 @@ async def test_claim_rows_records_the_lease(store: Store) -> None:
     assert stored is not None and (stored.claimed_by, stored.claimed_until) == ("w1", NOW + LEASE)
 
 
-async def test_due_is_tracked_unclaimed_in_time_order_and_bounded(store: Store) -> None:
-    horizon = timedelta(seconds=10)
-    late = await store.add(row(next_poll_at=NOW + horizon))  # exactly at the edge: due
+async def test_claim_due_takes_due_free_tracked_rows_most_overdue_first(store: Store) -> None:
+    at_now = await store.add(row(next_poll_at=NOW))  # exactly at the edge: due
     early = await store.add(row(next_poll_at=NOW - timedelta(seconds=5)))
-    await store.add(row(next_poll_at=NOW + horizon + timedelta(microseconds=1)))
+    await store.add(row(next_poll_at=NOW + timedelta(microseconds=1)))  # not yet
     await store.add(row(state=CREATING, next_poll_at=NOW))
     await store.add(row(state=DONE, next_poll_at=NOW))
+    await store.add(row(next_poll_at=None))
     held = await store.add(row(next_poll_at=NOW))
     assert await store.claim(held.id, "w1", NOW, LEASE)
-    assert [r.id for r in await store.due(NOW, horizon)] == [early.id, late.id]
-    assert [r.id for r in await store.due(NOW, horizon, limit=1)] == [early.id]
+    assert await store.count_due(NOW) == 2
+    [first] = await store.claim_due("w2", NOW, LEASE, 1)
+    assert (first.id, first.claimed_by, first.claimed_until) == (early.id, "w2", NOW + LEASE)
+    assert [r.id for r in await store.claim_due("w3", NOW, LEASE, 10)] == [at_now.id]
+    assert await store.claim_due("w3", NOW, LEASE, 10) == [] and await store.count_due(NOW) == 0
+
+
+async def test_a_polled_request_is_not_claimed_again_before_its_next_due_time(store: Store) -> None:
+    """Released with its next poll time, a request waits for it, whichever worker asks: it is
+    polled once per due time (a claim by id, too, needs the row to be due)."""
+    one = await store.add(row(next_poll_at=NOW))
+    [got] = await store.claim_due("w1", NOW, LEASE, 10)
+    await store.release_many("w1", [(got.id, Progress(next_poll_at=NOW + timedelta(seconds=60)))])
+    soon = NOW + timedelta(seconds=59)
+    assert await store.claim_due("w2", soon, LEASE, 10) == []
+    assert await store.claim_rows([one.id], "w2", soon, LEASE) == []
+    [again] = await store.claim_due("w2", NOW + timedelta(seconds=60), LEASE, 10)
+    assert again.id == one.id
+
+
+async def test_a_request_made_due_now_is_claimed_at_once(store: Store) -> None:
+    """A webhook said it is done: its poll comes now, not at its next poll time."""
+    one = await store.add(row(next_poll_at=NOW + timedelta(minutes=20)))
+    [got] = await store.claim_rows([one.id], "w1", NOW, LEASE, due_now=True)
+    assert (got.id, got.next_poll_at, got.claimed_by) == (one.id, NOW, "w1")
+    # Held: made due again by another worker's webhook, it is still not taken twice.
+    assert await store.claim_rows([one.id], "w2", NOW, LEASE, due_now=True) == []
+    stored = await store.get(one.id)
+    assert stored is not None and stored.claimed_by == "w1"
+
+
+async def test_workers_claiming_together_take_different_rows(pg_url: str) -> None:
+    """PostgreSQL, five workers' claims at once (`FOR UPDATE SKIP LOCKED`): every due row is
+    claimed by exactly one, and none waits for another's rows."""
+    stores = [Store(pg_url, clock=ManualClock(NOW)) for _ in range(5)]
+    await stores[0].create_schema()
+    try:
+        async with stores[0].sessions() as s, s.begin():
+            s.add_all(row(next_poll_at=NOW - timedelta(seconds=n % 50)) for n in range(600))
+        rounds = await asyncio.gather(
+            *(
+                st.claim_due(f"w{i}", NOW, LEASE, 100)
+                for _ in range(2)
+                for i, st in enumerate(stores)
+            )
+        )
+        claimed = [r.id for rows in rounds for r in rows]
+        assert len(claimed) == len(set(claimed))
+        assert await stores[0].count_due(NOW) == 600 - len(claimed)
+        rest = await stores[0].claim_due("w9", NOW, LEASE, 1000)
+        assert len(claimed) + len(rest) == 600
+    finally:
+        for st in stores:
+            await st.close()
 
 
 async def test_each_request_reserves_its_own_deliveries(store: Store) -> None:
@@ -344,15 +397,6 @@ async def test_claim_rows_takes_a_lapsed_claim_over(store: Store) -> None:
     later = NOW + LEASE + SECOND  # w1 is gone: its lease ran out
     [taken] = await store.claim_rows([one.id], "w2", later, LEASE)
     assert (taken.id, taken.claimed_by, taken.claimed_until) == (one.id, "w2", later + LEASE)
-
-
-async def test_a_sweep_takes_at_most_500_due_requests(store: Store) -> None:
-    """The poller asks without a limit: the default caps each sweep's batch."""
-    async with store.sessions() as s, s.begin():
-        s.add_all(row(next_poll_at=NOW - timedelta(seconds=n)) for n in range(501))
-    due = await store.due(NOW, timedelta(0))
-    assert len(due) == 500
-    assert due[0].next_poll_at == NOW - timedelta(seconds=500)  # the most overdue first
 
 
 # --- every rule that counts decided with the claim (issue 23) -----------------------------------
