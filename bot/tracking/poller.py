@@ -254,7 +254,7 @@ class Tracker:
                     row.kind,
                     made,
                 )
-                self.schedule(row.id, now)
+                # Due now: the tick's claim takes it next (this sweep runs in the tick).
             elif row.create_sent_at is None:
                 await self.store.finish(row.id, FAILED, now, ORPHAN_NOTHING)
                 await self.delivery.update_anchor(row, "failed", ORPHAN_NOTHING)
