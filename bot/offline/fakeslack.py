@@ -75,6 +75,7 @@ class Channel:
     name: str
     private: bool = False
     bot_member: bool = True
+    archived: bool = False
 
 
 class OpenAPICheck:
@@ -286,6 +287,8 @@ class FakeSlack:
         ch = self.channels.get(channel)
         if ch is None or (ch.private and not ch.bot_member):
             return "channel_not_found"
+        if ch.archived:
+            return "is_archived"
         if not ch.bot_member:
             return "not_in_channel"
         return None
@@ -330,6 +333,8 @@ class FakeSlack:
             return self._error(
                 "channel_not_found" if ch is None else "method_not_supported_for_channel_type"
             )
+        if ch.archived:
+            return self._error("is_archived")
         ch.bot_member = True
         return {"ok": True, "channel": {"id": ch.id, "name": ch.name}}
 
