@@ -26,6 +26,27 @@ log = logging.getLogger(__name__)
 # What a Slack call can fail with: an error answer, or no answer at all.
 SLACK_FAILURES = (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError)
 
+# Slack's answers that no retry changes: the channel is gone, archived or closed to the bot, the
+# person cannot be sent a DM. (not_in_channel is one only once a join has failed.)
+PERMANENT_REFUSALS = frozenset(
+    {
+        "channel_not_found",
+        "is_archived",
+        "not_in_channel",
+        "cannot_dm_bot",
+        "user_not_found",
+        "user_disabled",
+        "account_inactive",
+        "messages_tab_disabled",
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+        "team_access_not_granted",
+        "ekm_access_denied",
+    }
+)
+
 # Sends a private message to the person who asked (a response_url, an ephemeral, or a DM).
 Reply = Callable[[str, list[bk.Block]], Awaitable[None]]
 
@@ -61,6 +82,14 @@ def slack_error(e: BaseException) -> str:
     data = e.response.data if e.response is not None else None
     code = data.get("error") if isinstance(data, dict) else None
     return str(code or "unknown_error")
+
+
+def refused_for_good(e: BaseException) -> str | None:
+    """Slack's error code when `e` is a refusal no retry changes (PERMANENT_REFUSALS)."""
+    if not isinstance(e, SlackApiError):
+        return None
+    code = slack_error(e)
+    return code if code in PERMANENT_REFUSALS else None
 
 
 @dataclass(frozen=True)

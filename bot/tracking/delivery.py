@@ -28,6 +28,7 @@ from bot.slack.web import (
     at_most_once,
     open_dm,
     post,
+    refused_for_good,
     slack_error,
     update,
 )
@@ -55,6 +56,23 @@ Send = Callable[[Delivery, str], Awaitable[str]]
 
 class UploadFailed(Exception):
     """Slack's upload URL did not take the bytes."""
+
+
+class Refused(Exception):
+    """Slack refused a delivery in a way no retry changes (`code`: its error, or why the bot
+    stopped trying): the request ends, and its requester is told."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+# What the requester is told about each lasting refusal (others by their code alone).
+REFUSAL_WORDS = {
+    "channel_not_found": "the channel is gone, or it is private and I am no longer in it",
+    "is_archived": "the channel is archived",
+    "not_in_channel": "I am not in the channel and could not join it",
+}
 
 
 class Unsure(Exception):
@@ -479,21 +497,60 @@ class Deliverer:
     # --- exactly once ---------------------------------------------------------------------
 
     async def _once(self, row: TrackedRequest, key: str, send: Send) -> bool:
-        """Post one delivery unless it was posted already. True when it is (now) in Slack."""
+        """Post one delivery unless it was posted already. True when it is (now) in Slack;
+        False when Slack failed for now; Refused when it refused for good."""
         delivery, fresh = await self.store.begin_delivery(row.id, key, self.clock.now())
         if delivery is None:
             return True
         marker = _marker(row, key)
-        try:
-            ts = None if fresh else await self._already_in_thread(row, marker, delivery.file_id)
-            if ts is None:
-                ts = await send(delivery, marker)
-        except (Unsure, *SLACK_FAILURES) as e:
-            why = str(e) if isinstance(e, Unsure) else slack_error(e)
-            log.warning("delivery %s of request %s failed: %s", key, row.id, why)
+        look = not fresh
+        for _ in range(2):
+            try:
+                ts = await self._already_in_thread(row, marker, delivery.file_id) if look else None
+                if ts is None:
+                    ts = await send(delivery, marker)
+                break
+            except (Unsure, *SLACK_FAILURES) as e:
+                why = str(e) if isinstance(e, Unsure) else slack_error(e)
+                log.warning("delivery %s of request %s failed: %s", key, row.id, why)
+                code = None if isinstance(e, Unsure) else refused_for_good(e)
+                if code == "not_in_channel" and await self._join(row.channel):
+                    look = False  # a clean refusal: nothing was posted; once more, now joined
+                    continue
+                if code is not None:
+                    raise Refused(code) from e
+                return False
+        else:
             return False
         await self.store.finish_delivery(delivery.id, ts, self.clock.now())
         return True
+
+    async def _join(self, channel: str) -> bool:
+        """Join a public channel the bot was removed from; False if Slack will not let it."""
+        try:
+            await self.slack.conversations_join(channel=channel)
+        except SLACK_FAILURES as e:
+            log.info("could not join %s: %s", channel, slack_error(e))
+            return False
+        return True
+
+    async def refused(self, row: TrackedRequest, code: str) -> None:
+        """The request ended because Slack refused its delivery for good: the requester is told
+        by DM where Slack lets the bot send one, and the audit trail records both."""
+        what = f"{'recall' if row.kind == 'recall' else 'snapshot'} of {row.request.target.label}"
+        why = REFUSAL_WORDS.get(code, "Slack will not take it")
+        text = (
+            f":warning: I could not deliver your {what} in <#{row.channel}>: {why} (`{code}`). "
+            "Nothing more will be tried; ask again from a channel I can post in."
+        )
+        told = "the requester was told by DM"
+        try:
+            dm = await open_dm(self.slack, row.requester)
+            await post(self._writes, dm, text, [bk.section(text)])
+        except SLACK_FAILURES as e:
+            told = f"the requester could not be told ({slack_error(e)})"
+            log.warning("request %s: could not tell %s: %s", row.id, row.requester, told)
+        await self._audit_delivery(row, None, f"refused by Slack ({code}): not delivered; {told}")
 
     async def _already_in_thread(
         self, row: TrackedRequest, marker: str, file_id: str | None

@@ -40,7 +40,7 @@ from bot.tracking.decision import (
     Wait,
     decide,
 )
-from bot.tracking.delivery import Deliverer
+from bot.tracking.delivery import Deliverer, Refused
 from bot.tracking.schedule import safety_net_delay
 from bot.tracking.store import (
     DONE,
@@ -83,7 +83,11 @@ ORPHAN_NOTHING = (
     "The bot stopped before asking Motive, so nothing was requested and no quota was spent. "
     "Ask again when you are ready."
 )
-RETRY_DELIVERY = timedelta(seconds=30)  # Slack would not take a delivery: try again this soon
+# Slack would not take a delivery for now: try again after as long as it has been failing (this
+# at least, that at most), and stop trying once it has failed for a day.
+RETRY_DELIVERY = timedelta(seconds=30)
+RETRY_DELIVERY_LONGEST = timedelta(minutes=15)
+DELIVERY_GIVE_UP = timedelta(hours=24)
 RETRY_INTERNAL = timedelta(seconds=60)  # a poll failed in the bot itself
 
 
@@ -373,6 +377,9 @@ class Tracker:
         async with self._poll_slots:
             try:
                 return await self._poll_claimed(row)
+            except Refused as e:
+                await self._refused(row, e.code)
+                return None
             except Exception:
                 log.exception("poll of request %s failed; retrying later", row.id)
                 return Progress(
@@ -444,7 +451,7 @@ class Tracker:
                 await self.store.record_answer(row.id, outcome.answer)
             status = "gave_up" if isinstance(outcome, GaveUp) else "failed"
             done = await self._finish(row, FAILED, status, outcome.reason)
-            return None if done else self._retry_delivery(now)
+            return None if done else await self.retry_delivery(row, now)
         answer = outcome.recall if isinstance(outcome, DeliverRecall) else outcome.capture
         if not await self.store.extend_claim(row.id, self.worker_id, now + DELIVERY_LEASE):
             log.warning("request %s: lost its claim before delivering; leaving it", row.id)
@@ -460,12 +467,33 @@ class Tracker:
             status = "success"
         if not delivered:
             # Slack would not take it now; come back, fetch fresh links, and try again.
-            return self._retry_delivery(now)
+            return await self.retry_delivery(row, now)
         await self._finish(row, DONE, status, None)
         return None
 
-    def _retry_delivery(self, now: datetime) -> Progress:
-        return Progress(next_poll_at=now + RETRY_DELIVERY, last_error="Slack delivery failed")
+    async def retry_delivery(self, row: TrackedRequest, now: datetime) -> Progress:
+        """When to try a delivery Slack failed again: a wait as long as it has been failing
+        (30 s to 15 min). After a day of failures: Refused, as a refusal for good is."""
+        since = await self.store.delivery_pending_since(row.id) or now
+        failing = now - since
+        if failing > DELIVERY_GIVE_UP:
+            hours = int(DELIVERY_GIVE_UP.total_seconds() // 3600)
+            raise Refused(f"still failing after {hours} hours")
+        wait = min(max(RETRY_DELIVERY, failing), RETRY_DELIVERY_LONGEST)
+        return Progress(next_poll_at=now + wait, last_error="Slack delivery failed")
+
+    async def _refused(self, row: TrackedRequest, code: str) -> None:
+        """Slack refused the delivery for good: the request ends (no retry loop), the anchor
+        says why, the requester is told by DM, the audit trail records it."""
+        why = f"Slack refused the delivery ({code}); nothing more will be tried."
+        log.warning("request %s: %s", row.id, why)
+        await self.store.finish(row.id, FAILED, self.clock.now(), why)
+        await self.delivery.update_anchor(row, "failed", why)
+        await self.delivery.refused(row, code)
+        REQUESTS.labels(kind=row.kind, outcome="slack_refused").inc()
+        if self.scheduler is not None and self.scheduler.get_job(f"poll-{row.id}"):
+            self.scheduler.remove_job(f"poll-{row.id}")
+        self.changed(row)
 
     async def _finish(
         self, row: TrackedRequest, state: str, status: str, problem: str | None

@@ -126,7 +126,8 @@ async def _leader_step(tracker: Tracker, leader: TrackedRequest) -> Progress | N
         return Progress(next_poll_at=now + GROUP_WAIT, last_error=leader.last_error)
     results = [r for m in rows if (r := capture_result(m)) is not None]
     if not await deliver(tracker.delivery, leader, results):
-        return Progress(next_poll_at=now + timedelta(seconds=30), last_error=leader.last_error)
+        retry = await tracker.retry_delivery(leader, now)
+        return Progress(next_poll_at=retry.next_poll_at, last_error=leader.last_error)
     good = sum(r.url is not None for r in results)
     status = "success" if good == len(results) else "partially_completed" if good else "failed"
     await tracker._finish(leader, DONE if good else FAILED, status, None)

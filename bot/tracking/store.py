@@ -774,6 +774,21 @@ class Store:
             )
             return found.scalar_one_or_none()
 
+    async def delivery_pending_since(self, request_id: int) -> datetime | None:
+        """When the oldest of the request's deliveries not yet in Slack was first tried."""
+        async with self.sessions() as s:
+            found = await s.execute(
+                select(func.min(Delivery.created_at)).where(
+                    Delivery.request_id == request_id, Delivery.status == "posting"
+                )
+            )
+            value = found.scalar_one_or_none()
+        if isinstance(value, str):  # SQLite's aggregate comes back as text
+            value = datetime.fromisoformat(value)
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
     async def note_delivery_file(self, delivery_id: int, file_id: str) -> None:
         """Remember an upload's file id before it is shared, so a crash can be followed up."""
         async with self.sessions() as s, s.begin():
