@@ -491,8 +491,6 @@ class Tracker:
         await self.delivery.update_anchor(row, "failed", why)
         await self.delivery.refused(row, code)
         REQUESTS.labels(kind=row.kind, outcome="slack_refused").inc()
-        if self.scheduler is not None and self.scheduler.get_job(f"poll-{row.id}"):
-            self.scheduler.remove_job(f"poll-{row.id}")
         self.changed(row)
 
     async def _finish(
