@@ -152,6 +152,9 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption("capture.shape", "request_id, camera_type, status pending/success", "documented"),
     Assumption("webhooks.list", f"GET {WEBHOOKS_PATH}", "documented"),
     Assumption("webhooks.actions", " / ".join(WEBHOOK_RECALL_ACTIONS), "third-party"),
+    Assumption("events.list", f"GET {EVENTS_PATH}: {EVENTS_KEY}[].{EVENT_WRAPPER}", "documented"),
+    Assumption("events.media", "camera_media.downloadable_videos.*_plain_url", "third-party"),
+    Assumption("webhooks.event_actions", " / ".join(WEBHOOK_EVENT_ACTIONS), "documented"),
     Assumption("errors", "reason in error_message, message or errors", "inferred"),
 )
 

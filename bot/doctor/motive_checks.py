@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -26,7 +27,7 @@ from bot.doctor.report import (
 )
 from motive import contract as c
 from motive.client import shape_errors
-from motive.models import Quota, Recall, Timelines, find_url
+from motive.models import Quota, Recall, SafetyEvent, Timelines, find_url
 
 # --- Motive ---------------------------------------------------------------------------------------
 
@@ -49,6 +50,7 @@ class MotiveDoctor:
         await self.timelines()
         await self.recalls()
         await self.webhooks()
+        await self.safety_events()
         await self.errors()
         verdict, forms = time_forms(self.times)
         self.report.add(
@@ -461,6 +463,17 @@ class MotiveDoctor:
             )
             return
         actions = sorted({str(a) for h in ours for a in h.get("actions") or []})
+        events = set(c.WEBHOOK_EVENT_ACTIONS) <= set(actions)
+        self.report.add(
+            "webhooks.event_actions",
+            OK if events else DIFFERS,
+            called,
+            f"actions: {', '.join(actions) or 'none'}",
+            ""
+            if events
+            else "safety events then come only by the catch-up read, every few minutes: add "
+            + " and ".join(c.WEBHOOK_EVENT_ACTIONS),
+        )
         match = bool(set(actions) & set(c.WEBHOOK_RECALL_ACTIONS))
         self.report.add(
             "webhooks.actions",
@@ -468,6 +481,72 @@ class MotiveDoctor:
             called,
             f"actions: {', '.join(actions) or 'none'}",
             "" if match else "none of the guessed recall actions: results still come by polling",
+        )
+
+    async def safety_events(self) -> None:
+        """The safety events' list (Part A item 9): its envelope, its items, their clips."""
+        today = (self.options.now or datetime.now(UTC)).date()
+        params = {
+            c.EVENTS_START_PARAM: (today - timedelta(days=1)).isoformat(),
+            c.EVENTS_END_PARAM: (today + timedelta(days=1)).isoformat(),
+            c.PAGE_SIZE_PARAM: c.PAGE_SIZE,
+            c.PAGE_PARAM: 1,
+        }
+        called = f"GET {c.EVENTS_PATH}?{c.EVENTS_START_PARAM}=…&{c.EVENTS_END_PARAM}=…"
+        r = await self.get(c.EVENTS_PATH, params)
+        body = reply(r)
+        if r.status_code != 200 or not isinstance(body, dict) or c.EVENTS_KEY not in body:
+            self.report.add(
+                "events.list",
+                FAILS,
+                called,
+                got(r, body),
+                "safety events cannot be read, so none are posted (recalls are not affected)",
+            )
+            self.report.add("events.media", SKIPPED, called, "no event list")
+            return
+        items = unit_items(body, c.EVENTS_KEY, c.EVENT_WRAPPER)
+        for item in items:
+            vehicle = item.get("vehicle")
+            number = vehicle.get("number") if isinstance(vehicle, dict) else None
+            self.report.hide(item.get("id"), item.get("location"), number)
+        unread = []
+        for item in items:
+            try:
+                SafetyEvent.model_validate(item)
+            except ValidationError as e:
+                unread.append(shape_errors(e))
+        self.report.add(
+            "events.list",
+            DIFFERS if unread else OK,
+            called,
+            f"{r.status_code} {len(items)} event(s) " + shape(items[:1]),
+            f"{len(unread)} event(s) skipped: {unread[0]}" if unread else "",
+        )
+        media = [
+            m.get(c.EVENT_VIDEOS_KEY)
+            for m in (i.get(c.EVENT_MEDIA_KEY) for i in items)
+            if isinstance(m, dict) and isinstance(m.get(c.EVENT_VIDEOS_KEY), dict)
+        ]
+        if not media:
+            self.report.add(
+                "events.media",
+                SKIPPED,
+                called,
+                "no event with camera_media in these days",
+                "run again after an AI-dashcam event with video",
+            )
+            return
+        names = {str(n) for videos in media if isinstance(videos, dict) for n in videos}
+        guessed = {n for names_of in c.EVENT_CLIP_FIELDS.values() for n in names_of}
+        self.report.add(
+            "events.media",
+            OK if names & guessed else DIFFERS,
+            called,
+            "fields: " + ", ".join(sorted(names)),
+            ""
+            if names & guessed
+            else "none of the guessed clip fields: posts go out without their clips",
         )
 
     async def snapshot(self, vehicle: str) -> None:

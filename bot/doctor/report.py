@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,8 @@ class Options:
     position: str = "front_facing"
     bot_url: str | None = None
     manifest: Path | None = None
+    # The moment "today" is read from (the safety events' days); None: the system clock.
+    now: datetime | None = None
 
 
 @dataclass

@@ -110,12 +110,24 @@ class EventStore:
                     )
                     .on_conflict_do_nothing()
                 )
-            for e in events:
-                await s.execute(
-                    update(SafetyEventRow)
-                    .where(SafetyEventRow.motive_id == e.id)
-                    .values(type=e.type, data=dump(e), updated_at=now)
+            # Only what changed is written: a read every few minutes of a quiet day writes
+            # nothing (presigned clip links do change, so an event with clips is rewritten).
+            kept: dict[str, dict[str, Any]] = {}
+            for chunk in _chunks([e.id for e in events], 500):
+                found = await s.execute(
+                    select(SafetyEventRow.motive_id, SafetyEventRow.data).where(
+                        SafetyEventRow.motive_id.in_(chunk)
+                    )
                 )
+                kept.update({str(m): d for m, d in found.all()})
+            for e in events:
+                data = dump(e)
+                if kept.get(e.id) != data:
+                    await s.execute(
+                        update(SafetyEventRow)
+                        .where(SafetyEventRow.motive_id == e.id)
+                        .values(type=e.type, data=data, updated_at=now)
+                    )
 
     async def by_motive_ids(self, ids: Iterable[str]) -> dict[str, SafetyEventRow]:
         out: dict[str, SafetyEventRow] = {}

@@ -42,7 +42,12 @@ class Doctor:
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
     async def check(self, **options: object) -> Report:
-        opts = Options(recall_ids=list(self.recall_ids), bot_url=self.stack.url, manifest=MANIFEST)
+        opts = Options(
+            recall_ids=list(self.recall_ids),
+            bot_url=self.stack.url,
+            manifest=MANIFEST,
+            now=self.stack.clock.now(),
+        )
         for k, v in options.items():
             setattr(opts, k, v)
         return await diagnose(self.settings(), opts)
@@ -60,6 +65,7 @@ async def _doctor(sqlite_url: str, variants: frozenset[str]) -> AsyncIterator[Do
         finished = await _recall(stack, "TRK-102 40m ago 2m")
         stack.clock.advance(20 * 60)
         running = await _recall(stack, "TRK-101 30m ago 1m")
+        stack.sim.events.raise_event("TRK-101", "hard_brake", webhook=False)  # for events.*
         yield Doctor(stack, [finished, running])
 
 
