@@ -5,6 +5,7 @@ replicas sharing PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -12,10 +13,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from bot.offline.fakeslack import Channel, FakeSlack, Message
 from bot.safety.store import LEFT_OUT, POSTED, WITHDRAWN
 from motive.clock import ManualClock
-from motive.simulator import SimConfig, Simulator
+from motive.simulator import SimConfig, Simulator, send_event_webhooks
 from motive.simulator.events import SimEvent
 from tests.bot.conftest import OPENAPI, WEBHOOK_SECRET, Stack, running_stack
 
@@ -39,6 +42,7 @@ async def safety_stack(
     slack: FakeSlack | None = None,
     clock: ManualClock | None = None,
     role: str = "web",
+    served: bool = False,
 ) -> AsyncIterator[Stack]:
     overrides: dict[str, Any] = {"safety_channel": SAFETY}
     if policy is not None:
@@ -54,6 +58,7 @@ async def safety_stack(
         role=role,
         sim_config=SimConfig(),
         settings_overrides=overrides,
+        served=served,
     ) as stack:
         yield stack
     assert not stack.slack.violations, stack.slack.violations
@@ -307,8 +312,6 @@ async def test_two_replicas_on_postgresql_post_each_event_once(pg_url: str) -> N
                 sent.append(
                     stack.http.post(f"{stack.url}/motive/webhooks", content=body, headers=headers)
                 )
-        import asyncio
-
         answers = await asyncio.gather(*sent, one.svc.safety.catch_up(), two.svc.safety.catch_up())
         assert all(a.status_code == 200 for a in answers[: len(sent)])  # type: ignore[union-attr]
         await one.settle()
@@ -316,3 +319,38 @@ async def test_two_replicas_on_postgresql_post_each_event_once(pg_url: str) -> N
         await one.svc.safety.catch_up()
         assert len(posts(one)) == 6
         assert len([f for m in slack.messages for f in m.files]) == 12
+
+
+def counted(text: str, what: str) -> float:
+    line = f'motive_bot_safety_events_total{{what="{what}"}} '
+    found = [ln for ln in text.splitlines() if ln.startswith(line)]
+    return float(found[0].split()[-1]) if found else 0.0
+
+
+async def test_metrics_count_received_posted_withdrawn_and_clips(sqlite_url: str) -> None:
+    async with safety_stack(sqlite_url) as stack:
+        whats = ("received", "posted", "withdrawn", "clips_uploaded")
+        before = (await stack.http.get(f"{stack.url}/metrics")).text
+        raise_event(stack, "TRK-101", "hard_brake")
+        raise_event(stack, "TRK-102", "crash", withdraw_after_seconds=1800)
+        await deliver_webhooks(stack, times=2)
+        stack.clock.advance(1801)
+        await stack.svc.safety.catch_up()
+        after = (await stack.http.get(f"{stack.url}/metrics")).text
+        assert [counted(after, w) - counted(before, w) for w in whats] == [4, 2, 1, 4]
+
+
+async def test_the_simulators_own_webhook_over_loopback(sqlite_url: str) -> None:
+    async with safety_stack(sqlite_url, served=True) as stack:
+        sim = stack.sim
+        assert sim is not None
+        sim.config.webhook_url = f"{stack.url}/motive/webhooks"
+        sim.config.webhook_secret = WEBHOOK_SECRET
+        event = raise_event(stack, "TRK-104", "forward_collision_warning")
+        async with httpx.AsyncClient() as http:
+            assert await send_event_webhooks(sim, http) == 1
+        await stack.settle()
+        [message] = posts(stack)
+        assert "Forward collision warning" in shown(message)
+        names = [f["name"] for m in thread_of(stack, message) for f in m.files]
+        assert names[0] == f"event-{event.id}-front_facing.mp4" and len(names) == 2
