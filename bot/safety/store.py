@@ -84,34 +84,13 @@ class EventStore:
         self.store = store
 
     async def record(self, events: Sequence[SafetyEvent], now: datetime) -> None:
-        """Keep Motive's latest word about each event (a new one becomes a row, once, however
-        many processes record it together)."""
+        """Keep Motive's latest word about each event: a new one becomes a row, once, however
+        many processes record it together; only what changed is written (a read every few
+        minutes of a quiet day writes nothing; presigned clip links do change, though)."""
         if not events:
             return
         insert = insert_for(self.store.is_sqlite)
         async with self.store.sessions() as s, s.begin():
-            for chunk in _chunks(list(events), 500):
-                await s.execute(
-                    insert(SafetyEventRow)
-                    .values(
-                        [
-                            {
-                                "motive_id": e.id,
-                                "type": e.type,
-                                "start_time": e.start_time,
-                                "data": dump(e),
-                                "state": NEW,
-                                "confirmed": False,
-                                "first_seen_at": now,
-                                "updated_at": now,
-                            }
-                            for e in chunk
-                        ]
-                    )
-                    .on_conflict_do_nothing()
-                )
-            # Only what changed is written: a read every few minutes of a quiet day writes
-            # nothing (presigned clip links do change, so an event with clips is rewritten).
             kept: dict[str, dict[str, Any]] = {}
             for chunk in _chunks([e.id for e in events], 500):
                 found = await s.execute(
@@ -120,9 +99,25 @@ class EventStore:
                     )
                 )
                 kept.update({str(m): d for m, d in found.all()})
+            fresh = [
+                {
+                    "motive_id": e.id,
+                    "type": e.type,
+                    "start_time": e.start_time,
+                    "data": dump(e),
+                    "state": NEW,
+                    "confirmed": False,
+                    "first_seen_at": now,
+                    "updated_at": now,
+                }
+                for e in events
+                if e.id not in kept
+            ]
+            if fresh:
+                # Another replica may insert the same event meanwhile: the first row stands.
+                await s.execute(insert(SafetyEventRow).on_conflict_do_nothing(), fresh)
             for e in events:
-                data = dump(e)
-                if kept.get(e.id) != data:
+                if e.id in kept and kept[e.id] != (data := dump(e)):
                     await s.execute(
                         update(SafetyEventRow)
                         .where(SafetyEventRow.motive_id == e.id)
