@@ -113,7 +113,7 @@ def build_services(
         policy=policy_file,
         background=background,
         worker_id=tracker.worker_id,
-        run_scheduler=role in ("all", "worker"),
+        scheduler=tracker.scheduler,  # None on a web replica: it reads on webhooks only
     )
     return Services(
         settings=settings,

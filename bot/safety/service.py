@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 
 WINDOW = timedelta(days=1)  # the catch-up read's sliding window
 CATCH_UP_SECONDS = 180.0
+JOB_ID = "safety-catch-up"
 LEASE = timedelta(minutes=10)  # a post and two clip uploads fit well inside
 # An event missing from a read is withdrawn only when it is well inside the window read: at the
 # old edge it has merely slid out, and a very new one may not be listed yet.
@@ -111,7 +112,7 @@ class SafetyEvents:
         policy: pol.PolicyFile | None,
         background: Background,
         worker_id: str,
-        run_scheduler: bool = True,
+        scheduler: AsyncIOScheduler | None = None,
         catch_up_seconds: float = CATCH_UP_SECONDS,
     ) -> None:
         self.channel = channel
@@ -124,9 +125,8 @@ class SafetyEvents:
         self.background = background
         self.worker_id = worker_id
         self.catch_up_seconds = catch_up_seconds
-        self.scheduler: AsyncIOScheduler | None = (
-            AsyncIOScheduler() if run_scheduler and channel else None
-        )
+        # The worker's one scheduler (the tracker's): the catch-up read is a second job on it.
+        self.scheduler = scheduler if channel else None
         self._slots = asyncio.Semaphore(BUSY)
 
     @property
@@ -140,6 +140,7 @@ class SafetyEvents:
     # --- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """After the tracker's start (its scheduler is running then)."""
         if self.scheduler is None:
             return
         # At start (APScheduler's wall clock: "now"), then every few minutes; one at a time.
@@ -147,16 +148,16 @@ class SafetyEvents:
             self._scheduled_catch_up,
             "interval",
             seconds=self.catch_up_seconds,
-            id="safety-catch-up",
+            id=JOB_ID,
             max_instances=1,
             coalesce=True,
             next_run_time=datetime.now(UTC),
+            replace_existing=True,
         )
-        self.scheduler.start()
 
     async def stop(self) -> None:
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        if self.scheduler is not None and self.scheduler.get_job(JOB_ID) is not None:
+            self.scheduler.remove_job(JOB_ID)
 
     async def _scheduled_catch_up(self) -> None:
         # In the background group, so that a stop drains it rather than cancelling it mid-call.

@@ -20,7 +20,7 @@ from bot.safety.store import LEFT_OUT, POSTED, WITHDRAWN
 from motive.clock import ManualClock
 from motive.simulator import SimConfig, Simulator, send_event_webhooks
 from motive.simulator.events import SimEvent
-from tests.bot.conftest import OPENAPI, WEBHOOK_SECRET, Stack, running_stack
+from tests.bot.conftest import OPENAPI, WEBHOOK_SECRET, Stack, running_stack, wait_for
 
 SAFETY, CRASHES = "C0SAFETY", "C0CRASH"
 
@@ -81,6 +81,12 @@ async def deliver_webhooks(stack: Stack, *, times: int = 1) -> None:
 
 def posts(stack: Stack, channel: str = SAFETY) -> list[Message]:
     return [m for m in stack.slack.messages if m.channel == channel and m.thread_ts is None]
+
+
+def post_of(stack: Stack, event: SimEvent) -> Message:
+    """The one post of `event` (posts of events worked on together come in any order)."""
+    [message] = [m for m in posts(stack) if f"Motive event {event.id}" in shown(m)]
+    return message
 
 
 def thread_of(stack: Stack, message: Message) -> list[Message]:
@@ -184,7 +190,7 @@ async def test_a_crash_withdrawn_by_review_edits_the_post(sqlite_url: str) -> No
             stack, "TRK-104", "crash", withdraw_after_seconds=1800, retype_to="hard_brake"
         )
         await deliver_webhooks(stack)
-        first, second = posts(stack)
+        first, second = (post_of(stack, e) for e in (gone, retyped))
         stack.clock.advance(1801)
         # The retype is announced; the vanished crash is found by the catch-up read.
         await deliver_webhooks(stack)
@@ -234,9 +240,12 @@ async def test_after_a_restart_nothing_is_posted_twice(tmp_path: Path) -> None:
     async with safety_stack(db, sim=sim, slack=slack, clock=clock) as stack:
         raise_event(stack, "TRK-101", "hard_brake")
         await deliver_webhooks(stack)
-    # A restart as a worker: its catch-up read runs at start.
+    # Meanwhile (the bot down), another event, whose webhook nobody received.
+    sim.events.raise_event("TRK-102", "distraction", webhook=False)
+    # A restart as a worker: its scheduler's catch-up read runs at start, and again here.
     async with safety_stack(db, sim=sim, slack=slack, clock=clock, role="all") as stack:
-        raise_event(stack, "TRK-102", "distraction", webhook=False)
+        await wait_for(lambda: len(posts(stack)) == 2)
+        await stack.svc.background.wait_idle(10)
         await stack.svc.safety.catch_up()
         assert [("Hard brake" in shown(m), "Distraction" in shown(m)) for m in posts(stack)] == [
             (True, False),
