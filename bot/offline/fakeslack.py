@@ -342,6 +342,32 @@ class FakeSlack:
         user = str(p.get("users", "")).split(",")[0]
         return {"ok": True, "channel": {"id": f"D{user}"}}
 
+    def m_conversations_history(self, p: dict[str, Any]) -> dict[str, Any]:
+        """A channel's top-level messages, newest first, as Slack pages them (`oldest` and
+        `latest` bound the ts, exclusive as Slack's default)."""
+        channel = str(p.get("channel", ""))
+        if channel not in self.channels and not channel.startswith("D"):
+            return self._error("channel_not_found")
+        oldest, latest = float(p.get("oldest") or 0), float(p.get("latest") or 9e12)
+        every = [
+            m
+            for m in reversed(self.messages)
+            if m.channel == channel and m.thread_ts is None and oldest < float(m.ts) < latest
+        ]
+        limit = int(p.get("limit") or 100)
+        cursor = str(p.get("cursor") or "")
+        if cursor and not cursor.startswith("page-"):
+            return self._error("invalid_cursor")
+        start = int(cursor.removeprefix("page-")) if cursor else 0
+        page = every[start : start + limit]
+        more = start + limit < len(every)
+        return {
+            "ok": True,
+            "messages": [{"ts": m.ts, "text": m.text, "blocks": m.blocks} for m in page],
+            "has_more": more,
+            "response_metadata": {"next_cursor": f"page-{start + limit}" if more else ""},
+        }
+
     def m_conversations_replies(self, p: dict[str, Any]) -> dict[str, Any]:
         channel, ts = str(p.get("channel", "")), str(p.get("ts", ""))
         parent = self.message(channel, ts)

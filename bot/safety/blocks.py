@@ -17,6 +17,7 @@ __all__ = ["Block", "camera_label"]  # re-exported for the service
 from bot.slack.timefmt import escape, slack_date
 from motive.models import SafetyEvent
 
+MARKER_PREFIX = "safety-event-"  # the post's first block: found again after a crash
 SAFETY_RECALL = "safety_recall_around"  # "All cameras, 1 minute either side"
 SAFETY_SNAPSHOT = "safety_snapshot_all"  # "Snapshot every camera now"
 BUTTONS_BLOCK = "safety_buttons"
@@ -100,7 +101,7 @@ def event_post(post: EventPost) -> tuple[str, list[Block]]:
         lines.append(f"*Where:* {where}")
     if e.speed_mph is not None:
         lines.append(f"*Speed:* {e.speed_mph:.0f} mph")
-    blocks: list[Block] = [section("\n".join(lines))]
+    blocks: list[Block] = [section("\n".join(lines), block_id=marker(e.id))]
     if e.is_crash and not post.confirmed and post.withdrawn_why is None:
         blocks.append(context(f":warning: {UNCONFIRMED}."))
     if e.vehicle_number:
@@ -121,6 +122,10 @@ def event_post(post: EventPost) -> tuple[str, list[Block]]:
     elif e.is_crash and not post.confirmed:
         plain += f" ({UNCONFIRMED.lower()})"
     return fallback(plain), blocks
+
+
+def marker(event_id: str) -> str:
+    return f"{MARKER_PREFIX}{event_id}"[:255]
 
 
 def _button(label: str, action_id: str, event_id: str) -> Block:

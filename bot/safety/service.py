@@ -34,6 +34,7 @@ from bot.safety.store import (
     LINKED,
     NEW,
     POSTED,
+    POSTING,
     UPLOADED,
     WITHDRAWN,
     WITHHELD,
@@ -56,6 +57,7 @@ log = logging.getLogger(__name__)
 WINDOW = timedelta(days=1)  # the catch-up read's sliding window
 CATCH_UP_SECONDS = 180.0
 JOB_ID = "safety-catch-up"
+HISTORY_PAGES = 20  # pages of 200 channel messages read, at most, for a post whose answer was lost
 LEASE = timedelta(minutes=10)  # a post and two clip uploads fit well inside
 # An event missing from a read is withdrawn only when it is well inside the window read: at the
 # old edge it has merely slid out, and a very new one may not be listed yet.
@@ -277,7 +279,13 @@ class SafetyEvents:
                 await self.events.set(row.id, now, state=LEFT_OUT)
                 return
             text, blocks = post_of(row, event, p)
-            channel, ts = await self._post(routed.channel, text, blocks)
+            found = None
+            if row.shown == POSTING:
+                # An earlier post went out and its answer was lost: is it in the channel?
+                found = await self._find_post(routed.channel, row)
+            else:
+                await self.events.set(row.id, now, shown=POSTING)
+            channel, ts = found or await self._post(routed.channel, text, blocks)
             row.state, row.channel, row.post_ts = POSTED, channel, ts
             row.posted_type, row.confirmed = event.type, p.confirmed
             row.shown = sb.digest(text, blocks)
@@ -331,6 +339,21 @@ class SafetyEvents:
             )
         finally:
             await asyncio.shield(self.events.release(held.id, self.worker_id))
+
+    async def _find_post(self, channel: str, row: SafetyEventRow) -> tuple[str, str] | None:
+        """The event's post, looked for by its marker among the channel's latest messages
+        (newest first: the lost try went out within the claim's lease, minutes ago)."""
+        marker = sb.marker(row.motive_id)
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            page = await self.slack.conversations_history(channel=channel, limit=200, cursor=cursor)
+            for message in page.get("messages") or []:
+                if any(b.get("block_id") == marker for b in message.get("blocks") or []):
+                    return channel, str(message.get("ts"))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if cursor is None:
+                return None
+        return None  # rather a post seen twice than a channel read forever
 
     async def _post(self, channel: str, text: str, blocks: list[sb.Block]) -> tuple[str, str]:
         """The event's post; a public channel the bot is not in is joined first."""

@@ -32,8 +32,11 @@ from motive.models import SafetyEvent
 
 NEW, POSTED, WITHDRAWN, LEFT_OUT = "new", "posted", "withdrawn", "left_out"
 # Clip rows: "posting" (reserved; a file id is kept before the share), then one of the others.
-POSTING, UPLOADED, LINKED, WITHHELD = "posting", "uploaded", "linked", "withheld"
+CLIP_POSTING, UPLOADED, LINKED, WITHHELD = "posting", "uploaded", "linked", "withheld"
 CLIP_DONE = frozenset({UPLOADED, LINKED, WITHHELD})
+# `shown` of a new event whose post was sent without its answer recorded (a crash, or Slack
+# failing after posting): before posting again, the channel is searched for it.
+POSTING = "posting"
 
 
 class SafetyEventRow(Base):
@@ -206,7 +209,12 @@ class EventStore:
     ) -> tuple[SafetyClip | None, bool]:
         """Reserve a clip delivery: (None, False) if it is done; else its row, and whether it
         is new (one that is not was left half-done: look in the thread before sending)."""
-        values = {"event_id": event_id, "position": position, "status": POSTING, "created_at": now}
+        values = {
+            "event_id": event_id,
+            "position": position,
+            "status": CLIP_POSTING,
+            "created_at": now,
+        }
         insert = insert_for(self.store.is_sqlite)
         async with self.store.sessions() as s, s.begin():
             result = await s.execute(insert(SafetyClip).values(**values).on_conflict_do_nothing())

@@ -363,3 +363,18 @@ async def test_the_simulators_own_webhook_over_loopback(sqlite_url: str) -> None
         assert "Forward collision warning" in shown(message)
         names = [f["name"] for m in thread_of(stack, message) for f in m.files]
         assert names[0] == f"event-{event.id}-front_facing.mp4" and len(names) == 2
+
+
+async def test_a_post_whose_answer_was_lost_is_found_not_posted_again(sqlite_url: str) -> None:
+    async with safety_stack(sqlite_url) as stack:
+        raise_event(stack, "TRK-101", "hard_brake")
+        # Slack posts it, then answers 500 (or the bot dies before it records the answer).
+        stack.slack.fail_next("chat.postMessage", 500, after=True)
+        await deliver_webhooks(stack)
+        [message] = posts(stack)
+        assert thread_of(stack, message) == []  # nothing recorded: no clips yet
+        await stack.svc.safety.catch_up()
+        assert posts(stack) == [message]
+        [row] = await stack.svc.safety.events.all()
+        assert (row.state, row.post_ts) == (POSTED, message.ts)
+        assert len([f for m in thread_of(stack, message) for f in m.files]) == 2
