@@ -303,30 +303,40 @@ async def test_in_cab_clips_posted_in_the_thread_are_audited(sqlite_url: str) ->
         assert row.outcome.startswith("in-cab clip uploaded into the thread")
 
 
-async def test_two_replicas_on_postgresql_post_each_event_once(pg_url: str) -> None:
+async def test_two_web_replicas_and_two_workers_on_postgresql_post_each_event_once(
+    pg_url: str,
+) -> None:
     clock, slack = ManualClock(), fake_slack()
     sim = Simulator(SimConfig(), clock=clock)
+    sim.config.webhook_secret = WEBHOOK_SECRET
     async with (
-        safety_stack(pg_url, sim=sim, slack=slack, clock=clock) as one,
-        safety_stack(pg_url, sim=sim, slack=slack, clock=clock) as two,
+        safety_stack(pg_url, sim=sim, slack=slack, clock=clock) as web1,
+        safety_stack(pg_url, sim=sim, slack=slack, clock=clock) as web2,
+        safety_stack(pg_url, sim=sim, slack=slack, clock=clock, role="worker") as worker1,
+        safety_stack(pg_url, sim=sim, slack=slack, clock=clock, role="worker") as worker2,
     ):
-        for n in range(6):
+        events = [
             sim.events.raise_event(("TRK-101", "TRK-102", "TRK-104")[n % 3], "hard_brake")
-        sim.config.webhook_secret = WEBHOOK_SECRET
-        notices = sim.events.due_webhooks()
+            for n in range(6)
+        ]
         sent = []
-        for body, signature in notices:
-            for stack in (one, two):
-                headers = {"Content-Type": "application/json", "X-KT-Webhook-Signature": signature}
+        # Motive's webhook reaches both web replicas (a retry, a second webhook) while both
+        # workers run their catch-up read.
+        for body, signature in sim.events.due_webhooks():
+            headers = {"Content-Type": "application/json", "X-KT-Webhook-Signature": signature}
+            for web in (web1, web2):
                 sent.append(
-                    stack.http.post(f"{stack.url}/motive/webhooks", content=body, headers=headers)
+                    web.http.post(f"{web.url}/motive/webhooks", content=body, headers=headers)
                 )
-        answers = await asyncio.gather(*sent, one.svc.safety.catch_up(), two.svc.safety.catch_up())
+        answers = await asyncio.gather(
+            *sent, worker1.svc.safety.catch_up(), worker2.svc.safety.catch_up()
+        )
         assert all(a.status_code == 200 for a in answers[: len(sent)])  # type: ignore[union-attr]
-        await one.settle()
-        await two.settle()
-        await one.svc.safety.catch_up()
-        assert len(posts(one)) == 6
+        for stack in (web1, web2, worker1, worker2):
+            await stack.settle()
+        await worker1.svc.safety.catch_up()
+        assert sorted(post_of(web1, e).ts for e in events) == sorted(m.ts for m in posts(web1))
+        assert len(posts(web1)) == 6
         assert len([f for m in slack.messages for f in m.files]) == 12
 
 
