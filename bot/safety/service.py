@@ -202,10 +202,8 @@ class SafetyEvents:
         found = [e for e in events if e.id == notice.id]
         if found:
             await self.observe(found, updated=notice.action == c.WEBHOOK_EVENT_ACTIONS[1])
-            return
-        row = await self.events.get(notice.id)
-        if row is not None and row.state == POSTED:
-            await self._withdraw_missing(row)
+        # Not found: not listed yet, or withdrawn, or the vehicle filter is not what Motive
+        # takes. Only the catch-up's whole read, which misses nothing, decides a withdrawal.
 
     async def catch_up(self) -> ReadResult:
         """Read the last day of events, every page; post what is missing, edit what changed,
