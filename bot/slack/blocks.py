@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.slack import ids
 from bot.slack.parsing import (
+    CAMERA_EXAMPLES,
     CAMERA_WORDS,
     DEFAULT_DURATION,
     DURATION_EXAMPLES,
@@ -220,9 +221,12 @@ def help_message(command: str) -> tuple[str, list[Block]]:
             "• `/recall TRUCK WHEN [DURATION] [timelapse] [CAMERAS] [note:TEXT]`\n"
             '• Truck: a vehicle number, or `asset:"NAME"` for a trailer\n'
             f"• When, in your Slack time zone: {_codes(WHEN_EXAMPLES)}. A time of day is its "
-            "latest past occurrence; `now` is the latest window there is footage for\n"
+            "latest past occurrence, and one without am/pm the latest of the two (at 9 pm, "
+            "`2:15` is 14:15 today; the request says which); `now` is the latest window there "
+            "is footage for. Recalls are for the past\n"
             f"• Duration: {lengths}; written like {_codes(DURATION_EXAMPLES)}\n"
-            f"• Cameras (default all): {cameras}, or full names like `front_facing`\n"
+            f"• Cameras (default all): {cameras}, or full names like `front_facing`; together "
+            f"like {_codes(CAMERA_EXAMPLES)}\n"
             "• The same truck, type and cameras over a window already asked for points you to "
             "that thread; add `again` to ask anyway\n"
             "• `/recall` alone opens a form."

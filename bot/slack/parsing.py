@@ -10,22 +10,27 @@ anchor says which was taken), and a wall time the clocks skipped is refused, nev
 
 from __future__ import annotations
 
-import difflib
 import re
 import shlex
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.slack.timewords import (
+    DAY_PARTS,
     DAYS_BACK,
+    FUTURE_WORDS,
     MONTHS,
+    NAMED_TIMES,
+    NUMBER_WORDS,
+    UNITS,
     WEEKDAYS,
     BadDate,
     When,
     amount,
     clock_time,
+    day_part,
     day_words,
     hours_text,
     instants,
@@ -65,6 +70,10 @@ CAMERA_WORDS: dict[str, CameraPosition] = {
     "back": CameraPosition.REAR,
     **{p.value: p for p in CameraPosition},
 }
+# The first word for each position: what help and refusals call it.
+_SHORT_CAMERA_WORDS = tuple(
+    next(w for w, p in CAMERA_WORDS.items() if p is position) for position in CameraPosition
+)
 TYPE_WORDS = {"timelapse": RecallType.TIMELAPSE, "regular": RecallType.REGULAR}
 DEFAULT_DURATION = {RecallType.REGULAR: 1, RecallType.TIMELAPSE: 15}
 
@@ -90,8 +99,33 @@ WHEN_EXAMPLES = (
     "20m ago",
     "1h30m ago",
     "now",
+    # as people say them (issue 24)
+    "noon",
+    "midnight",
+    "this morning 9",
+    "this afternoon 1:30",
+    "last night 11pm",
+    "yesterday at 3",
+    "1405",
+    "half an hour ago",
+    "an hour and a half ago",
 )
-DURATION_EXAMPLES = ("2m", "2 min", "3 minutes", "120s", "1h")
+# The ways of saying when that a refusal names, where a time was expected: each is one of the
+# above, so the help test parses it.
+WHEN_HINTS = (
+    "14:05",
+    "2:15pm",
+    "noon",
+    "yesterday 3pm",
+    "this morning 9",
+    "last night 11pm",
+    "Sat 14:05",
+    "20m ago",
+    "half an hour ago",
+)
+DURATION_EXAMPLES = ("2m", "2 min", "3 minutes", "120s", "1h", "half an hour")
+# Cameras joined as people join them; a test parses each.
+CAMERA_EXAMPLES = ("front driver", "front and driver", "left, right and rear", "all cameras")
 # Words that ask for a list of requests, which these commands do not show (yet).
 LISTING_WORDS = frozenset({"list", "status", "mine", "requests", "history"})
 
@@ -106,6 +140,8 @@ class ParseError(Exception):
     word: str = ""
     allowed: str = ""
     example: str = ""
+    # Nothing was wrong with the words given; a part was missing (no time, no clock after a day).
+    missing: bool = False
 
     def __str__(self) -> str:
         return self.message
@@ -186,6 +222,11 @@ class SnapshotFields:
 
 
 ALL_WORDS = frozenset({"all", "every", "all_cameras", "everything"})
+_CAMERA_NOUNS = frozenset({"camera", "cameras", "cams"})
+# Words that join camera words: "front and driver", "front, driver", "front + driver".
+CAMERA_JOINERS = frozenset({"and", "&", "+", ",", "plus"})
+# A part of the day after a named day ("Sat morning"): the half of the dial a clock is read on.
+PART_WORDS = {"morning": "am", "afternoon": "pm", "evening": "pm", "night": "pm"}
 
 
 def snapshot_all(
@@ -220,7 +261,7 @@ def unescape(text: str) -> str:
 _NOTE = re.compile(r"(?:^|\s)(note:)", re.IGNORECASE)
 
 
-def tokenize(text: str) -> list[str]:
+def tokenize(text: str, command: str = "/recall") -> list[str]:
     # Slack sends smart quotes from some clients; shlex only knows straight ones.
     text = (
         unescape(text)
@@ -242,8 +283,16 @@ def tokenize(text: str) -> list[str]:
             f"A quote is not closed in {word}; put names with spaces in quotes, like "
             'asset:"Reefer 12".',
             word=word,
-            example=RECALL_EXAMPLES[2],
+            # No command: a stand-in would ask for another unit's footage (issue 24).
         ) from None
+    # `asset: "Flatbed 7"`: the quoted name after a space is still the asset's.
+    joined: list[str] = []
+    for token in tokens:
+        if joined and joined[-1].lower() in ("asset:", "vehicle:") and " " in token:
+            joined[-1] += token
+        else:
+            joined.append(token)
+    tokens = joined
     # "Nov 21, 14:05": a comma ends a word, it is not part of it.
     return [t.rstrip(",;") or t for t in tokens] + ([note] if note else [])
 
@@ -262,7 +311,7 @@ def _target(token: str, index: int, fields: RecallFields | SnapshotFields, comma
             'or asset:"NAME" first, then the rest.',
             word=token,
             allowed="a vehicle number, or asset:NAME",
-            example=(RECALL_EXAMPLES if command == "/recall" else SNAPSHOT_EXAMPLES)[0],
+            # No command: the truck is not known, and a stand-in would be another unit.
         )
     key = "target" if "target" not in fields.spans else "target2"
     if key == "target2" and (fields.asset_name if kind == "asset" else fields.vehicle_number):
@@ -271,7 +320,7 @@ def _target(token: str, index: int, fields: RecallFields | SnapshotFields, comma
             f"You gave two {kind}s, {fields.words['target']} and {token}; give one.",
             word=token,
             allowed=f"one {kind}",
-            example=_fix(command, fields.tokens, {index: []}),
+            # No command: either unit may be the one meant.
         )
     if kind == "asset":
         fields.asset_name = name
@@ -284,11 +333,15 @@ def _target(token: str, index: int, fields: RecallFields | SnapshotFields, comma
 
 def _twice(what: str, first: str, tokens: list[str], i: int, taken: int) -> ParseError:
     second = _span(tokens, i, taken)
+    # Two moments: either may be the one meant, so no command is offered (keeping one would ask
+    # for footage the other word did not say). Of two lengths the first is kept: the moment,
+    # the unit and the cameras are the same either way.
+    example = _fix("/recall", tokens, {j: [] for j in range(i, i + taken)})
     return ParseError(
         f"You gave two {what}s, {first} and {second}; give one.",
         word=second,
         allowed=f"one {what}",
-        example=_fix("/recall", tokens, {j: [] for j in range(i, i + taken)}),
+        example=example if what == "duration" else "",
     )
 
 
@@ -305,10 +358,12 @@ def parse_recall(
     tz: ZoneInfo | None,
     month_first: bool = True,
     zone_unknown: str = "I do not know your time zone",
+    hints: bool = True,
 ) -> RecallFields:
     """`tz` None means Slack could not say the user's zone: a wall time then needs a zone of its
-    own, and `zone_unknown` says why it is missing."""
-    tokens = tokenize(text)
+    own, and `zone_unknown` says why it is missing. `hints` False: a refusal offers no corrected
+    command (used while checking one, so that checking never recurses)."""
+    tokens = _kind_word(tokenize(text))
     if not tokens:
         raise ParseError("Say which truck and when.", example=RECALL_EXAMPLES[0])
     _no_listing("/recall", tokens)
@@ -331,6 +386,7 @@ def parse_recall(
             _target(tok, i, fields, "/recall")
             i += 1
             continue
+        _refuse_future(tokens, i)
         if low in ("now", "just", "right") and (low == "now" or nxt == "now"):
             taken = 1 if low == "now" else 2
             _set_relative(fields, when, tokens, i, taken, now=True)
@@ -359,7 +415,7 @@ def parse_recall(
                     f"{tok} is not a date and time I can read.",
                     word=tok,
                     allowed="YYYY-MM-DD HH:MM",
-                    example=RECALL_EXAMPLES[1],
+                    # No command: a stand-in date would be other footage.
                 ) from None
             _guard_absolute(fields, when, tokens, i)
             if parsed.tzinfo is None:
@@ -369,15 +425,23 @@ def parse_recall(
                 when.aware, when.day_at, when.clock_at = parsed, [i], [i]
             i += 1
             continue
-        try:
-            day = day_words(tokens, i, month_first)
-        except BadDate as e:
-            raise ParseError(
-                f"{e.word} is not a real date.",
-                word=e.word,
-                allowed="a date like 2026-11-20, 11/21 or Nov 21",
-                example=RECALL_EXAMPLES[1],
-            ) from None
+        part = day_part(tokens, i)
+        if part is not None:
+            name, taken = part
+            if when.has_day or when.ago is not None or when.now or when.aware:
+                raise _twice("day", _first_when(fields, when), tokens, i, taken)
+            when.days_back, when.part = DAY_PARTS[name]
+            when.day_at = list(range(i, i + taken))
+            i += taken
+            continue
+        if low in PART_WORDS and when.day_at and i - 1 == when.day_at[-1] and not when.part:
+            when.part = PART_WORDS[low]  # "Sat morning", "yesterday night"
+            when.day_at.append(i)
+            i += 1
+            continue
+        # "14.05" alone is a time of day; "21.11 14:05" is a date, then the time.
+        dotted = _DOTTED_CLOCK.match(low) and clock_time(nxt, "") is None
+        day = None if dotted else _day(tokens, i, month_first)
         if day is not None:
             parsed_day, taken = day
             if when.has_day or when.ago is not None or when.now or when.aware:
@@ -387,13 +451,15 @@ def parse_recall(
             when.day_at = list(range(i, i + taken))
             i += taken
             continue
-        clock = clock_time(tok, nxt)
+        # A lone hour is a time after `at` or a day ("yesterday at 3"), never a count.
+        bare = i > 1 and (tokens[i - 1].lower() in _CLOCK_LEADS or (i - 1) in when.day_at)
+        clock = clock_time(tok, nxt, bare=bare)
         if clock is not None:
             if when.clock_at or when.ago is not None or when.now or when.aware:
-                raise _twice("time", _first_when(fields, when), tokens, i, clock[1])
-            when.clock, taken = clock
-            when.clock_at = list(range(i, i + taken))
-            i += taken
+                raise _twice("time", _first_when(fields, when), tokens, i, clock.taken)
+            when.clock, when.twelve = clock.time, clock.twelve
+            when.clock_at = list(range(i, i + clock.taken))
+            i += clock.taken
             continue
         zone = zone_word(tok)
         if zone is not None and when.clock_at and not when.zone_at:
@@ -406,21 +472,178 @@ def parse_recall(
             fields.spans["recall_type"] = [i]
             i += 1
             continue
-        if low in CAMERA_WORDS:
-            fields.camera_positions = [*(fields.camera_positions or []), CAMERA_WORDS[low]]
-            fields.words.setdefault("camera_positions", tok)
-            fields.words.setdefault(f"camera_positions:{CAMERA_WORDS[low].value}", tok)
-            fields.spans.setdefault("camera_positions", []).append(i)
+        cameras = _camera_words(low)
+        if cameras:
+            for position in cameras:
+                _add_camera(fields, position, tok, i)
             i += 1
             continue
-        if low in ("all", "all_cameras") or (low in _FILLERS and nxt):
+        if low in CAMERA_JOINERS and _is_camera(tokens, i - 1) and _is_camera(tokens, i + 1):
+            i += 1  # "front and driver"
+            continue
+        every = _every_camera(tokens, i)
+        if every:
+            i += every
+            continue
+        if low in _FILLERS and nxt:
+            if low in _TIME_FILLERS and not _starts_time(tokens, i + 1, month_first):
+                raise _dangling(tokens, i, hints=hints, month_first=month_first, now=now, tz=tz)
             i += 1
             continue
-        raise _unknown_word("/recall", tokens, i, zone_word=zone is not None)
+        if low in _FILLERS or low in CAMERA_JOINERS:
+            raise _dangling(tokens, i, hints=hints, month_first=month_first, now=now, tz=tz)
+        raise _unknown_word(
+            "/recall",
+            tokens,
+            i,
+            zone_word=zone is not None,
+            hints=hints,
+            now=now,
+            tz=tz,
+            month_first=month_first,
+        )
     if fields.duration is None:
         fields.duration = DEFAULT_DURATION[fields.recall_type]
     _resolve(fields, when, now=now, tz=tz, zone_unknown=zone_unknown)
     return fields
+
+
+# --- words around the time and the cameras ------------------------------------------------------
+
+_DOTTED_CLOCK = re.compile(r"^([01]?\d|2[0-3])\.[0-5]\d$")
+# Words after which a lone hour is a time of day ("at 3").
+_CLOCK_LEADS = frozenset({"at", "around", "about", "by"})
+# Fillers that stand before a time, and need one after them.
+_TIME_FILLERS = frozenset({"at", "on", "around", "about", "last", "starting", "from"})
+# The first word naming the kind of unit before its name ("truck 101").
+KIND_WORDS = {"truck": "", "vehicle": "", "unit": "", "trailer": "asset:", "asset": "asset:"}
+
+
+def _kind_word(tokens: list[str]) -> list[str]:
+    """`truck 101` is the vehicle 101 and `trailer 7` the asset 7: the kind word is not a name."""
+    if len(tokens) > 1 and tokens[0].lower() in KIND_WORDS and ":" not in tokens[1]:
+        return [KIND_WORDS[tokens[0].lower()] + tokens[1], *tokens[2:]]
+    return tokens
+
+
+def _camera_words(low: str) -> list[CameraPosition]:
+    """The cameras one word names: `front`, or several joined like `front,driver` / `left+rear`."""
+    if low in CAMERA_WORDS:
+        return [CAMERA_WORDS[low]]
+    parts = [p for p in re.split(r"[,+&]", low) if p]
+    if len(parts) > 1 and all(p in CAMERA_WORDS for p in parts):
+        return [CAMERA_WORDS[p] for p in parts]
+    return []
+
+
+def _is_camera(tokens: list[str], j: int) -> bool:
+    return 0 < j < len(tokens) and bool(_camera_words(tokens[j].lower()))
+
+
+def _every_camera(tokens: list[str], i: int) -> int:
+    """`all`, `all cameras`, `all the cameras`, `every camera`: how many words (0: none)."""
+    words = [t.lower() for t in tokens[i : i + 3]]
+    if not words or words[0] not in ALL_WORDS:
+        return 0
+    if words[1:2] == ["the"] and words[2:3] and words[2] in _CAMERA_NOUNS:
+        return 3
+    return 2 if words[1:2] and words[1] in _CAMERA_NOUNS else 1
+
+
+def _add_camera(fields: RecallFields, position: CameraPosition, tok: str, i: int) -> None:
+    if fields.camera_positions is None:
+        fields.camera_positions = []
+    fields.camera_positions.append(position)
+    fields.words.setdefault("camera_positions", tok)
+    fields.words.setdefault(f"camera_positions:{position.value}", tok)
+    spans = fields.spans.setdefault("camera_positions", [])
+    if not spans or spans[-1] != i:  # one word may name several cameras ("front,driver")
+        spans.append(i)
+
+
+def _day(tokens: list[str], i: int, month_first: bool) -> tuple[When, int] | None:
+    try:
+        return day_words(tokens, i, month_first)
+    except BadDate as e:
+        raise ParseError(
+            f"{e.word} is not a real date.",
+            word=e.word,
+            allowed="a date like 2026-11-20, 11/21 or Nov 21",
+            # No command: a stand-in date would be other footage.
+        ) from None
+
+
+def _starts_time(tokens: list[str], j: int, month_first: bool) -> bool:
+    """Whether the words at `j` begin a time (what a filler like `at` must be followed by)."""
+    if j >= len(tokens):
+        return False
+    low = tokens[j].lower()
+    nxt = tokens[j + 1] if j + 1 < len(tokens) else ""
+    if low in _FILLERS or low in ("now", "just", "right") or low in PART_WORDS:
+        return True
+    if amount(tokens, j) or day_part(tokens, j) or clock_time(tokens[j], nxt, bare=True):
+        return True
+    if "t" in low and low[:4].isdigit():
+        return True
+    try:
+        return day_words(tokens, j, month_first) is not None
+    except BadDate:
+        return True
+
+
+def _refuse_future(tokens: list[str], i: int) -> None:
+    """`in 10 min`, `10 min from now`, `tomorrow`: recalls are for the past."""
+    low = tokens[i].lower()
+    ahead = amount(tokens, i + 1) if low == "in" and i + 1 < len(tokens) else None
+    taken = 1 + ahead[1] if ahead else 0
+    length = amount(tokens, i)
+    if length:
+        after = [t.lower() for t in tokens[i + length[1] : i + length[1] + 2]]
+        if after == ["from", "now"] or after[:1] in (["later"], ["ahead"]):
+            taken = length[1] + (2 if after == ["from", "now"] else 1)
+    if low in FUTURE_WORDS:
+        taken = 1
+    if not taken:
+        return
+    said = _span(tokens, i, taken)
+    raise ParseError(
+        f"Recalls are for the past: {said} is still ahead, and there is no footage of it yet. "
+        "Say when it happened, like 10 min ago or 14:05, or take a /snapshot for now.",
+        word=said,
+        allowed="a time that has passed",
+    )
+
+
+def _dangling(
+    tokens: list[str],
+    i: int,
+    *,
+    hints: bool,
+    now: datetime,
+    tz: ZoneInfo | None,
+    month_first: bool,
+) -> ParseError:
+    """A filler (`at`, `last`) with no time after it, or `and` with no camera on each side."""
+    word = tokens[i]
+    j = i + 1
+    if j < len(tokens) and _lexical(tokens, j, month_first) is None:
+        # The next word is the one not understood: it is judged where it stands.
+        return _unknown_word(
+            "/recall", tokens, j, hints=hints, now=now, tz=tz, month_first=month_first
+        )
+    if word.lower() in CAMERA_JOINERS:
+        return ParseError(
+            f"{word!r} joins camera words, like front and driver; I found no camera on both "
+            "sides of it.",
+            word=word,
+            allowed="camera words joined by and, a comma or +",
+        )
+    return ParseError(
+        f"After {word!r} comes when, like {word} 14:05, {word} 2:15pm or {word} noon; "
+        "I found no time after it.",
+        word=word,
+        allowed="a time after it",
+    )
 
 
 def _span(tokens: list[str], i: int, taken: int) -> str:
@@ -499,7 +722,8 @@ def _resolve(
             "Say when: a time like 14:05 or 2:15pm, a day and time like yesterday 3pm, "
             "Sat 14:05 or 11/21 14:05, or 20m ago, or now.",
             allowed=", ".join(WHEN_EXAMPLES),
-            example=_fix("/recall", tokens, {len(tokens): ["20m", "ago"]}),
+            # No command: a stand-in time would be footage nobody asked for.
+            missing=True,
         )
     phrase = _span_at(tokens, at)
     fields.words["start_time"] = phrase
@@ -508,12 +732,13 @@ def _resolve(
         fields.start_time = when.aware
         return
     if when.clock is None:
-        last = at[-1]
+        clock = {"am": "9:30", "pm": "3:15", "night": "11pm"}.get(when.part or "", "14:05")
         raise ParseError(
-            f"After {phrase}, give the time of day, like {phrase} 14:05.",
+            f"After {phrase}, give the time of day, like {phrase} {clock}.",
             word=phrase,
             allowed="a day, then a time like 14:05 or 2:15pm",
-            example=_fix("/recall", tokens, {last: [tokens[last], "14:05"]}),
+            # No command: a stand-in time would be footage nobody asked for.
+            missing=True,
         )
     zone: tzinfo | None = when.zone or tz
     if zone is None:
@@ -535,7 +760,7 @@ def _resolve(
             f"{phrase} is out of the range of dates I can read.",
             word=phrase,
             allowed="a date in the last few weeks",
-            example=RECALL_EXAMPLES[0],
+            # No command: a stand-in time would be other footage.
         ) from None
 
 
@@ -547,7 +772,7 @@ def _shift(when: datetime, by: timedelta, word: str) -> datetime:
             f"{word} is further back than any footage.",
             word=word,
             allowed="a few minutes to a few days ago",
-            example=RECALL_EXAMPLES[2],
+            # No command: a stand-in time would be other footage.
         ) from None
 
 
@@ -575,34 +800,84 @@ def _instant(fields: RecallFields, when: When, zone: tzinfo, now: datetime) -> d
     else:
         days = [today, today - timedelta(days=1)]
     named = len(days) == 1  # a named day is taken even when the time is still ahead
+    walls = sorted(
+        {datetime.combine(day + timedelta(days=shift), clock) for day in days
+         for clock, shift in _readings(fields, when)},
+        reverse=True,
+    )  # fmt: skip
     chosen: datetime | None = None
-    for day in days:
-        wall = datetime.combine(day, when.clock)
+    skipped_named: datetime | None = None
+    for wall in walls:
         found = instants(wall, zone)
         if not found:
             skipped = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
-            if named or skipped <= now:
+            if skipped <= now:
                 raise _skipped(fields, when, wall, zone)
+            skipped_named = skipped_named or wall
             continue
         past = [t for t in found if t <= now]
-        if past or named:
-            chosen = max(past) if past else found[0]
+        if past:
+            chosen = max(past)
             if len(found) == 2:
                 fields.remarks.append(_which(fields, when, wall, zone, found, chosen))
             break
     if chosen is None:
-        later = [t for day in days for t in instants(datetime.combine(day, when.clock), zone)]
+        if named and skipped_named is not None:
+            raise _skipped(fields, when, skipped_named, zone)
+        later = [t for wall in walls for t in instants(wall, zone)]
         if not later:
             phrase = fields.words["start_time"]
             raise ParseError(
                 f"{phrase} has not happened in the years I can look back on.",
                 word=phrase,
                 allowed="a date in the last few weeks",
-                example=_fix("/recall", fields.tokens, {j: [] for j in fields.spans["start_time"]})
-                + " 20m ago",
+                # No command: a stand-in time would be other footage.
             )
         chosen = min(later)  # all still ahead: the rules will say it is in the future
+    if when.twelve and not fields.remarks:  # (the double hour's remark says which already)
+        fields.remarks.append(_twelve_remark(fields, when, chosen.astimezone(zone), today))
     return chosen
+
+
+def _readings(fields: RecallFields, when: When) -> list[tuple[time, int]]:
+    """The clock readings a written time may mean, each with a shift of its day: both halves of
+    the dial for `2:15`, one for `2:15pm` or `14:15`; a part of the day keeps its own half, and
+    `last night` puts the evening on the day before and the small hours on the day itself."""
+    assert when.clock is not None
+    clock = when.clock
+    halves = [clock]
+    if when.twelve:
+        other = (clock.hour + 12) % 24
+        halves = [clock, clock.replace(hour=other)]
+    if when.part is None:
+        return [(c, 0) for c in halves]
+    if when.part == "night":
+        # Evening hours belong to the night before; the small hours to this day's start.
+        fits = [(c, 0) for c in halves if c.hour >= 18] + [(c, 1) for c in halves if c.hour < 6]
+    else:
+        fits = [(c, 0) for c in halves if (c.hour < 12) == (when.part == "am")]
+    if not fits:
+        clock_word = _span_at(fields.tokens, when.clock_at)
+        part = _span_at(fields.tokens, when.day_at)
+        raise ParseError(
+            f"{clock_word} is not {part}: "
+            + (
+                "the night is the evening before and the small hours after midnight."
+                if when.part == "night"
+                else f"{part} is {'before' if when.part == 'am' else 'after'} noon."
+            ),
+            word=clock_word,
+            allowed=f"a time {part}",
+        )
+    return fits
+
+
+def _twelve_remark(fields: RecallFields, when: When, local: datetime, today: date) -> str:
+    """What the anchor says about a time written without am/pm: which of the two it took."""
+    clock_word = _span_at(fields.tokens, when.clock_at)
+    back = (today - local.date()).days
+    day = {0: "today", 1: "yesterday"}.get(back, f"{local:%a} {local.day} {local:%b}")
+    return f"{clock_word} → {local:%H:%M} {day}"
 
 
 def _which(
@@ -656,9 +931,10 @@ def is_listing(text: str) -> bool:
 # --- a vehicle and a time inside free text (a message shortcut) ------------------------------
 
 _TIME_LIKE = re.compile(
-    r"\d:\d\d|\d\s?(?:am|pm|a\.m\.|p\.m\.)(?:\W|$)|\bago\b|\d[/.]\d|\d{4}-\d", re.I
+    r"\d:\d\d|\d\s?(?:am|pm|a\.m\.|p\.m\.)(?:\W|$)|\bago\b|\d[/.]\d|\d{4}-\d"
+    r"|\bnoon\b|\bmidnight\b|\bmidday\b",
+    re.I,
 )
-_BARE_CLOCK = re.compile(r"\b(1[0-2]|[1-9]):[0-5]\d\b(?!\s*(?:am|pm|a\.m|p\.m|a\b|p\b))", re.I)
 _UNIT_NAME = re.compile(r"[A-Za-z0-9][\w-]*")
 
 
@@ -701,20 +977,15 @@ def find_in_text(
 
 
 def _when_in(phrase: str, *, now: datetime, tz: ZoneInfo, month_first: bool) -> datetime | None:
-    readings = [phrase]
-    if _BARE_CLOCK.search(phrase):
-        readings.append(_BARE_CLOCK.sub(lambda m: m.group(0) + "pm", phrase, count=1))
-    starts: list[datetime] = []
-    for reading in readings:
-        try:
-            fields = parse_recall(f"_ {reading}", now=now, tz=tz, month_first=month_first)
-        except ParseError:
-            continue
-        if set(fields.words) - {"target", "start_time"} or fields.start_time is None:
-            continue
-        starts.append(fields.start_time)
-    past = [s for s in starts if s <= now]
-    return max(past) if past else None
+    """The moment a phrase names, read as the command reads it (a bare 2:15 is the latest of
+    2:15 and 14:15 that has passed), or None."""
+    try:
+        fields = parse_recall(f"_ {phrase}", now=now, tz=tz, month_first=month_first, hints=False)
+    except ParseError:
+        return None
+    if set(fields.words) - {"target", "start_time"} or fields.start_time is None:
+        return None
+    return fields.start_time if fields.start_time <= now else None
 
 
 def explain(words: dict[str, str], err: RuleViolation) -> str:
@@ -741,43 +1012,289 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
     return fields.start_time
 
 
-_VOCABULARY = [
-    *CAMERA_WORDS,
-    *TYPE_WORDS,
-    *DAYS_BACK,
-    *WEEKDAYS,
-    *MONTHS,
-    "ago",
-    "now",
-    "min",
-    "mins",
-    "minutes",
-]
+# --- a word the grammar does not know: hints that never change the footage ----------------------
+
+# Each vocabulary a position may expect, as data: the words the parser reads there.
+VOCABULARIES: dict[str, tuple[str, ...]] = {
+    "camera": (*CAMERA_WORDS, *sorted(ALL_WORDS), *sorted(_CAMERA_NOUNS)),
+    "day": (
+        *DAYS_BACK,
+        *WEEKDAYS,
+        *MONTHS,
+        *NAMED_TIMES,
+        *PART_WORDS,
+        "this",
+        "last",
+        "tonight",
+        "now",
+        "at",
+        "around",
+    ),
+    "unit": tuple(u for u in UNITS if len(u) > 1),
+    "ago": ("ago", "now"),
+    "filler": tuple(sorted(_FILLERS)),
+    "joiner": ("and", "plus"),
+    "type": tuple(TYPE_WORDS),
+}
+
+
+def _or_list(words: tuple[str, ...] | list[str]) -> str:
+    return f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+# What a refusal says may stand where a word was not understood, read from the same data as
+# the parser and the help.
+_WHY = {
+    "day": f"When is said like {_or_list(WHEN_HINTS)}.",
+    "camera": f"Camera words are {_or_list(list(dict.fromkeys(_SHORT_CAMERA_WORDS)))} (or all "
+    f"cameras); join them like {CAMERA_EXAMPLES[1]}.",
+    "unit": f"A length is said like {_or_list(DURATION_EXAMPLES)}.",
+}
+_RECALL_WHY = (
+    "After the truck come a time, a duration like 2m, timelapse, and camera words "
+    "(front, driver, narrow, left, right, rear)."
+)
+_KNOWN = frozenset(w for words in VOCABULARIES.values() for w in words)
+_NUMBERISH = re.compile(r"^\d{1,6}(?:\.\d{1,3})?$")
+
+
+def _lexical(tokens: list[str], j: int, month_first: bool) -> str | None:
+    """What kind of word stands at `j`, read alone ("camera", "time", "length", …), or None."""
+    if not 0 < j < len(tokens):
+        return "edge"
+    low = tokens[j].lower()
+    nxt = tokens[j + 1] if j + 1 < len(tokens) else ""
+    if _camera_words(low) or low in CAMERA_JOINERS or low in ALL_WORDS or low in _CAMERA_NOUNS:
+        return "camera"
+    if low in TYPE_WORDS:
+        return "type"
+    if low.startswith(("note:", "asset:", "vehicle:")) or low == "again":
+        return "other"
+    if amount(tokens, j) or _NUMBERISH.match(low) or low in NUMBER_WORDS:
+        return "length"
+    if low in ("ago", "now", "half", "quarter") or low in UNITS:
+        return "length"
+    if _starts_time(tokens, j, month_first) or zone_word(tokens[j]) is not None:
+        return "time"
+    if low in PART_WORDS or low in ("this", "tonight", *FUTURE_WORDS, "in", "for"):
+        return "time"
+    if clock_time(tokens[j], nxt, bare=True):
+        return "time"
+    return None
+
+
+def _expected(tokens: list[str], i: int, month_first: bool) -> tuple[str, ...]:
+    """The vocabularies the position of word `i` expects, from the words either side of it."""
+    prev = tokens[i - 1].lower() if i > 1 else ""
+    if any(c.isdigit() for c in tokens[i]):
+        return ("day",)  # shaped like a time (25:00, 13pm): read as one, or named as not one
+    before = _lexical(tokens, i - 1, month_first) if i > 1 else "edge"
+    after = _lexical(tokens, i + 1, month_first)
+    if prev in _TIME_FILLERS or prev in ("this", "yesterday", "today") or prev in WEEKDAYS:
+        return ("day",)
+    if _NUMBERISH.match(prev) or prev in NUMBER_WORDS or prev in ("half", "quarter"):
+        return ("unit",)
+    if i + 1 < len(tokens) and tokens[i + 1].lower() == "ago":
+        return ("unit",)
+    if after == "time":
+        return ("day", "camera", "filler", "joiner")
+    if "camera" in (before, after):
+        return ("camera", "joiner")
+    if before == "length" and prev not in ("ago", "now"):
+        return ("ago", "camera", "type", "day")
+    if after == "length":
+        return ("filler", "camera", "type")  # "for 2 min"
+    return tuple(VOCABULARIES)
+
+
+def _closest(word: str, kinds: tuple[str, ...]) -> tuple[str, str] | None:
+    """The one word of the expected vocabularies a typo is nearest to (one slip of the keyboard
+    away, two for a longer word), and its vocabulary; None when nothing is that near, the word is
+    itself one of the grammar's (out of place, not misspelled), or two words of different
+    meaning are equally near."""
+    if word in _KNOWN:
+        return None
+    reach = 1 if len(word) <= 5 else 2
+    scored: list[tuple[int, str, str]] = []
+    for kind in kinds:
+        for candidate in VOCABULARIES[kind]:
+            if abs(len(candidate) - len(word)) <= reach:
+                distance = _slips(word, candidate)
+                if distance <= reach:
+                    scored.append((distance, candidate, kind))
+    if not scored:
+        return None
+    scored.sort(key=lambda s: s[0])
+    best = scored[0]
+    rivals = [s for s in scored[1:] if s[0] == best[0] and _meaning(s[1]) != _meaning(best[1])]
+    return None if rivals else (best[1], best[2])
+
+
+def _slips(a: str, b: str) -> int:
+    """Keyboard slips between two words: letters left out, added, wrong, or two swapped (the
+    optimal string alignment distance). Words here are short; this is at most a few hundred steps."""
+    previous = list(range(len(b) + 1))
+    before: list[int] = []
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, before[j - 2] + 1)
+            row.append(cost)
+        before, previous = previous, row
+    return previous[-1]
+
+
+def _meaning(word: str) -> object:
+    for table in (CAMERA_WORDS, UNITS, WEEKDAYS, MONTHS):
+        if word in table:
+            return (id(table), table[word])
+    return word
+
+
+def _safe_correction(
+    tokens: list[str],
+    i: int,
+    word: str,
+    kind: str,
+    *,
+    now: datetime,
+    tz: ZoneInfo | None,
+    month_first: bool,
+) -> str | None:
+    """The command with word `i` replaced by `word`, if it asks for what the other words said:
+    the same unit, the same cameras (plus the one `word` names, when it is a camera word) and
+    the same moment (a day word may only name the day of the clock already given). None when it
+    does not parse, or parses to anything else."""
+    fixed = [*tokens[:i], word, *tokens[i + 1 :]]
+
+    def read(words: list[str]) -> RecallFields | ParseError:
+        try:
+            return parse_recall(
+                _fix("", words, {}).strip(),
+                now=now,
+                tz=tz,
+                month_first=month_first,
+                hints=False,
+            )
+        except ParseError as e:
+            return e
+
+    got = read(fixed)
+    if isinstance(got, ParseError):
+        # Only a part still missing (no time yet) is left for the next answer to ask for.
+        return _fix("/recall", tokens, {i: [word]}) if got.missing else None
+    if kind == "camera" and i not in got.spans.get("camera_positions", []):
+        return None  # the word was read as something else ("right now")
+    if kind != "camera" and i in got.spans.get("camera_positions", []):
+        return None
+    others = read([*tokens[:i], *tokens[i + 1 :]])
+    if isinstance(others, RecallFields):
+        if got.target != others.target or got.duration != others.duration:
+            return None
+        if kind == "camera":
+            added = set(_camera_words(word))
+            if got.start_time != others.start_time:
+                return None
+            if set(got.camera_positions or ()) != set(others.camera_positions or ()) | added:
+                return None
+        elif got.camera_positions != others.camera_positions:
+            return None
+        if kind == "day" and not _same_clock(got, others, tz):
+            return None
+    return _fix("/recall", tokens, {i: [word]})
+
+
+def _same_clock(a: RecallFields, b: RecallFields, tz: ZoneInfo | None) -> bool:
+    if a.start_time is None or b.start_time is None or tz is None:
+        return a.start_time == b.start_time
+    clock = b.words.get("start_time", "").lower().split()
+    if "ago" in clock or "now" in clock:
+        return a.start_time == b.start_time
+    return a.start_time.astimezone(tz).time() == b.start_time.astimezone(tz).time()
 
 
 def _unknown_word(
-    command: str, tokens: list[str], i: int, *, zone_word: bool = False
+    command: str,
+    tokens: list[str],
+    i: int,
+    *,
+    zone_word: bool = False,
+    hints: bool = True,
+    now: datetime | None = None,
+    tz: ZoneInfo | None = None,
+    month_first: bool = True,
 ) -> ParseError:
+    """A word nothing reads: named, with the words its position expects; a corrected command
+    only when it asks for exactly what the other words said (never a word dropped: it may have
+    been the camera or the half hour that was meant)."""
     tok = tokens[i]
-    vocabulary = _VOCABULARY if command == "/recall" else list(CAMERA_WORDS)
-    close = difflib.get_close_matches(tok.lower(), vocabulary, n=1, cutoff=0.6)
-    hint = f" Did you mean {close[0]}?" if close else ""
+    low = tok.lower()
+    if command == "/snapshot":
+        return _unknown_snapshot_word(tokens, i)
+    if not hints:
+        # Only whether the words parse is asked (checking a correction, reading a message).
+        return ParseError(f"I don't understand {tok!r}.", word=tok)
+    example = ""
+    hint = ""
     if zone_word:
         why = "A time zone goes right after a time of day, like 14:05 UTC."
-    elif command == "/recall":
-        why = (
-            "After the truck come a time, a duration like 2m, timelapse, and camera words "
-            "(front, driver, narrow, left, right, rear)."
+        # A zone means nothing to a relative time: without it, the same moment.
+        if hints and now is not None:
+            try:
+                rest = parse_recall(
+                    _fix("", tokens, {i: []}).strip(),
+                    now=now,
+                    tz=tz,
+                    month_first=month_first,
+                    hints=False,
+                )
+            except ParseError:
+                rest = None
+            said = (rest.words.get("start_time", "") if rest else "").lower().split()
+            if rest is not None and ("ago" in said or "now" in said):
+                example = _fix(command, tokens, {i: []})
+        return ParseError(
+            f"I don't understand {tok!r}. {why}",
+            word=tok,
+            allowed="time, duration, timelapse, camera words",
+            example=example,
         )
+    kinds = _expected(tokens, i, month_first)
+    close = _closest(low, kinds)
+    if close and hints and now is not None:
+        fixed = _safe_correction(
+            tokens, i, close[0], close[1], now=now, tz=tz, month_first=month_first
+        )
+        if fixed is not None:
+            hint, example = f" Did you mean {close[0]}?", fixed
+    why = _WHY[kinds[0]] if len(kinds) == 1 or kinds == ("camera", "joiner") else _RECALL_WHY
+    if kinds[:2] == ("day", "camera"):
+        why = f"{_WHY['day']} {_WHY['camera']}"
+    return ParseError(
+        f"I don't understand {tok!r}.{hint} {why}",
+        word=tok,
+        allowed="time, duration, timelapse, camera words",
+        example=example,
+    )
+
+
+def _unknown_snapshot_word(tokens: list[str], i: int) -> ParseError:
+    tok = tokens[i]
+    close = _closest(tok.lower(), ("camera",))
+    hint = f" Did you mean {close[0]}?" if close else ""
+    why = (
+        "After the truck comes one camera word (front, driver, left, right or rear), or "
+        "all for every camera."
+    )
+    if close:
+        example = _fix("/snapshot", tokens, {i: [close[0]]})
+    elif any(t.lower() in CAMERA_WORDS or t.lower() in ALL_WORDS for t in tokens[1:]):
+        # One camera is already named, and a snapshot takes one: the word adds nothing to it.
+        example = _fix("/snapshot", tokens, {i: []})
     else:
-        why = (
-            "After the truck comes one camera word (front, driver, left, right or rear), or "
-            "all for every camera."
-        )
-    example = _fix(command, tokens, {i: [close[0]] if close else []})
-    if len(tokens) <= 2 and not close:
-        default = (RECALL_EXAMPLES if command == "/recall" else SNAPSHOT_EXAMPLES)[0].split()
-        example = _fix(command, [tokens[0], *default[2:]], {})
+        example = ""
     return ParseError(
         f"I don't understand {tok!r}.{hint} {why}",
         word=tok,
@@ -787,7 +1304,7 @@ def _unknown_word(
 
 
 def parse_snapshot(text: str) -> SnapshotFields:
-    tokens = tokenize(text)
+    tokens = _kind_word(tokenize(text, "/snapshot"))
     if not tokens:
         raise ParseError("Say which truck and which camera.", example=SNAPSHOT_EXAMPLES[0])
     _no_listing("/snapshot", tokens)
@@ -805,6 +1322,8 @@ def parse_snapshot(text: str) -> SnapshotFields:
         elif tokens[j].lower() in ALL_WORDS:
             fields.all_cameras = True
             fields.words["position"] = tokens[j]
+        elif fields.all_cameras and tokens[j].lower() in (*_CAMERA_NOUNS, "the"):
+            continue  # "all cameras", "every camera"
         else:
             raise _unknown_word("/snapshot", tokens, j)
     if fields.all_cameras and cameras:
@@ -893,8 +1412,12 @@ def corrected_example(
     fields: RecallFields | SnapshotFields,
     err: RuleViolation,
     unit: FleetUnit | None = None,
+    *,
+    now: datetime | None = None,
 ) -> str:
-    """The user's own command with the offending words replaced by ones that would work."""
+    """The user's own command with the offending words replaced by ones that would work, or ""
+    when no change keeps the unit, cameras and start the words asked for (a start in the future
+    has no such change: moving it would be other footage)."""
     tokens = fields.tokens
     spans = fields.spans
     changes: dict[int, list[str]] = {}
@@ -920,7 +1443,17 @@ def corrected_example(
             if fields.duration not in DURATIONS[RecallType.REGULAR]:
                 put("duration", ["1m"])
         elif err.field == "start_time":
-            put("start_time", ["30m", "ago"])
+            # A window that runs past now keeps its start and ends by now, if a length allows it.
+            start = fields.start_time
+            room = now - start if now is not None and start is not None else timedelta(-1)
+            fits = [
+                d
+                for d in DURATIONS[fields.recall_type]
+                if timedelta(minutes=d) <= room and d < float(fields.duration or 0)
+            ]
+            if not fits:
+                return ""
+            put("duration", [f"{max(fits)}m"])
         elif err.field == "camera_positions":
             # Cameras the unit lacks are dropped (none left: all cameras); a repeat is dropped.
             seen: set[str] = set()
@@ -931,10 +1464,9 @@ def corrected_example(
                     changes[j] = []
                 seen.add(position)
         elif err.field == "target":
-            if "target2" in spans:
-                changes[spans["target2"][0]] = []
-            else:
-                return RECALL_EXAMPLES[0]
+            # Two units, or none readable: no command (either unit may be the one meant, and a
+            # stand-in would be another unit's footage).
+            return ""
     else:
         if err.field == "position":
             kind: TargetKind = "asset" if fields.asset_name else "vehicle"
@@ -949,10 +1481,9 @@ def corrected_example(
                 return command
             put("position", [_short_word(choices[0])])
         elif err.field == "target":
-            if "target2" in spans:
-                changes[spans["target2"][0]] = []
-            else:
-                return SNAPSHOT_EXAMPLES[0]
+            # Two units, or none readable: no command (either unit may be the one meant, and a
+            # stand-in would be another unit's footage).
+            return ""
     return _fix(command, tokens, changes)
 
 

@@ -85,9 +85,74 @@ UNITS = {
     **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60),
     **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 3600),
 }
-_AMOUNT = re.compile(r"^(\d{1,6})([a-z]+)$")
+# Numbers said as words before a unit ("ten minutes ago").
+NUMBER_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "forty-five": 45,
+    "fifty": 50,
+    "sixty": 60,
+    "ninety": 90,
+}
+# Lengths said as phrases, in seconds: read wherever a length may stand (a duration, or before
+# `ago`). Longest first, so "an hour and a half" is not read as "an hour".
+LENGTH_PHRASES: tuple[tuple[str, int], ...] = tuple(
+    sorted(
+        (
+            ("half an hour", 1800),
+            ("half hour", 1800),
+            ("a half hour", 1800),
+            ("half a minute", 30),
+            ("quarter of an hour", 900),
+            ("a quarter of an hour", 900),
+            ("quarter hour", 900),
+            ("a quarter hour", 900),
+            ("an hour and a half", 5400),
+            ("one and a half hours", 5400),
+            ("an hour and a quarter", 4500),
+            ("a minute and a half", 90),
+            ("a couple of minutes", 120),
+            ("a couple minutes", 120),
+            ("a few minutes", 180),
+        ),
+        key=lambda row: -len(row[0].split()),
+    )
+)
+# Times of day said as words: a clock on the 24-hour dial, never ambiguous.
+NAMED_TIMES = {"noon": time(12), "midday": time(12), "midnight": time(0)}
+# Parts of the day, each: which day (days back from today) and which half of the dial a clock
+# without am/pm is read on ("am", "pm", or "night": evening hours yesterday, small hours today).
+DAY_PARTS: dict[str, tuple[int, str]] = {
+    "this morning": (0, "am"),
+    "this afternoon": (0, "pm"),
+    "this evening": (0, "pm"),
+    "tonight": (0, "pm"),
+    "last night": (1, "night"),
+    "yesterday morning": (1, "am"),
+    "yesterday afternoon": (1, "pm"),
+    "yesterday evening": (1, "pm"),
+}
+# Words that say the moment is ahead: recalls are for the past.
+FUTURE_WORDS = frozenset({"tomorrow", "later", "upcoming", "next"})
+_AMOUNT = re.compile(r"^(\d{1,6}(?:\.\d{1,3})?)([a-z]+)$")
+_DECIMAL = re.compile(r"^\d{1,6}(?:\.\d{1,3})?$")
 _HM = re.compile(r"^(\d{1,3})h(\d{1,4})m?$")
-_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?(am|pm|a|p|a\.m\.|p\.m\.)?$")
+_CLOCK = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?(?::(\d{2}))?(am|pm|a|p|a\.m\.|p\.m\.)?$")
+_HHMM = re.compile(r"^([01]\d|2[0-3])([0-5]\d)$")
 AMPM = {"am": "am", "a.m.": "am", "pm": "pm", "p.m.": "pm"}
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _NUM_DATE = re.compile(r"^(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?$")
@@ -104,6 +169,10 @@ class When:
     days_back: int | None = None
     weekday: int | None = None
     clock: time | None = None
+    # The clock was written without am/pm on the 12-hour dial (2:15): it means the latest of its
+    # two readings that has passed (within the day and part of the day, if one is named).
+    twelve: bool = False
+    part: str | None = None  # "am", "pm" or "night", from a part of the day
     zone: tzinfo | None = None
     ago: timedelta | None = None
     now: bool = False
@@ -121,16 +190,32 @@ class When:
         return bool(self.day_at or self.clock_at or self.zone_at)
 
 
-def clock_time(token: str, next_token: str) -> tuple[time, int] | None:
-    """A time of day, and how many words it took (`2:15 pm` is two)."""
-    m = _CLOCK.match(token.lower())
+@dataclass(frozen=True)
+class Clock:
+    """A time of day as written: the time, how many words it took, and whether it was written
+    on the 12-hour dial without am/pm (so it may be either half of the day)."""
+
+    time: time
+    taken: int
+    twelve: bool = False
+
+
+def clock_time(token: str, next_token: str, *, bare: bool = False) -> Clock | None:
+    """A time of day: `14:05`, `2:15 pm`, `1405`, `14.05`, `noon`. `bare`: a lone hour (`3`) is a
+    time too (after `at`, or a day)."""
+    low = token.lower()
+    if low in NAMED_TIMES:
+        return Clock(NAMED_TIMES[low], 1)
+    if m := _HHMM.match(low):
+        return Clock(time(int(m.group(1)), int(m.group(2))), 1)
+    m = _CLOCK.match(low)
     if not m:
         return None
     half = m.group(4)
     taken = 1
     if half is None and next_token.lower() in AMPM:
         half, taken = next_token.lower(), 2
-    if m.group(2) is None and half is None:
+    if m.group(2) is None and half is None and not bare:
         return None
     hour, minute, second = int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
     if half:
@@ -139,22 +224,49 @@ def clock_time(token: str, next_token: str) -> tuple[time, int] | None:
         hour = hour % 12 + (12 if half.startswith("p") else 0)
     if hour > 23 or minute > 59 or second > 59:
         return None
-    return time(hour, minute, second), taken
+    # "09:30" and "21:30" say which half; "9:30" and "12:30" do not.
+    twelve = not half and 1 <= hour <= 12 and not m.group(1).startswith("0")
+    return Clock(time(hour, minute, second), taken, twelve)
+
+
+def length_phrase(tokens: list[str], i: int) -> tuple[int, int] | None:
+    """A length said as a phrase ("half an hour"): seconds, and how many words it took."""
+    for phrase, seconds in LENGTH_PHRASES:
+        words = phrase.split()
+        if [t.lower() for t in tokens[i : i + len(words)]] == words:
+            return seconds, len(words)
+    return None
+
+
+def day_part(tokens: list[str], i: int) -> tuple[str, int] | None:
+    """A part of the day ("this morning", "tonight"): its name, and how many words it took."""
+    for name in DAY_PARTS:
+        words = name.split()
+        if [t.lower() for t in tokens[i : i + len(words)]] == words:
+            return name, len(words)
+    return None
 
 
 def amount(tokens: list[str], i: int) -> tuple[float, int] | None:
-    """`25m`, `1h30m`, `2 min`, `90 seconds`, `an hour`: seconds, and how many words it took."""
+    """`25m`, `1h30m`, `2 min`, `1.5 min`, `90 seconds`, `an hour`, `ten minutes`, `half an
+    hour`: seconds, and how many words it took."""
     low = tokens[i].lower()
     nxt = tokens[i + 1].lower() if i + 1 < len(tokens) else ""
+    if phrase := length_phrase(tokens, i):
+        return phrase
     if m := _HM.match(low):
         return int(m.group(1)) * 3600 + int(m.group(2)) * 60, 1
     if (m := _AMOUNT.match(low)) and m.group(2) in UNITS:
-        return int(m.group(1)) * UNITS[m.group(2)], 1
-    if low.isdigit() and len(low) <= 6 and nxt in UNITS and len(nxt) > 1:
-        return int(low) * UNITS[nxt], 2
-    if low in ("a", "an", "one") and nxt in UNITS and len(nxt) > 1:
-        return UNITS[nxt], 2
+        return _whole(float(m.group(1)) * UNITS[m.group(2)]), 1
+    if _DECIMAL.match(low) and nxt in UNITS and len(nxt) > 1:
+        return _whole(float(low) * UNITS[nxt]), 2
+    if low in NUMBER_WORDS and nxt in UNITS and len(nxt) > 1:
+        return NUMBER_WORDS[low] * UNITS[nxt], 2
     return None
+
+
+def _whole(seconds: float) -> float:
+    return int(seconds) if seconds.is_integer() else seconds
 
 
 def zone_word(token: str) -> tzinfo | None:

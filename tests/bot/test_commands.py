@@ -64,7 +64,7 @@ async def test_help_prints_the_grammar(stack: Stack, command: str) -> None:
             "TRK-101 14:05 timelapse 7m",
             ["`7m`", "Timelapse recalls last 5, 10, 15, 30, 45 or 60", "timelapse 5m"],
         ),
-        ("TRK-101 1m ago 3m", ["runs past now", "30m ago"]),
+        ("TRK-101 1m ago 3m", ["runs past now", "/recall TRK-101 1m ago 1m"]),
         ("TRK-101 14:05 rear rear", ["listed twice"]),
         ("TRK-101 14:05 fornt", ["Did you mean front?"]),
         ("TRK-101", ["Say when"]),

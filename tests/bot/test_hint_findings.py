@@ -101,8 +101,9 @@ def test_a_clock_with_a_dot_is_a_time_not_a_date() -> None:
 def test_an_unclosed_quote_on_snapshot_offers_a_snapshot() -> None:
     with pytest.raises(ParseError) as caught:
         parse_snapshot('asset:"Reefer 12 rear')
-    assert caught.value.example.startswith("/snapshot ")
-    assert "timelapse" not in caught.value.example
+    # Named, with how to quote; no stand-in command (it would be another unit's footage).
+    assert "timelapse" not in caught.value.example and caught.value.example == ""
+    assert caught.value.message.startswith('A quote is not closed in asset:"Reefer;')
 
 
 def test_a_future_time_is_answered_recalls_are_for_the_past() -> None:

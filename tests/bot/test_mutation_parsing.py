@@ -66,28 +66,28 @@ def violation(fields: RecallFields, unit: FleetUnit | None = None) -> RuleViolat
             "You gave two times, 20m ago and 14:05; give one.",
             "14:05",
             "one time",
-            "/recall TRK-101 20m ago",
+            "",  # either moment may be the one meant (issue 24)
         ),
         (
             "TRK-101 14:05 15:00",
             "You gave two times, 14:05 and 15:00; give one.",
             "15:00",
             "one time",
-            "/recall TRK-101 14:05",
+            "",  # either moment may be the one meant (issue 24)
         ),
         (
             "TRK-101 20m ago 2026-11-20T14:05",
             "You gave two start times, 20m ago and 2026-11-20T14:05; give one.",
             "2026-11-20T14:05",
             "one start time",
-            "/recall TRK-101 20m ago",
+            "",  # either moment may be the one meant (issue 24)
         ),
         (
             "TRK-101 now 2026-11-20T14:05",
             "You gave two start times, now and 2026-11-20T14:05; give one.",
             "2026-11-20T14:05",
             "one start time",
-            "/recall TRK-101 now",
+            "",  # either moment may be the one meant (issue 24)
         ),
         (
             # The word after the second start time stays in the corrected command.
@@ -95,7 +95,7 @@ def violation(fields: RecallFields, unit: FleetUnit | None = None) -> RuleViolat
             "You gave two start times, 14:05 and 2026-11-20T14:05; give one.",
             "2026-11-20T14:05",
             "one start time",
-            "/recall TRK-101 14:05 2m",
+            "",  # either moment may be the one meant (issue 24)
         ),
         (
             # A date and time in one word is named once, not as its day and then its time.
@@ -103,14 +103,14 @@ def violation(fields: RecallFields, unit: FleetUnit | None = None) -> RuleViolat
             "You gave two times, 2026-11-20T14:05Z and 15:00; give one.",
             "15:00",
             "one time",
-            "/recall TRK-101 2026-11-20T14:05Z",
+            "",  # either moment may be the one meant (issue 24)
         ),
         (
             "TRK-101 2026-11-20T14:05 yesterday 2m",
             "You gave two days, 2026-11-20T14:05 and yesterday; give one.",
             "yesterday",
             "one day",
-            "/recall TRK-101 2026-11-20T14:05 2m",
+            "",  # either moment may be the one meant (issue 24)
         ),
     ],
 )
@@ -231,13 +231,18 @@ def test_a_duration_is_corrected_to_the_nearest_allowed(text: str, example: str)
 @pytest.mark.parametrize(
     ("text", "example", "note"),
     [
-        # The missing time was added after the note, where it became part of the note.
-        ("TRK-101 note: cut off", "/recall TRK-101 20m ago note: cut off", "cut off"),
+        # A corrected word stays before the note (a missing time is no longer filled in with a
+        # stand-in, issue 24: the correction of a misspelled camera word is the case now).
+        (
+            "TRK-101 14:05 fornt note: cut off",
+            "/recall TRK-101 14:05 front note: cut off",
+            "cut off",
+        ),
         ("TRK-101 14:05 4m Note: cut off", "/recall TRK-101 14:05 3m Note: cut off", "cut off"),
         # Quoted, a note with an unpaired quote could not be read back.
         (
-            'TRK-101 note: the "big one',
-            '/recall TRK-101 20m ago note: the "big one',
+            'TRK-101 14:05 fornt note: the "big one',
+            '/recall TRK-101 14:05 front note: the "big one',
             'the "big one',
         ),
     ],
@@ -283,7 +288,7 @@ def test_a_corrected_snapshot_keeps_the_note_last_and_works() -> None:
             "%%% front",
             "I can't read '%%%' as a truck or trailer: say a vehicle number (like TRK-101) or "
             'asset:"NAME" first, then the rest.',
-            "/snapshot TRK-101 front",
+            "",  # no stand-in unit (issue 24)
         ),
         (
             "TRK-101 all front",
@@ -298,11 +303,11 @@ def test_a_corrected_snapshot_keeps_the_note_last_and_works() -> None:
             "/snapshot TRK-101 rear",
         ),
         (
-            # Nothing close, and nothing else said: the example is the usual one.
+            # Nothing close, and nothing else said: no stand-in camera is offered (issue 24).
             "TRK-101 roof",
             "I don't understand 'roof'. After the truck comes one camera word (front, driver, "
             "left, right or rear), or all for every camera.",
-            "/snapshot TRK-101 front",
+            "",
         ),
         (
             "TRK-101 rear roof",
@@ -341,7 +346,8 @@ def test_a_second_target_in_a_snapshot_is_the_one_pointed_at() -> None:
     assert s.spans["target2"] == [2] and s.words["target"] == "Asset:Yard"
     with pytest.raises(RuleViolation) as caught:
         s.request()
-    assert corrected_example("/snapshot", s, caught.value) == "/snapshot TRK-101 rear"
+    # Either unit may be the one meant: no command (issue 24).
+    assert corrected_example("/snapshot", s, caught.value) == ""
 
 
 def test_a_snapshot_is_checked_against_what_the_unit_carries() -> None:
@@ -550,13 +556,10 @@ RECALL_WORDS = (
             f"I don't understand 'fornt'. Did you mean front? {RECALL_WORDS}",
             "/recall TRK-101 front",
         ),
-        # Nothing close and nothing else said: the stock example, with the user's truck.
-        ("TRK-101 roof", f"I don't understand 'roof'. {RECALL_WORDS}", "/recall TRK-101 14:05 2m"),
-        (
-            "TRK-101 14:05 roof",
-            f"I don't understand 'roof'. {RECALL_WORDS}",
-            "/recall TRK-101 14:05",
-        ),
+        # Nothing close: no command is offered, neither a stand-in nor the word dropped (it may
+        # have been the camera that was meant; issue 24). The message names what may stand there.
+        ("TRK-101 roof", f"I don't understand 'roof'. {RECALL_WORDS}", ""),
+        ("TRK-101 14:05 roof", f"I don't understand 'roof'. {RECALL_WORDS}", ""),
         (
             "TRK-101 14:05 yesturday",
             f"I don't understand 'yesturday'. Did you mean yesterday? {RECALL_WORDS}",
@@ -584,7 +587,7 @@ def test_a_snapshot_suggests_camera_words_only() -> None:
     with pytest.raises(ParseError) as caught:
         parse_snapshot("TRK-101 yesturday")
     assert "Did you mean" not in caught.value.message
-    assert caught.value.example == "/snapshot TRK-101 front"
+    assert caught.value.example == ""  # no stand-in camera (issue 24)
 
 
 # --- a smart dashcam records no timelapse --------------------------------------------------------
@@ -617,9 +620,10 @@ def test_a_timelapse_on_a_smart_dashcam_becomes_a_regular_minute(text: str, exam
     [
         # Only the repeat is dropped, not the first mention nor the cameras around it.
         ("TRK-101 front rear rear 14:05", "/recall TRK-101 front rear 14:05"),
-        ("TRK-101 asset:Yard 20m ago", "/recall TRK-101 20m ago"),
-        # An empty name: nothing of the user's to keep.
-        ("asset: 20m ago", "/recall TRK-101 14:05 2m"),
+        # Two units, or an empty name: no command (either unit may be the one meant, and a
+        # stand-in would be another unit's footage; issue 24).
+        ("TRK-101 asset:Yard 20m ago", ""),
+        ("asset: 20m ago", ""),
     ],
 )
 def test_a_corrected_recall(text: str, example: str) -> None:
@@ -660,7 +664,7 @@ def test_a_recall_type_refused_by_the_rules_becomes_regular(text: str, example: 
         ),
         # Nothing it carries will do: the form.
         ('asset:"Reefer 12" front', FleetUnit("asset", "Reefer 12", frozenset()), "/snapshot"),
-        ("asset: rear", None, "/snapshot TRK-101 front"),
+        ("asset: rear", None, ""),  # no stand-in unit (issue 24)
     ],
 )
 def test_a_corrected_snapshot(text: str, unit: FleetUnit | None, example: str) -> None:
@@ -677,13 +681,13 @@ def test_a_corrected_snapshot(text: str, unit: FleetUnit | None, example: str) -
             "TRK-101 20m ago now",
             "You gave two start times, 20m ago and now; give one.",
             "now",
-            "/recall TRK-101 20m ago",
+            "",  # either moment may be the one meant (issue 24)
         ),
         (
             "TRK-101 now 20m ago",
             "You gave two start times, now and 20m ago; give one.",
             "20m ago",
-            "/recall TRK-101 now",
+            "",
         ),
     ],
 )
@@ -699,7 +703,7 @@ def test_a_time_before_the_calendar_begins_is_refused() -> None:
         "2h ago is further back than any footage.",
         "2h ago",
         "a few minutes to a few days ago",
-        '/recall asset:"Reefer 12" 20m ago timelapse 15m left rear',
+        "",  # no stand-in: another unit's footage (issue 24)
     )
 
 
@@ -749,7 +753,7 @@ def test_an_unclosed_quote_names_its_word(text: str, word: str) -> None:
     assert (e.message, e.word, e.example) == (
         f'A quote is not closed in {word}; put names with spaces in quotes, like asset:"Reefer 12".',
         word,
-        '/recall asset:"Reefer 12" 20m ago timelapse 15m left rear',
+        "",  # no stand-in command: it asked for another unit's footage (issue 24)
     )
 
 
@@ -775,7 +779,7 @@ def test_a_target_with_no_letter_or_digit_is_refused(text: str) -> None:
         'asset:"NAME" first, then the rest.',
         word,
         "a vehicle number, or asset:NAME",
-        "/recall TRK-101 14:05 2m",
+        "",  # no stand-in unit (issue 24)
     )
 
 
@@ -855,14 +859,14 @@ def test_the_words_of_each_field() -> None:
             "2026-11-20T25:05 is not a date and time I can read.",
             "2026-11-20T25:05",
             "YYYY-MM-DD HH:MM",
-            "/recall TRK-101 2026-11-20 14:05 3m front driver",
+            "",  # no stand-in date: other footage (issue 24)
         ),
         (
             "TRK-101 2026-13-40 10:00",
             "2026-13-40 is not a real date.",
             "2026-13-40",
             "a date like 2026-11-20, 11/21 or Nov 21",
-            "/recall TRK-101 2026-11-20 14:05 3m front driver",
+            "",
         ),
         (
             "TRK-101 2m",
@@ -870,22 +874,24 @@ def test_the_words_of_each_field() -> None:
             "or 11/21 14:05, or 20m ago, or now.",
             "",
             "14:05, 2:15pm, at 2:15 pm, yesterday 3pm, today 9:30, Sat 14:05, 11/21 14:05, "
-            "Nov 21 14:05, 2026-11-20 14:05, 14:05 UTC, 20m ago, 1h30m ago, now",
-            "/recall TRK-101 2m 20m ago",
+            "Nov 21 14:05, 2026-11-20 14:05, 14:05 UTC, 20m ago, 1h30m ago, now, noon, midnight, "
+            "this morning 9, this afternoon 1:30, last night 11pm, yesterday at 3, 1405, "
+            "half an hour ago, an hour and a half ago",
+            "",  # no stand-in time: footage nobody asked for (issue 24)
         ),
         (
             "TRK-101 Nov 21 2m",
             "After Nov 21, give the time of day, like Nov 21 14:05.",
             "Nov 21",
             "a day, then a time like 14:05 or 2:15pm",
-            "/recall TRK-101 Nov 21 14:05 2m",
+            "",
         ),
         (
             "TRK-101 9999-12-31 23:59",
             "9999-12-31 23:59 is out of the range of dates I can read.",
             "9999-12-31 23:59",
             "a date in the last few weeks",
-            "/recall TRK-101 14:05 2m",
+            "",
         ),
     ],
 )
@@ -1044,19 +1050,19 @@ def test_what_a_name_not_in_the_fleet_allows(
             "/recall",
             "TRK-101 VEHICLE:TRK-102 14:05",
             "You gave two vehicles, TRK-101 and VEHICLE:TRK-102; give one.",
-            "/recall TRK-101 14:05",
+            "",  # either unit may be the one meant (issue 24)
         ),
         (
             "/snapshot",
             "TRK-101 front vehicle:TRK-102",
             "You gave two vehicles, TRK-101 and vehicle:TRK-102; give one.",
-            "/snapshot TRK-101 front",
+            "",
         ),
         (
             "/snapshot",
             "asset:Yard asset:Dock rear",
             "You gave two assets, asset:Yard and asset:Dock; give one.",
-            "/snapshot asset:Yard rear",
+            "",
         ),
     ],
 )
@@ -1075,9 +1081,9 @@ def test_two_units_of_one_kind_are_refused_not_the_last_taken(
     assert (e.message, e.word, e.allowed, e.example) == (message, second, f"one {what}", example)
 
 
-def test_a_recall_word_error_in_a_second_target_shows_a_recall_example() -> None:
+def test_a_recall_word_error_in_a_second_target_names_it() -> None:
     e = refused("TRK-101 asset:%%% 14:05")
-    assert (e.word, e.example) == ("asset:%%%", "/recall TRK-101 14:05 2m")
+    assert (e.word, e.example) == ("asset:%%%", "")  # no stand-in unit (issue 24)
 
 
 @pytest.mark.parametrize(
@@ -1144,12 +1150,12 @@ def test_right_before_a_clock_is_the_right_camera() -> None:
 @pytest.mark.parametrize(
     ("text", "message", "word", "example"),
     [
-        ("TRK-101 now 14:05", "You gave two times, now and 14:05; give one.", "14:05",
-         "/recall TRK-101 now"),
+        # Either moment may be the one meant: no command (issue 24).
+        ("TRK-101 now 14:05", "You gave two times, now and 14:05; give one.", "14:05", ""),
         ("TRK-101 now yesterday 2m", "You gave two days, now and yesterday; give one.",
-         "yesterday", "/recall TRK-101 now 2m"),
+         "yesterday", ""),
         ("TRK-101 right now Nov 20", "You gave two days, right now and Nov 20; give one.",
-         "Nov 20", "/recall TRK-101 right now"),
+         "Nov 20", ""),
     ],
 )  # fmt: skip
 def test_a_day_or_clock_after_now_is_a_second_start_time(

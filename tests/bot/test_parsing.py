@@ -106,21 +106,25 @@ def test_default_duration_per_type() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "fragment"),
+    ("text", "fragment", "offered"),
     [
-        ("TRK-101", "Say when"),
-        ("TRK-101 14:05 fornt", "Did you mean front?"),
-        ("TRK-101 2026-11-20", "give the time of day"),
-        ("TRK-101 2026-13-40 10:00", "not a real date"),
-        ('asset:"Reefer 12 14:05', "quote is not closed"),
-        ("", "Say which truck"),
-        ("TRK-101 25:00", "don't understand"),
+        # No stand-in time: footage nobody asked for (issue 24).
+        ("TRK-101", "Say when", False),
+        ("TRK-101 14:05 fornt", "Did you mean front?", True),
+        ("TRK-101 2026-11-20", "give the time of day", False),
+        # No stand-in date or unit (issue 24: another unit's or moment's footage).
+        ("TRK-101 2026-13-40 10:00", "not a real date", False),
+        ('asset:"Reefer 12 14:05', "quote is not closed", False),
+        ("", "Say which truck", True),
+        # Nothing matches 25:00: no stand-in command (issue 24), the ways to say a time instead.
+        ("TRK-101 25:00", "don't understand '25:00'. When is said like 14:05", False),
     ],
 )
-def test_words_that_cannot_be_read(text: str, fragment: str) -> None:
+def test_words_that_cannot_be_read(text: str, fragment: str, offered: bool) -> None:
     with pytest.raises(ParseError) as caught:
         parse_recall(text, now=NOW, tz=CHICAGO)
-    assert fragment in caught.value.message and caught.value.example.startswith("/recall")
+    assert fragment in caught.value.message
+    assert caught.value.example.startswith("/recall") if offered else caught.value.example == ""
 
 
 def test_snapshot_forms() -> None:
@@ -147,13 +151,15 @@ def _violation(text: str) -> tuple[object, RuleViolation]:
         ("TRK-101 14:05 4m front", "/recall TRK-101 14:05 3m front"),
         ("TRK-101 14:05 timelapse 20m", "/recall TRK-101 14:05 timelapse 15m"),
         ("TRK-101 rear rear 14:05", "/recall TRK-101 rear 14:05"),
-        ("TRK-101 2m ago 3m", "/recall TRK-101 30m ago 3m"),
+        # Runs past now: the start is kept and the window ends by now (issue 24: "30m ago" was
+        # other footage).
+        ("TRK-101 2m ago 3m", "/recall TRK-101 2m ago 2m"),
         ('asset:"Reefer 12" 14:05 7m', '/recall asset:"Reefer 12" 14:05 3m'),
     ],
 )
 def test_corrected_example_replaces_the_offending_word(text: str, example: str) -> None:
     fields, err = _violation(text)
-    corrected = corrected_example("/recall", fields, err)  # type: ignore[arg-type]
+    corrected = corrected_example("/recall", fields, err, now=NOW)  # type: ignore[arg-type]
     assert corrected == example
     again = parse_recall(corrected.removeprefix("/recall "), now=NOW, tz=CHICAGO)
     assert again.request(NOW).duration == again.duration  # the corrected command is valid

@@ -14,8 +14,10 @@ from hypothesis import strategies as st
 from bot.slack.blocks import help_message
 from bot.slack.lookups import FleetUnit, month_first
 from bot.slack.parsing import (
+    CAMERA_EXAMPLES,
     DURATION_EXAMPLES,
     WHEN_EXAMPLES,
+    WHEN_HINTS,
     ParseError,
     RecallFields,
     corrected_example,
@@ -52,7 +54,7 @@ def answer(
         word = fields.words.get(e.field, "")
         return Answer(
             message=explain(fields.words, e),
-            example=corrected_example("/recall", fields, e, unit),
+            example=corrected_example("/recall", fields, e, unit, now=now),
             word=word,
         )
     return Answer(fields=fields)
@@ -101,7 +103,9 @@ READS = [
     ("TRK-101 Saturday 14:05", "TRK-101", "2026-11-21 14:05:00", 1),
     ("TRK-101 Fri 14:05", "TRK-101", "2026-11-20 14:05:00", 1),
     ("TRK-101 last Thursday 9am", "TRK-101", "2026-11-19 09:00:00", 1),
-    ("TRK-101 on Mon 8:00", "TRK-101", "2026-11-16 08:00:00", 1),
+    ("TRK-101 on Mon 08:00", "TRK-101", "2026-11-16 08:00:00", 1),
+    # No am/pm: the latest of the two that has passed (issue 24).
+    ("TRK-101 on Mon 8:00", "TRK-101", "2026-11-16 20:00:00", 1),
     ("TRK-101 sun 23:15", "TRK-101", "2026-11-15 23:15:00", 1),
     ("TRK-102 now 1m", "TRK-102", "2026-11-21 14:29:00", 1),
     ("TRK-102 just now 2m", "TRK-102", "2026-11-21 14:28:00", 2),
@@ -191,6 +195,10 @@ def test_refusal_names_word_rule_and_a_command_that_works(text: str, word: str, 
     assert got.fields is None, f"{text!r} was accepted"
     assert rule in got.message
     assert got.word == word and word in got.message
+    if not got.example:
+        # No command is offered when none asks for what the words said (issue 24: a stand-in
+        # command, or a start moved to "30m ago", asked for footage nobody described).
+        return
     assert got.example.startswith("/recall ")
     fixed = answer(got.example.removeprefix("/recall "))
     assert fixed.fields is not None, f"the suggestion {got.example!r} fails: {fixed.message}"
@@ -209,6 +217,12 @@ def test_help_is_generated_and_every_form_it_shows_parses() -> None:
         assert f"`{duration}`" in body
         got = parse_recall(f"TRK-101 20m ago {duration}", now=NOW, tz=CHICAGO)
         assert got.words["duration"] == duration
+    for cameras in CAMERA_EXAMPLES:
+        assert f"`{cameras}`" in body
+        got = parse_recall(f"TRK-101 20m ago {cameras}", now=NOW, tz=CHICAGO)
+        assert got.words["start_time"] == "20m ago"
+    # What a refusal names where a time goes is a form the help shows (and so parses).
+    assert set(WHEN_HINTS) <= set(WHEN_EXAMPLES)
 
 
 def test_month_and_day_follow_the_users_locale() -> None:
@@ -266,10 +280,12 @@ def test_autumn_time_that_passed_twice_means_the_latest() -> None:
 
 def test_autumn_a_zone_word_picks_the_occurrence() -> None:
     assert at(AUTUMN, "TRK-101 1:05 CDT").start_time == datetime(2026, 11, 1, 6, 5, tzinfo=UTC)
-    assert at(AUTUMN, "TRK-101 1:05 CDT").remarks == []
+    assert not any("twice" in r for r in at(AUTUMN, "TRK-101 1:05 CDT").remarks)
     # 01:30 CST is still ahead tonight: the latest past one was the night before.
-    assert at(AUTUMN, "TRK-101 1:30 CST").start_time == datetime(2026, 10, 31, 7, 30, tzinfo=UTC)
+    assert at(AUTUMN, "TRK-101 01:30 CST").start_time == datetime(2026, 10, 31, 7, 30, tzinfo=UTC)
     assert "in the future" in answer("TRK-101 today 1:30 CST", now=AUTUMN).message
+    # Without am/pm, 1:30 CST is the latest of 01:30 and 13:30 CST that has passed (issue 24).
+    assert at(AUTUMN, "TRK-101 1:30 CST").start_time == datetime(2026, 10, 31, 19, 30, tzinfo=UTC)
 
 
 def test_autumn_relative_times_are_instants() -> None:
@@ -280,7 +296,7 @@ def test_autumn_relative_times_are_instants() -> None:
 
 def test_autumn_next_day_named_days_and_dates() -> None:
     later = datetime(2026, 11, 2, 18, 0, tzinfo=UTC)  # Monday noon CST
-    for text in ("TRK-101 yesterday 1:30", "TRK-101 Sun 1:30", "TRK-101 11/1 1:30"):
+    for text in ("TRK-101 yesterday 01:30", "TRK-101 Sun 1:30am", "TRK-101 11/1 01:30"):
         f = at(later, text)
         assert f.start_time == datetime(2026, 11, 1, 7, 30, tzinfo=UTC), text
         assert "second" in f.remarks[0]
@@ -311,11 +327,16 @@ def test_spring_times_around_the_gap() -> None:
     assert at(SPRING, "TRK-101 3:30").start_time == datetime(2026, 3, 8, 8, 30, tzinfo=UTC)
     assert at(SPRING, "TRK-101 2h ago").start_time == SPRING - timedelta(hours=2)
     assert at(SPRING, "TRK-101 3h ago").start_time == datetime(2026, 3, 8, 6, 0, tzinfo=UTC)
-    # Before the gap is reached, 2:30 is yesterday's, which happened.
+    # Before the gap is reached, 02:30 is yesterday's, which happened.
     early = datetime(2026, 3, 8, 7, 50, tzinfo=UTC)  # 01:50 CST
-    assert at(early, "TRK-101 2:30").start_time == datetime(2026, 3, 7, 8, 30, tzinfo=UTC)
+    assert at(early, "TRK-101 02:30").start_time == datetime(2026, 3, 7, 8, 30, tzinfo=UTC)
+    # Without am/pm, the latest 2:30 that has passed is yesterday's 14:30 (issue 24).
+    assert at(early, "TRK-101 2:30").start_time == datetime(2026, 3, 7, 20, 30, tzinfo=UTC)
     nextday = datetime(2026, 3, 9, 17, 0, tzinfo=UTC)
-    assert "did not happen" in answer("TRK-101 yesterday 2:30", now=nextday).message
+    assert "did not happen" in answer("TRK-101 yesterday 02:30", now=nextday).message
+    assert at(nextday, "TRK-101 yesterday 2:30").start_time == datetime(
+        2026, 3, 8, 19, 30, tzinfo=UTC
+    )
     assert at(nextday, "TRK-101 yesterday 3pm").start_time == datetime(
         2026, 3, 8, 20, 0, tzinfo=UTC
     )
@@ -409,7 +430,8 @@ def test_no_text_raises_anything_but_a_parse_error(
         try:
             fields.request(now)
         except RuleViolation as e:
-            assert corrected_example("/recall", fields, e).startswith("/recall")
+            offered = corrected_example("/recall", fields, e, now=now)
+            assert offered == "" or offered.startswith("/recall ")
     try:
         snap = parse_snapshot(text)
     except ParseError as e:
@@ -418,7 +440,8 @@ def test_no_text_raises_anything_but_a_parse_error(
         try:
             snap.request()
         except RuleViolation as e:
-            assert corrected_example("/snapshot", snap, e).startswith("/snapshot")
+            offered = corrected_example("/snapshot", snap, e)
+            assert offered in ("", "/snapshot") or offered.startswith("/snapshot ")
 
 
 def test_recall_type_word_is_kept() -> None:

@@ -68,7 +68,7 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
             try:
                 request = fields.request(now, unit)
             except RuleViolation as e:
-                example = corrected_example("/recall", fields, e, unit)
+                example = corrected_example("/recall", fields, e, unit, now=now)
                 await reply(*bk.problem(explain(fields.words, e), example))
                 return
             await submit(
