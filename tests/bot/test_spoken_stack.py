@@ -43,7 +43,9 @@ def test_most_of_the_table_goes_through_the_stack() -> None:
 
 
 @pytest.mark.parametrize(
-    "row", THROUGH_THE_STACK, ids=lambda r: f"{r.text} @{r.now:%H%M}Z".encode("ascii", "replace").decode()
+    "row",
+    THROUGH_THE_STACK,
+    ids=lambda r: f"{r.text} @{r.now:%H%M}Z".encode("ascii", "replace").decode(),
 )
 async def test_each_spoken_phrasing_makes_exactly_its_create(sqlite_url: str, row: Row) -> None:
     async with running_stack(sqlite_url, clock=ManualClock(row.now)) as stack:
