@@ -253,6 +253,146 @@ def check_place(policy: Policy, asker: Asker) -> Decision | None:
     return None
 
 
+# --- the one decision -------------------------------------------------------------------------
+#
+# Every way of asking for footage (slash commands, forms, "all cameras", shortcuts, the Home tab,
+# a Refresh links button, a webhook's adoption, Motive's own events) asks `decide` before anything
+# is posted or created, and `route` again for each camera's media before it is delivered. The
+# other checks below are `decide` seen from one angle, kept for the words their callers use.
+
+ROAD_AND_EXTERIOR = frozenset(CameraPosition) - IN_CAB
+
+
+def known_position(word: str | CameraPosition | None) -> CameraPosition | None:
+    """The camera a position word names, however Motive spells it (`DRIVER_FACING`,
+    `Driver-Facing`, ` rear `); None for a word the bot does not know."""
+    if word is None:
+        return None
+    key = re.sub(r"[\s-]+", "_", str(word).strip()).casefold()
+    try:
+        return CameraPosition(key)
+    except ValueError:
+        return None
+
+
+def is_in_cab(word: str | CameraPosition | None) -> bool:
+    """Fail closed: only a camera known to look at the road or the outside is not in-cab. An
+    unknown, missing or new position word counts as in-cab."""
+    return known_position(word) not in ROAD_AND_EXTERIOR
+
+
+def media_of(word: str | CameraPosition | None) -> Media:
+    """The kind of video a camera's footage is, for `[requesters]`."""
+    return Media.IN_CAB if is_in_cab(word) else Media.ROAD_VIDEO
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What someone asks for, as the policy sees it.
+
+    `cameras` None means "all cameras": every one of `unit_cameras`, narrowed to what the asker
+    may see. `snapshot` True for still images (the `snapshots` rule applies, and no daily limit);
+    `minutes` the recall's length and `minutes_today` what the asker already had recorded today
+    (the daily limit)."""
+
+    cameras: tuple[CameraPosition, ...] | None
+    unit_cameras: tuple[CameraPosition, ...] = tuple(CameraPosition)
+    snapshot: bool = False
+    minutes: int = 0
+    minutes_today: int = 0
+
+
+def decide(policy: Policy, asker: Asker, wanted: Wanted) -> Decision:
+    """The policy's one answer to a request, whatever path it came by: refused (with the rule
+    and the words for the asker), allowed, or narrowed ("all cameras" by someone who may not see
+    in-cab media becomes the other cameras, and `Decision.cameras` lists them).
+
+    Checked in this order, the first refusal winning: where it is asked from (`[channels]`),
+    still images at all (`requesters.snapshots`), the daily limit (recalls), road and exterior
+    cameras (`requesters.road_video`, recalls), in-cab cameras (`requesters.in_cab`). A camera
+    not known to be road-facing or exterior counts as in-cab (`is_in_cab`)."""
+    refused = check_place(policy, asker)
+    if refused is not None:
+        return refused
+    if wanted.snapshot and not may(policy, asker, Media.SNAPSHOTS):
+        return _refuse(
+            policy, "requesters.snapshots", f"You may not request {Media.SNAPSHOTS.words}."
+        )
+    asked = tuple(wanted.unit_cameras) if wanted.cameras is None else tuple(wanted.cameras)
+    in_cab = [c for c in asked if is_in_cab(c)]
+    road = [c for c in asked if not is_in_cab(c)]
+    limit = policy.limits.daily_recall_minutes_per_user
+    if not wanted.snapshot and limit is not None and wanted.minutes_today + wanted.minutes > limit:
+        left = max(0, limit - wanted.minutes_today)
+        return _refuse(
+            policy,
+            "limits.daily_recall_minutes_per_user",
+            f"You have {left} of your {limit} recall minutes left today; this recall needs "
+            f"{wanted.minutes}.",
+        )
+    if not wanted.snapshot and road and not may(policy, asker, Media.ROAD_VIDEO):
+        return _refuse(
+            policy, "requesters.road_video", f"You may not request {Media.ROAD_VIDEO.words}."
+        )
+    if in_cab and not may(policy, asker, Media.IN_CAB):
+        if wanted.cameras is None and road:
+            what = "in-cab images" if wanted.snapshot else "in-cab video"
+            return Decision(
+                True,
+                "requesters.in_cab",
+                f"You may not see {what}, so I asked for the other cameras only.",
+                tuple(road),
+            )
+        return _refuse(policy, "requesters.in_cab", f"You may not request {Media.IN_CAB.words}.")
+    return Decision(True, None, None, None if wanted.cameras is None else tuple(wanted.cameras))
+
+
+class Route(StrEnum):
+    """Where one camera's media may go at delivery."""
+
+    THREAD = "thread"  # the request's thread (or wherever it was asked: a channel, a DM)
+    REQUESTER = "requester"  # the requester alone, by DM
+    WITHHELD = "withheld"  # nowhere: the requester may not (or no longer) see it
+
+
+def route(
+    policy: Policy,
+    requester: Asker | None,
+    position: str | CameraPosition | None,
+    *,
+    snapshot: bool = False,
+) -> Route:
+    """The policy asked again at delivery, for one camera's media: may the person who made the
+    request see it now, and may it go where the request lives (`requester.channel`)?
+
+    - the requester may not see this kind of media (in-cab, road, still images): WITHHELD;
+    - in-cab media under `[in_cab] deliver_to = "requester"`: REQUESTER (their DM);
+    - a channel the policy no longer allows: REQUESTER (a DM with the bot: WITHHELD when
+      `direct_messages` is off);
+    - otherwise THREAD.
+
+    `requester` None is media nobody asked for (a Motive safety event posted to a channel): it
+    may go to the thread only if the policy lets anyone see that media; in-cab media sent "to
+    the requester" has nobody to go to, so it is withheld. An unknown position is in-cab."""
+    media = media_of(position)
+    if requester is None:
+        open_to_all = getattr(policy.requesters, media.value) is None and (
+            not snapshot or policy.requesters.snapshots is None
+        )
+        if not open_to_all or (media is Media.IN_CAB and policy.in_cab.deliver_to == "requester"):
+            return Route.WITHHELD
+        return Route.THREAD
+    if not may(policy, requester, media) or (
+        snapshot and not may(policy, requester, Media.SNAPSHOTS)
+    ):
+        return Route.WITHHELD
+    if media is Media.IN_CAB and policy.in_cab.deliver_to == "requester":
+        return Route.REQUESTER
+    if check_place(policy, requester) is not None:
+        return Route.WITHHELD if requester.in_dm else Route.REQUESTER
+    return Route.THREAD
+
+
 def check_recall(
     policy: Policy,
     asker: Asker,
@@ -262,62 +402,31 @@ def check_recall(
     duration: int,
     minutes_today: int,
 ) -> Decision:
-    """May `asker` recall these cameras (None: all the unit has) for `duration` minutes?
-    "All cameras" by someone who may not see in-cab video is narrowed to what they may see."""
-    refused = check_place(policy, asker)
-    if refused is not None:
-        return refused
-    wanted = tuple(unit_cameras) if cameras is None else tuple(cameras)
-    in_cab = [c for c in wanted if c in IN_CAB]
-    road = [c for c in wanted if c not in IN_CAB]
-    may_cab, may_road = may(policy, asker, Media.IN_CAB), may(policy, asker, Media.ROAD_VIDEO)
-    limit = policy.limits.daily_recall_minutes_per_user
-    if limit is not None and minutes_today + duration > limit:
-        left = max(0, limit - minutes_today)
-        return _refuse(
-            policy,
-            "limits.daily_recall_minutes_per_user",
-            f"You have {left} of your {limit} recall minutes left today; this recall needs "
-            f"{duration}.",
-        )
-    if road and not may_road:
-        return _refuse(
-            policy, "requesters.road_video", f"You may not request {Media.ROAD_VIDEO.words}."
-        )
-    if in_cab and not may_cab:
-        if cameras is None and road:
-            return Decision(
-                True,
-                "requesters.in_cab",
-                "You may not see in-cab video, so I asked for the other cameras only.",
-                tuple(road),
-            )
-        return _refuse(policy, "requesters.in_cab", f"You may not request {Media.IN_CAB.words}.")
-    return Decision(True, None, None, None if cameras is None else tuple(cameras))
-
-
-def check_snapshot(policy: Policy, asker: Asker, position: CameraPosition) -> Decision:
-    refused = check_place(policy, asker)
-    if refused is not None:
-        return refused
-    if not may(policy, asker, Media.SNAPSHOTS):
-        return _refuse(
-            policy, "requesters.snapshots", f"You may not request {Media.SNAPSHOTS.words}."
-        )
-    if position in IN_CAB and not may(policy, asker, Media.IN_CAB):
-        return _refuse(policy, "requesters.in_cab", f"You may not request {Media.IN_CAB.words}.")
-    return Decision(True)
-
-
-def may_see(policy: Policy, asker: Asker, cameras: Iterable[CameraPosition]) -> bool:
-    """For the Refresh links button, which anyone in a shared channel can press."""
-    return all(
-        may(policy, asker, Media.IN_CAB if c in IN_CAB else Media.ROAD_VIDEO) for c in cameras
+    """May `asker` recall these cameras (None: all the unit has) for `duration` minutes?"""
+    return decide(
+        policy,
+        asker,
+        Wanted(
+            None if cameras is None else tuple(cameras),
+            tuple(unit_cameras),
+            minutes=duration,
+            minutes_today=minutes_today,
+        ),
     )
 
 
+def check_snapshot(policy: Policy, asker: Asker, position: CameraPosition) -> Decision:
+    decision = decide(policy, asker, Wanted((position,), snapshot=True))
+    return decision if not decision.allowed else Decision(True)
+
+
+def may_see(policy: Policy, asker: Asker, cameras: Iterable[CameraPosition | str | None]) -> bool:
+    """For the Refresh links button, which anyone in a shared channel can press."""
+    return all(may(policy, asker, media_of(c)) for c in cameras)
+
+
 def check_refresh(
-    policy: Policy, asker: Asker, cameras: Iterable[CameraPosition]
+    policy: Policy, asker: Asker, cameras: Iterable[CameraPosition | str | None]
 ) -> Decision | None:
     """A refusal if `asker` may not see every camera of the links they want refreshed."""
     wanted = list(cameras)
@@ -325,7 +434,7 @@ def check_refresh(
         (Media.IN_CAB, "requesters.in_cab"),
         (Media.ROAD_VIDEO, "requesters.road_video"),
     ):
-        needed = any((c in IN_CAB) == (media is Media.IN_CAB) for c in wanted)
+        needed = any(media_of(c) is media for c in wanted)
         if needed and not may(policy, asker, media):
             return _refuse(
                 policy, rule, f"You may not see {media.words}, so I can't refresh these links."
@@ -333,9 +442,9 @@ def check_refresh(
     return None
 
 
-def private_delivery(policy: Policy, cameras: Iterable[CameraPosition]) -> bool:
+def private_delivery(policy: Policy, cameras: Iterable[CameraPosition | str | None]) -> bool:
     """Whether results of these cameras go to the requester alone (a DM) instead of the thread."""
-    return policy.in_cab.deliver_to == "requester" and any(c in IN_CAB for c in cameras)
+    return policy.in_cab.deliver_to == "requester" and any(is_in_cab(c) for c in cameras)
 
 
 def uploads_video(policy: Policy, camera: CameraPosition) -> bool:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Any, overload
 
 from bot import policy as pol
 from bot.audit import Audit, Subject
@@ -29,6 +30,8 @@ from motive.rules import (
 log = logging.getLogger(__name__)
 
 Request = RecallRequest | SnapshotRequest
+# One request, or a snapshot group: one capture per camera ("all cameras").
+AnyRequest = RecallRequest | SnapshotRequest | list[SnapshotRequest]
 
 
 def named_groups(policy: pol.Policy) -> set[str]:
@@ -113,23 +116,37 @@ class Privacy:
         start, _ = await self.day_of(user)
         return DailyLimit(limit, start)
 
-    async def check(self, request: Request, user: str, channel: str) -> pol.Decision:
-        """The policy's answer for this request; a refusal is audited here."""
+    async def decide_request(self, request: AnyRequest, user: str, channel: str) -> pol.Decision:
+        """The one decision for a request, whatever path it came by (a slash command, a form,
+        "all cameras", a shortcut, the Home tab): `bot.policy.decide` with what it needs
+        gathered (the asker's user groups, the unit's cameras, their recall minutes today).
+
+        `request` is one recall, one snapshot, or a snapshot group (one request per camera,
+        for "all cameras"). `user` is the Slack user who asked, as Slack's payload says (never a
+        value carried in metadata); `channel` where the request was made (a DM's id for the Home
+        tab and the global shortcut). A refusal is audited here; the caller answers the asker
+        with `refusal(decision)` and asks Motive nothing. A narrowed decision lists the cameras
+        left (`narrow` applies it)."""
         policy = self.policy
         asker = await self.asker(user, channel)
-        if isinstance(request, SnapshotRequest):
-            decision = pol.check_snapshot(policy, asker, request.position)
+        if isinstance(request, list):
+            positions = tuple(r.position for r in request)
+            decision = pol.decide(policy, asker, pol.Wanted(None, positions, snapshot=True))
+        elif isinstance(request, SnapshotRequest):
+            decision = pol.decide(policy, asker, pol.Wanted((request.position,), snapshot=True))
         else:
             used, day = 0, ""
             if policy.limits.daily_recall_minutes_per_user is not None:
                 used, day = await self.minutes_today(user)
-            decision = pol.check_recall(
+            decision = pol.decide(
                 policy,
                 asker,
-                request.camera_positions,
-                self.unit_cameras(request),
-                duration=request.duration,
-                minutes_today=used,
+                pol.Wanted(
+                    request.camera_positions,
+                    tuple(sorted(self.unit_cameras(request))),
+                    minutes=request.duration,
+                    minutes_today=used,
+                ),
             )
             if decision.rule == "limits.daily_recall_minutes_per_user" and decision.message:
                 decision = dataclasses.replace(
@@ -140,17 +157,59 @@ class Privacy:
                 "refusal",
                 user=user,
                 channel=channel,
-                subject=Subject.of(request),
+                subject=subject_of(request),
                 decision="refused",
                 rule=decision.rule,
                 outcome=decision.message or "refused",
             )
         return decision
 
+    # The name the listeners used before snapshot groups went through it too.
+    check = decide_request
 
-def narrow(request: Request, decision: pol.Decision) -> Request:
+    async def route_media(
+        self,
+        requester: str | None,
+        channel: str,
+        positions: Iterable[str | CameraPosition | None],
+        *,
+        snapshot: bool = False,
+    ) -> dict[str | None, pol.Route]:
+        """The policy asked again at delivery, for each camera's media: where it may go
+        (`bot.policy.route`), given who made the request (`requester`, None for media nobody
+        asked for, such as a Motive safety event) and where it is going (`channel`, the
+        request's thread's channel). Keyed by the position word as Motive gave it; a word the
+        bot does not know is treated as in-cab. Asked with the requester's groups as they are
+        now, so someone removed from a group since asking no longer receives that media."""
+        policy = self.policy
+        asker = await self.asker(requester, channel) if requester is not None else None
+        out: dict[str | None, pol.Route] = {}
+        for p in positions:
+            word = None if p is None else str(p)
+            out[word] = pol.route(policy, asker, word, snapshot=snapshot)
+        return out
+
+
+def subject_of(request: AnyRequest) -> Subject:
+    """What an audit row is about; a snapshot group lists its cameras."""
+    if isinstance(request, list):
+        first = request[0]
+        return Subject("snapshot", first.target.label, ",".join(r.position.value for r in request))
+    return Subject.of(request)
+
+
+@overload
+def narrow(request: Request, decision: pol.Decision) -> Request: ...
+@overload
+def narrow(request: list[SnapshotRequest], decision: pol.Decision) -> list[SnapshotRequest]: ...
+def narrow(request: AnyRequest, decision: pol.Decision) -> AnyRequest:
     """The request with the cameras the policy narrowed it to."""
-    if isinstance(request, RecallRequest) and decision.narrowed and decision.cameras:
+    if not (decision.narrowed and decision.cameras):
+        return request
+    if isinstance(request, list):
+        keep = set(decision.cameras)
+        return [r for r in request if r.position in keep]
+    if isinstance(request, RecallRequest):
         return request.with_cameras(tuple(decision.cameras))
     return request
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.metrics import REQUESTS
+from bot.privacy import decision_word, narrow, narrowed_note, refusal, subject_of
 from bot.services import Services
 from bot.slack import blocks as bk
 from bot.slack.submit import ASKED_MOTIVE, Asker, _point_to, _refusal, keep
@@ -36,6 +38,29 @@ async def submit_all(svc: Services, requests: list[SnapshotRequest], asker: Aske
 
 
 async def _submit_all(svc: Services, requests: list[SnapshotRequest], asker: Asker) -> int | None:
+    # The policy first, as for one camera: before the anchor, before any Motive call. "All
+    # cameras" by someone who may not see in-cab images is narrowed to the other cameras.
+    decision = await svc.privacy.decide_request(requests, asker.user, asker.channel)
+    if not decision.allowed:
+        REQUESTS.labels(kind="snapshot", outcome="policy_refused").inc()
+        await asker.reply(*refusal(decision))
+        return None
+    requests = narrow(requests, decision)
+    if (narrowed := narrowed_note(decision)) is not None:
+        asker = replace(asker, note=" ".join(n for n in (asker.note, narrowed) if n))
+
+    async def audit(outcome: str, leader: TrackedRequest | None = None) -> None:
+        await svc.privacy.audit.record(
+            "request",
+            user=asker.user,
+            channel=asker.channel,
+            subject=subject_of(requests),
+            decision=decision_word(decision),
+            rule=decision.rule,
+            request_id=leader.id if leader else None,
+            outcome=outcome,
+        )
+
     now = svc.clock.now()
     deadline = now + timedelta(minutes=svc.settings.snapshot_deadline_minutes)
     rows = [
@@ -55,6 +80,7 @@ async def _submit_all(svc: Services, requests: list[SnapshotRequest], asker: Ask
     held = await svc.store.open_group(rows, worker=svc.tracker.worker_id, lease=CREATE_LEASE)
     if held is not leader:
         REQUESTS.labels(kind="snapshot", outcome="duplicate_local").inc()
+        await audit(f"not sent: the same request #{held.id} is still in flight")
         await _point_to(svc, held, asker)
         return None
     try:
@@ -79,6 +105,8 @@ async def _submit_all(svc: Services, requests: list[SnapshotRequest], asker: Ask
     text, blocks = bk.anchor(anchor_of(leader, "pending"))
     await update(svc.slack, place, text, blocks)
     REQUESTS.labels(kind="snapshot", outcome="requested").inc()
+    made = sum(r.motive_id is not None for r in rows)
+    await audit(f"requested: {made} of {len(rows)} captures accepted by Motive", leader)
     return leader.id
 
 

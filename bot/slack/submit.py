@@ -96,7 +96,7 @@ async def _submit(
 ) -> int | None:
     kind = _kind(request)
     # The policy first: before the anchor, before any Motive call (a refusal is audited there).
-    decision = await svc.privacy.check(request, asker.user, asker.channel)
+    decision = await svc.privacy.decide_request(request, asker.user, asker.channel)
     if not decision.allowed:
         REQUESTS.labels(kind=kind, outcome="policy_refused").inc()
         await asker.reply(*refusal(decision))

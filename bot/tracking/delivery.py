@@ -9,8 +9,9 @@ shared. Nothing of that shows to people.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -36,7 +37,7 @@ from bot.tracking.store import Delivery, Store, TrackedRequest
 from motive.client import MotiveClient
 from motive.clock import Clock
 from motive.errors import MotiveError
-from motive.models import Recall, RecallCamera
+from motive.models import ImageCapture, Recall, RecallCamera
 from motive.rules import CameraPosition, SnapshotRequest
 from motive.tls import tls_context
 
@@ -49,6 +50,7 @@ UPLOAD_TIMEOUT = 60.0  # seconds for each read or write of an upload (not the wh
 CLIP_CHUNK = 1 << 16  # bytes of a clip held at once on their way from Motive to Slack
 MEGABYTE = 1_000_000
 THREAD_PAGES = 50  # pages of 200 replies read, at most, looking for a half-done delivery
+UNKNOWN_USER = "unknown"  # the audit's user when Slack's payload named nobody
 LINKED = "linked"  # a clip delivery that ended as a link (the ts column of its row)
 
 Send = Callable[[Delivery, str], Awaitable[str]]
@@ -124,15 +126,25 @@ class Deliverer:
     def policy(self) -> pol.Policy:
         return self.privacy.policy if self.privacy is not None else pol.OPEN
 
-    async def _audit_delivery(
-        self, row: TrackedRequest, cameras: Sequence[CameraPosition] | None, outcome: str
+    async def audit_delivery(
+        self,
+        row: TrackedRequest,
+        cameras: Sequence[CameraPosition] | None,
+        outcome: str,
+        *,
+        channel: str | None = None,
+        cameras_text: str | None = None,
     ) -> None:
+        """One audit row per delivery: what went where (the thread, or a DM: `channel`)."""
         if self.privacy is not None:
+            subject = Subject.of(row.request, cameras)
+            if cameras_text is not None:
+                subject = dataclasses.replace(subject, cameras=cameras_text)
             await self.privacy.audit.record(
                 "delivery",
                 user=row.requester,
-                channel=row.channel,
-                subject=Subject.of(row.request, cameras),
+                channel=channel or row.channel,
+                subject=subject,
                 request_id=row.id,
                 motive_id=row.motive_id,
                 outcome=outcome,
@@ -173,11 +185,38 @@ class Deliverer:
 
     # --- the three deliveries -------------------------------------------------------------
 
+    async def routes(
+        self, row: TrackedRequest, positions: Sequence[str | None], *, snapshot: bool = False
+    ) -> dict[str | None, pol.Route]:
+        """Where each camera's media of this request may go, asked of the policy now (who made
+        the request, where it lives): `Privacy.route_media`."""
+        if self.privacy is not None:
+            return await self.privacy.route_media(
+                row.requester, row.channel, positions, snapshot=snapshot
+            )
+        asker = pol.Asker(row.requester, frozenset(), row.channel)
+        return {p: pol.route(pol.OPEN, asker, p, snapshot=snapshot) for p in positions}
+
+    async def audit_withheld(
+        self, row: TrackedRequest, positions: Sequence[str | None], what: str
+    ) -> None:
+        labels = ", ".join(bk.camera_label(p) for p in positions)
+        await self.audit_delivery(
+            row,
+            None,
+            f"{what} withheld by the policy: {labels}",
+            cameras_text=",".join(p or "unknown" for p in positions),
+        )
+
     async def recall_links(self, row: TrackedRequest, recall: Recall) -> bool:
         """The clips the policy uploads, and links for the rest in one thread reply; in-cab ones
         by DM to the requester alone when the policy says so, with a line in the thread saying
-        where they went. True when all is in Slack."""
-        private, public = split_private(self.policy, recall.cameras)
+        where they went; media the requester may not see (now) is withheld, and the thread says
+        so. Each camera's route is the policy's (`routes`). True when all is in Slack."""
+        routes = await self.routes(row, [c.position for c in recall.cameras])
+        private = [c for c in recall.cameras if routes[c.position] is pol.Route.REQUESTER]
+        public = [c for c in recall.cameras if routes[c.position] is pol.Route.THREAD]
+        withheld = [c.position for c in recall.cameras if routes[c.position] is pol.Route.WITHHELD]
         if private:
             videos = await self._videos(row, private, dm=True)
             if videos is None:
@@ -189,8 +228,11 @@ class Deliverer:
                 async def send_dm(delivery: Delivery, marker: str) -> str:
                     dm = await open_dm(self.slack, row.requester)
                     ts = await post(self._writes, dm, text, bk.marked(blocks, marker))
-                    await self._audit_delivery(
-                        row, positions(linked), f"links sent privately by DM to {row.requester}"
+                    await self.audit_delivery(
+                        row,
+                        positions(linked),
+                        f"links sent privately by DM to {row.requester}",
+                        channel=dm,
                     )
                     return ts
 
@@ -200,18 +242,25 @@ class Deliverer:
         if videos is None:
             return False
         linked, notes = videos
-        if public and not linked and not notes and not private:
+        if public and not linked and not notes and not private and not withheld:
             return True  # every clip is in the thread itself: no links to post
         text, blocks = self._results(row, linked, notes) if linked or notes else ("", [])
         if private:
             line = f":lock: In-cab footage was sent privately to <@{row.requester}>."
             text, blocks = (text or line), [*blocks, bk.section(line)]
-        if not blocks:
+        if not blocks and not withheld:
             text, blocks = bk.recall_results(row.id, [])
 
+        if withheld:
+            line = withheld_line(row, withheld)
+            text, blocks = (text or line), [*blocks, bk.section(line)]
+
         async def send(delivery: Delivery, marker: str) -> str:
+            if withheld:
+                await self.audit_withheld(row, withheld, "video")
             ts = await post(self._writes, row.channel, text, bk.marked(blocks, marker), row.thread)
-            await self._audit_delivery(row, positions(linked), "links posted in the thread")
+            if linked:
+                await self.audit_delivery(row, positions(linked), "links posted in the thread")
             return ts
 
         return await self._once(row, "links", send)
@@ -328,7 +377,9 @@ class Deliverer:
                 raise Unsure(e) from e
             raise
         where = f"by DM to {row.requester}" if dm else "into the thread"
-        await self._audit_delivery(row, [pos], f"clip uploaded {where} ({size} bytes)")
+        await self.audit_delivery(
+            row, [pos], f"clip uploaded {where} ({size} bytes)", channel=channel
+        )
         return f"file:{file_id}"
 
     async def snapshot(self, row: TrackedRequest, url: str, expires: datetime | None) -> bool:
@@ -336,7 +387,23 @@ class Deliverer:
         requester by DM, with a line in the thread); a link if Slack will not take the file."""
         request = row.request
         assert isinstance(request, SnapshotRequest)
-        private = pol.private_delivery(self.policy, [request.position])
+        # Motive's word for the camera when it gave one (it is what the image shows).
+        answer = row.answer
+        told = answer.position if isinstance(answer, ImageCapture) else None
+        word = request.position.value
+        # What was asked and what Motive says it took: the stricter route of the two.
+        found = await self.routes(row, [word, told] if told else [word], snapshot=True)
+        where = strictest(found.values())
+        if where is pol.Route.WITHHELD:
+            line = withheld_line(row, [word])
+
+            async def refuse(delivery: Delivery, marker: str) -> str:
+                await self.audit_withheld(row, [word], "image")
+                blocks = bk.marked([bk.section(line)], marker)
+                return await post(self._writes, row.channel, line, blocks, row.thread)
+
+            return await self._once(row, "image", refuse)
+        private = where is pol.Route.REQUESTER
 
         async def send(delivery: Delivery, marker: str) -> str:
             dm = await open_dm(self.slack, row.requester) if private else None
@@ -352,7 +419,7 @@ class Deliverer:
                     self._writes, dm or row.channel, text, blocks, None if dm else row.thread
                 )
                 how = f"linked ({why})"
-            await self._audit_delivery(row, [request.position], f"image {how}")
+            await self.audit_delivery(row, [request.position], f"image {how}", channel=dm)
             return ts
 
         if not await self._once(row, "image", send):
@@ -386,13 +453,16 @@ class Deliverer:
         self, request_id: int, presser: str | None = None, where: Place | None = None
     ) -> str | None:
         """Fresh download URLs for a delivered recall, written over the old links message
-        (`where`, the message the button is on, when known). Only for people the policy lets
-        see that media: the button sits in a shared channel. Returns a problem, or None."""
+        (`where`, the message the button is on, when known). The message shows the cameras the
+        policy routed to it (the thread's, or the requester's private ones), and only someone
+        the policy lets see those may refresh it: the button sits in a shared channel. Nobody
+        (`presser` None: a payload without a user) may. Returns a problem, or None."""
         row = await self.store.get(request_id)
         if row is None or row.kind != "recall" or row.motive_id is None:
             return "That request is not one I know."
-        in_dm = where is not None and where.channel.startswith("D")
-        refused = await self._refresh_refused(row, presser, where, in_dm)
+        private = await self._pressed_private(row, where)
+        wanted = pol.Route.REQUESTER if private else pol.Route.THREAD
+        refused = await self._refresh_refused(row, presser, where, wanted)
         if refused is not None:
             return refused
         try:
@@ -400,8 +470,9 @@ class Deliverer:
         except MotiveError as e:
             await self._audit_refresh(row, presser, where, f"failed: {e.message}")
             return f"Motive did not give fresh links: {e.message}"
-        private, public = split_private(self.policy, recall.cameras)
-        shown = private if in_dm and private else public if private else recall.cameras
+        routes = await self.routes(row, [c.position for c in recall.cameras])
+        shown = [c for c in recall.cameras if routes[c.position] is wanted]
+        has_private = any(r is pol.Route.REQUESTER for r in routes.values())
         # Clips already in Slack need no links: they do not expire.
         uploaded = {
             d.key.removeprefix("video-")
@@ -413,13 +484,16 @@ class Deliverer:
             await self._audit_refresh(row, presser, where, "failed: no downloadable video")
             return "Motive has no downloadable video for this request any more."
         text, blocks = bk.recall_results(row.id, shown, refreshed=True)
-        if private and not in_dm:
+        if has_private and not private:
             line = f":lock: In-cab footage was sent privately to <@{row.requester}>."
             blocks = [*blocks, bk.section(line)]
+        withheld = [p for p, r in routes.items() if r is pol.Route.WITHHELD]
+        if withheld and not private:
+            blocks = [*blocks, bk.section(withheld_line(row, withheld))]
         delivery = await self.store.delivery(row.id, "links")
         try:
             if where is not None:
-                marker = _marker(row, "links_private" if in_dm else "links")
+                marker = _marker(row, "links_private" if private else "links")
                 await self.slack.chat_update(
                     channel=where.channel, ts=where.ts, text=text, blocks=bk.marked(blocks, marker)
                 )
@@ -435,22 +509,37 @@ class Deliverer:
         except SLACK_FAILURES as e:
             await self._audit_refresh(row, presser, where, f"failed: Slack {slack_error(e)}")
             return f"Slack would not take the fresh links ({slack_error(e)})."
-        await self._audit_refresh(row, presser, where, "fresh links posted", positions(shown))
+        await self._audit_refresh(
+            row, presser, where, "fresh links posted", cameras_text=_words(shown)
+        )
         return None
 
+    async def _pressed_private(self, row: TrackedRequest, where: Place | None) -> bool:
+        """Whether the pressed message is the requester's private links (their DM), told by the
+        store's record of where each delivery went, not by the kind of channel: a request made
+        from a DM has its thread there too."""
+        if where is None:
+            return False
+        private = await self.store.delivery(row.id, "links_private")
+        return private is not None and private.ts == where.ts
+
     async def _refresh_refused(
-        self, row: TrackedRequest, presser: str | None, where: Place | None, in_dm: bool
+        self, row: TrackedRequest, presser: str | None, where: Place | None, wanted: pol.Route
     ) -> str | None:
         """The policy's refusal of this refresh (audited), or None. Decided on the cameras the
-        message pressed shows, before any Motive call."""
-        if self.privacy is None or presser is None:
+        pressed message shows, before any Motive call."""
+        if presser is None:
+            message = "I could not tell who pressed the button, so I can't refresh these links."
+            refusal = pol.Decision(False, "identity", message)
+            await self._audit_refresh(row, None, where, message, refused=refusal)
+            return message
+        if self.privacy is None:
             return None
-        policy = self.policy
-        cameras = self._cameras_of(row)
-        if policy.in_cab.deliver_to == "requester":
-            cameras = [c for c in cameras if (c in pol.IN_CAB) == in_dm] or cameras
+        words = self._cameras_of(row)
+        routes = await self.routes(row, words)
+        shown = [w for w in words if routes[w] is wanted]
         asker = await self.privacy.asker(presser, where.channel if where else row.channel)
-        refused = pol.check_refresh(policy, asker, cameras)
+        refused = pol.check_refresh(self.policy, asker, shown)
         if refused is None:
             return None
         await self._audit_refresh(
@@ -458,17 +547,19 @@ class Deliverer:
         )
         return refused.message
 
-    def _cameras_of(self, row: TrackedRequest) -> list[CameraPosition]:
-        """The cameras a recall's links show: Motive's last answer, else what was asked."""
+    def _cameras_of(self, row: TrackedRequest) -> list[str | None]:
+        """The cameras a recall's links show: Motive's last answer (its words), else what was
+        asked."""
         answer = row.answer
         if isinstance(answer, Recall) and answer.cameras:
-            return positions(answer.cameras) or list(CameraPosition)
+            return [c.position for c in answer.cameras]
         request = row.request
         assert not isinstance(request, SnapshotRequest)
         if request.camera_positions is not None:
-            return list(request.camera_positions)
-        assert self.privacy is not None
-        return sorted(self.privacy.unit_cameras(request))
+            return [p.value for p in request.camera_positions]
+        if self.privacy is None:
+            return [p.value for p in CameraPosition]
+        return [p.value for p in sorted(self.privacy.unit_cameras(request))]
 
     async def _audit_refresh(
         self,
@@ -476,17 +567,21 @@ class Deliverer:
         presser: str | None,
         where: Place | None,
         outcome: str,
-        cameras: Sequence[CameraPosition] | None = None,
         *,
+        cameras_text: str | None = None,
         refused: pol.Decision | None = None,
     ) -> None:
         if self.privacy is None:
             return
+        subject = Subject.of(row.request)
+        if cameras_text is not None:
+            subject = dataclasses.replace(subject, cameras=cameras_text)
         await self.privacy.audit.record(
             "refresh",
-            user=presser or row.requester,
+            # Who pressed, as Slack said; never the requester in their place.
+            user=presser or UNKNOWN_USER,
             channel=where.channel if where else row.channel,
-            subject=Subject.of(row.request, cameras),
+            subject=subject,
             decision="refused" if refused else "allowed",
             rule=refused.rule if refused else None,
             request_id=row.id,
@@ -625,17 +720,19 @@ def positions(cameras: Sequence[RecallCamera]) -> list[CameraPosition]:
     return [known[c.position] for c in cameras if c.position in known]
 
 
-def split_private(
-    policy: pol.Policy, cameras: Sequence[RecallCamera]
-) -> tuple[list[RecallCamera], list[RecallCamera]]:
-    """(in-cab cameras that go to the requester alone, the rest for the thread)."""
-    if policy.in_cab.deliver_to != "requester":
-        return [], list(cameras)
-    in_cab = {p.value for p in pol.IN_CAB}
-    return (
-        [c for c in cameras if c.position in in_cab],
-        [c for c in cameras if c.position not in in_cab],
-    )
+def _words(cameras: Sequence[RecallCamera]) -> str:
+    return ",".join(c.position or "unknown" for c in cameras)
+
+
+def strictest(routes: Iterable[pol.Route]) -> pol.Route:
+    order = (pol.Route.WITHHELD, pol.Route.REQUESTER, pol.Route.THREAD)
+    return min(routes, key=order.index, default=pol.Route.WITHHELD)
+
+
+def withheld_line(row: TrackedRequest, positions: Sequence[str | None]) -> str:
+    """The thread's word for media the policy kept back (it names no one but the requester)."""
+    labels = ", ".join(bk.camera_label(p) for p in positions)
+    return f":no_entry: Not shown: {labels}. The policy does not let <@{row.requester}> see it."
 
 
 def _marker(row: TrackedRequest, key: str) -> str:

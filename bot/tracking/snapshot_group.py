@@ -10,17 +10,25 @@ through the leader's delivery row); the other rows end without posting anything.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import httpx
 
+from bot.policy import Route
 from bot.slack import blocks as bk
 from bot.slack.timefmt import escape
-from bot.slack.web import SLACK_FAILURES, post
+from bot.slack.web import SLACK_FAILURES, open_dm, post
 from bot.tracking.decision import DeliverSnapshot, Failed, GaveUp, Outcome, Wait, decide
-from bot.tracking.delivery import UPLOAD_TIMEOUT, Deliverer, Unsure, _maybe_shared
+from bot.tracking.delivery import (
+    UPLOAD_TIMEOUT,
+    Deliverer,
+    Unsure,
+    _maybe_shared,
+    withheld_line,
+)
 from bot.tracking.store import (
     DONE,
     FAILED,
@@ -155,11 +163,42 @@ def comment(label: str, uploaded: list[str], failed: list[tuple[str, str]]) -> s
 async def deliver(
     deliverer: Deliverer, leader: TrackedRequest, results: list[CameraResult]
 ) -> bool:
-    """Every image in one thread reply (one upload of many files), exactly once."""
+    """Every image in one thread reply (one upload of many files), exactly once. Each camera's
+    image is routed by the policy as any delivery is (`Deliverer.routes`, asked now): in-cab
+    images go to the requester's DM when the policy says so (with a line in the thread), and
+    an image the requester may not see is withheld (the reply says so, the audit records it)."""
+    routes = await deliverer.routes(leader, [r.position for r in results], snapshot=True)
+    private = [r for r in results if routes[r.position] is Route.REQUESTER]
+    public = [r for r in results if routes[r.position] is Route.THREAD]
+    withheld = [r.position for r in results if routes[r.position] is Route.WITHHELD]
+    if private and not await _send_images(deliverer, leader, private, dm=True):
+        return False
+    notes = []
+    if private:
+        notes.append(f":lock: In-cab images were sent privately to <@{leader.requester}>.")
+    if withheld:
+        notes.append(withheld_line(leader, withheld))
+    return await _send_images(deliverer, leader, public, dm=False, notes=notes, withheld=withheld)
+
+
+async def _send_images(
+    deliverer: Deliverer,
+    leader: TrackedRequest,
+    results: list[CameraResult],
+    *,
+    dm: bool,
+    notes: Sequence[str] = (),
+    withheld: Sequence[str] = (),
+) -> bool:
+    """One reply holding these images (in the thread, or in the requester's DM), exactly once."""
     label = leader.request.target.label
     name = leader.request.target.name
 
     async def send(delivery: Delivery, marker: str) -> str:
+        channel = await open_dm(deliverer.slack, leader.requester) if dm else leader.channel
+        thread = None if dm else leader.thread
+        if withheld:
+            await deliverer.audit_withheld(leader, withheld, "image")
         failed = [(r.position, r.problem or "no image") for r in results if r.url is None]
         images: list[tuple[CameraResult, bytes]] = []
         for r in results:
@@ -189,23 +228,37 @@ async def deliver(
             files.append({"id": file_id, "title": title, "position": r.position})
         order = [r.position for r in results]
         failed.sort(key=lambda f: order.index(f[0]) if f[0] in order else len(order))
-        text = comment(label, [f["position"] for f in files], failed)
+        shown = [f["position"] for f in files]
+        text = "\n".join([comment(label, shown, failed), *notes]) if results else "\n".join(notes)
+        where = f"by DM to {leader.requester}" if dm else "into the thread"
         if not files:
-            blocks = [bk.section(f":x: {text}")]
-            return await post(
-                deliverer.slack, leader.channel, text, bk.marked(blocks, marker), leader.thread
-            )
+            blocks = [bk.section(text if not results else f":x: {text}")]
+            ts = await post(deliverer._writes, channel, text, bk.marked(blocks, marker), thread)
+            if results:
+                await deliverer.audit_delivery(
+                    leader,
+                    None,
+                    f"no image to post {where}",
+                    channel=channel,
+                    cameras_text=",".join(order),
+                )
+            return ts
         try:
-            await deliverer.slack.files_completeUploadExternal(
+            await deliverer._writes.files_completeUploadExternal(
                 files=[{"id": f["id"], "title": f["title"]} for f in files],
-                channel_id=leader.channel,
-                thread_ts=leader.thread,
+                channel_id=channel,
+                thread_ts=thread,
                 initial_comment=text,
             )
         except SLACK_FAILURES as e:
             if _maybe_shared(e):
                 raise Unsure(e) from e
             raise
+        await deliverer.audit_delivery(
+            leader, None, f"images uploaded {where}", channel=channel, cameras_text=",".join(shown)
+        )
         return f"file:{files[0]['id']}"
 
-    return await deliverer._once(leader, "images", send)
+    if not results and not notes:
+        return True
+    return await deliverer._once(leader, "images_private" if dm else "images", send)

@@ -1,0 +1,420 @@
+"""One policy decision on every path (issue 28): each way of asking for footage, driven as Slack
+drives it (signed commands and interaction payloads into the running app, the fake Slack and the
+Motive simulator behind it), gets the same answer, the same delivery split and the same audit
+rows. A new entry point gets a line in ENTRY_POINTS.
+
+The policy is the issue's: road video and snapshots for two users, in-cab for one, one allowed
+channel, DMs allowed, in-cab results to the requester, a small daily limit.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+
+from bot.audit import AuditEntry
+from bot.offline.fakeslack import Message
+from bot.slack.home import HOME_OPEN_RECALL, HOME_OPEN_SNAPSHOT
+from bot.tracking.store import TrackedRequest
+from tests.bot.conftest import Stack
+from tests.bot.test_privacy import CONTACT, DISPATCHER, OUTSIDER, SAFE, policy_stack
+
+TEAM = {"id": "T0FLEET", "domain": "fleet"}
+ALLOWED, NOT_ALLOWED = "C0DISPATCH", "C0PUBLIC"
+LIMIT = 3
+POLICY = f"""
+contact = "{CONTACT}"
+
+[requesters]
+road_video = ["S0DISPATCH", "S0SAFETY"]
+in_cab = ["S0SAFETY"]
+snapshots = ["S0DISPATCH", "S0SAFETY"]
+
+[channels]
+allowed = ["{ALLOWED}"]
+direct_messages = true
+
+[in_cab]
+deliver_to = "requester"
+
+[limits]
+daily_recall_minutes_per_user = {LIMIT}
+"""
+
+
+def user_of(user: str) -> dict[str, Any]:
+    """The `user` object of an interaction payload, as Slack sends it."""
+    return {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM["id"]}
+
+
+_n = itertools.count(1)
+
+
+async def interact(stack: Stack, user: str, payload: dict[str, Any]) -> None:
+    """An interaction payload with the fields Slack sends with every one (each trigger is new,
+    as Slack's are: the replay guard refuses one seen before)."""
+    n = next(_n)
+    if "trigger_id" in payload:
+        payload = {**payload, "trigger_id": f"{payload['trigger_id']}-{n}"}
+    full = {
+        "team": TEAM,
+        "user": user_of(user),
+        "api_app_id": "A0MOTIVE",
+        "token": "legacy",
+        "is_enterprise_install": False,
+        **payload,
+    }
+    answer = await stack.interact(full, user=user)
+    assert answer.status_code == 200, answer.text
+    await stack.settle()
+
+
+def dm(user: str) -> str:
+    return f"D{user}"  # the fake Slack's DM with each user
+
+
+# --- the entry points ----------------------------------------------------------------------
+
+Ask = Callable[[Stack, str, str, int], Awaitable[None]]
+
+
+async def new_view(stack: Stack, before: set[str]) -> dict[str, Any]:
+    [view_id] = set(stack.slack.views) - before
+    return stack.slack.views[view_id]
+
+
+def recall_values(stack: Stack, minutes: int) -> dict[str, Any]:
+    """The recall form, filled: TRK-101 from 40 minutes ago, every camera ticked (all cameras)."""
+    start = int((stack.clock.now() - timedelta(minutes=40)).timestamp())
+    every = ("front_facing", "driver_facing", "front_narrow_facing", "side_left", "side_right")
+    return {
+        "target_kind": {"k": {"type": "radio_buttons", "selected_option": option("vehicle")}},
+        "target": {"t": {"type": "external_select", "selected_option": option("TRK-101")}},
+        "start": {"s": {"type": "datetimepicker", "selected_date_time": start}},
+        "recall_type": {"r": {"type": "static_select", "selected_option": option("regular")}},
+        "duration_regular": {"d": {"type": "static_select", "selected_option": option(minutes)}},
+        "cameras": {
+            "c": {
+                "type": "checkboxes",
+                "selected_options": [option(c) for c in (*every, "rear")],
+            }
+        },
+        "note": {"n": {"type": "plain_text_input", "value": None}},
+    }
+
+
+def snapshot_values() -> dict[str, Any]:
+    return {
+        "target_kind": {"k": {"type": "radio_buttons", "selected_option": option("vehicle")}},
+        "target": {"t": {"type": "external_select", "selected_option": option("TRK-101")}},
+        "position_vehicle": {"p": {"type": "radio_buttons", "selected_option": option("all")}},
+    }
+
+
+def option(value: object) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": str(value)}, "value": str(value)}
+
+
+async def submit(stack: Stack, user: str, view: dict[str, Any], values: dict[str, Any]) -> None:
+    await interact(
+        stack,
+        user,
+        {
+            "type": "view_submission",
+            "trigger_id": "trig-submit",
+            "view": {**view, "state": {"values": values}},
+            "response_urls": [],
+        },
+    )
+
+
+async def inline_recall(stack: Stack, user: str, channel: str, minutes: int) -> None:
+    await stack.command("/recall", f"TRK-101 40m ago {minutes}m", user=user, channel=channel)
+    await stack.settle()
+
+
+async def inline_snapshot_all(stack: Stack, user: str, channel: str, minutes: int) -> None:
+    await stack.command("/snapshot", "TRK-101 all", user=user, channel=channel)
+    await stack.settle()
+
+
+async def recall_form(stack: Stack, user: str, channel: str, minutes: int) -> None:
+    before = set(stack.slack.views)
+    await stack.command("/recall", "", user=user, channel=channel)
+    await stack.settle()
+    await submit(stack, user, await new_view(stack, before), recall_values(stack, minutes))
+
+
+async def snapshot_form_all(stack: Stack, user: str, channel: str, minutes: int) -> None:
+    before = set(stack.slack.views)
+    await stack.command("/snapshot", "", user=user, channel=channel)
+    await stack.settle()
+    await submit(stack, user, await new_view(stack, before), snapshot_values())
+
+
+async def message_shortcut(stack: Stack, user: str, channel: str, minutes: int) -> None:
+    original = stack.slack.say(channel, "TRK-101 cut me off on I-80")
+    before = set(stack.slack.views)
+    await interact(
+        stack,
+        user,
+        {
+            "type": "message_action",
+            "callback_id": "get_dashcam_video",
+            "trigger_id": "trig-shortcut",
+            "action_ts": "1763740800.000001",
+            "channel": {"id": channel, "name": "dispatch"},
+            "message_ts": original.ts,
+            "message": {"type": "message", "user": "U0ALERTS", "text": original.text},
+            "response_url": stack.response_url(f"shortcut-{user}"),
+        },
+    )
+    await submit(stack, user, await new_view(stack, before), recall_values(stack, minutes))
+
+
+async def global_shortcut(stack: Stack, user: str, channel: str, minutes: int) -> None:
+    before = set(stack.slack.views)
+    await interact(
+        stack,
+        user,
+        {
+            "type": "shortcut",
+            "callback_id": "open_recall_form",
+            "trigger_id": "trig-global",
+            "action_ts": "1763740800.000002",
+        },
+    )
+    await submit(stack, user, await new_view(stack, before), recall_values(stack, minutes))
+
+
+def home_button(action_id: str) -> dict[str, Any]:
+    return {
+        "type": "block_actions",
+        "trigger_id": "trig-home",
+        "container": {"type": "view", "view_id": "VHOME"},
+        "view": {"id": "VHOME", "type": "home", "callback_id": "", "private_metadata": ""},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "home_buttons",
+                "text": {"type": "plain_text", "text": "open"},
+                "action_ts": "1763740800.000003",
+            }
+        ],
+    }
+
+
+async def home_recall(stack: Stack, user: str, channel: str, minutes: int) -> None:
+    before = set(stack.slack.views)
+    await interact(stack, user, home_button(HOME_OPEN_RECALL))
+    await submit(stack, user, await new_view(stack, before), recall_values(stack, minutes))
+
+
+async def home_snapshot_all(stack: Stack, user: str, channel: str, minutes: int) -> None:
+    before = set(stack.slack.views)
+    await interact(stack, user, home_button(HOME_OPEN_SNAPSHOT))
+    await submit(stack, user, await new_view(stack, before), snapshot_values())
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    name: str
+    kind: Literal["recall", "snapshot"]
+    ask: Ask
+    in_channel: bool = True  # False: asked from no channel; the request lives in the user's DM
+
+
+ENTRY_POINTS = [
+    EntryPoint("/recall inline", "recall", inline_recall),
+    EntryPoint("/recall form", "recall", recall_form),
+    EntryPoint("message shortcut", "recall", message_shortcut),
+    EntryPoint("global shortcut", "recall", global_shortcut, in_channel=False),
+    EntryPoint("Home: video recall", "recall", home_recall, in_channel=False),
+    EntryPoint("/snapshot all", "snapshot", inline_snapshot_all),
+    EntryPoint("/snapshot form: All cameras", "snapshot", snapshot_form_all),
+    EntryPoint("Home: snapshot, All cameras", "snapshot", home_snapshot_all, in_channel=False),
+]
+
+
+# --- what reached Slack ----------------------------------------------------------------------
+
+
+def media(message: Message) -> Iterator[str]:
+    """Every link and file name a message carries."""
+
+    def walk(node: Any) -> Iterator[str]:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "url" and isinstance(value, str):
+                    yield value
+                else:
+                    yield from walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from walk(item)
+
+    yield from walk(message.blocks)
+    yield from (str(f.get("name")) for f in message.files)
+
+
+def driver_media(stack: Stack) -> list[tuple[str, str | None, str]]:
+    """(channel, thread, link or file) of every driver-facing medium posted anywhere."""
+    return [
+        (m.channel, m.thread_ts, item)
+        for m in stack.slack.messages
+        for item in media(m)
+        if "driver_facing" in item
+    ]
+
+
+def motive_calls(stack: Stack) -> dict[str, int]:
+    """Motive calls made for requests. The recall form shows the month's quota when it opens
+    (a read, before anyone has asked for anything): not a call for the request."""
+    return {k: v for k, v in stack.motive_calls().items() if k != "recalls.quota"}
+
+
+async def requests_of(stack: Stack, user: str) -> list[TrackedRequest]:
+    return [r for r in await stack.svc.store.all_requests() if r.requester == user]
+
+
+async def deliver(stack: Stack) -> None:
+    """Let Motive finish everything asked so far, and the bot deliver it."""
+    stack.clock.advance(20 * 60)
+    for _ in range(6):
+        await stack.poll_all()
+        if not await stack.svc.store.in_flight():
+            return
+        stack.clock.advance(15)
+    raise AssertionError("requests still in flight")
+
+
+async def trail(stack: Stack) -> list[AuditEntry]:
+    return list(await stack.svc.privacy.audit.entries())
+
+
+async def press_refresh(stack: Stack, user: str, row: TrackedRequest, message: Message) -> None:
+    await interact(
+        stack,
+        user,
+        {
+            "type": "block_actions",
+            "trigger_id": "trig-refresh",
+            "response_url": stack.response_url(f"refresh-{user}"),
+            "container": {
+                "type": "message",
+                "channel_id": message.channel,
+                "message_ts": message.ts,
+                "is_ephemeral": False,
+            },
+            "channel": {"id": message.channel, "name": "dispatch"},
+            "message": {"type": "message", "ts": message.ts, "text": message.text},
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": "refresh_links",
+                    "block_id": "refresh",
+                    "value": str(row.id),
+                    "action_ts": "1763740800.000004",
+                }
+            ],
+        },
+    )
+
+
+# --- the one test ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS, ids=[e.name for e in ENTRY_POINTS])
+async def test_every_entry_point_gets_the_same_decision_delivery_and_audit(
+    tmp_path: Path, entry: EntryPoint
+) -> None:
+    recall = entry.kind == "recall"
+    async with policy_stack(tmp_path, POLICY) as stack:
+        # An outsider: refused privately, by the rule, with no Motive call and nothing posted.
+        before = motive_calls(stack)
+        await entry.ask(stack, OUTSIDER, ALLOWED, 1)
+        assert motive_calls(stack) == before and await stack.svc.store.all_requests() == []
+        [refused] = await trail(stack)
+        rule = "requesters.road_video" if recall else "requesters.snapshots"
+        assert (refused.event, refused.user, refused.rule) == ("refusal", OUTSIDER, rule)
+
+        # The same in a channel the policy does not allow (asked from a channel at all).
+        if entry.in_channel:
+            await entry.ask(stack, SAFE, NOT_ALLOWED, 1)
+            assert motive_calls(stack) == before and await stack.svc.store.all_requests() == []
+            last = (await trail(stack))[-1]
+            assert (last.event, last.user, last.rule, last.channel) == (
+                "refusal",
+                SAFE,
+                "channels.allowed",
+                NOT_ALLOWED,
+            )
+
+        # A road-only user's "all cameras": narrowed; nothing driver-facing asked or posted.
+        await entry.ask(stack, DISPATCHER, ALLOWED, 1)
+        rows = await requests_of(stack, DISPATCHER)
+        assert rows, stack.responses()
+        asked = {p for r in rows for p in (r.camera_list or [r.position or "all"])}
+        assert asked == {"front_facing"}, asked
+        await deliver(stack)
+        assert driver_media(stack) == []
+        request = next(e for e in await trail(stack) if e.event == "request")
+        assert (request.user, request.decision, request.rule) == (
+            DISPATCHER,
+            "narrowed",
+            "requesters.in_cab",
+        )
+        assert "driver_facing" not in request.cameras
+
+        # The in-cab user's: the driver-facing image or link goes to their DM alone.
+        await entry.ask(stack, SAFE, ALLOWED, 1)
+        [safe_row, *_] = await requests_of(stack, SAFE)
+        await deliver(stack)
+        found = driver_media(stack)
+        assert found and {channel for channel, _, _ in found} == {dm(SAFE)}, found
+        assert safe_row.thread is not None
+        in_thread = [
+            item for m in stack.slack.thread(safe_row.channel, safe_row.thread) for item in media(m)
+        ]
+        assert any("front_facing" in i for i in in_thread), in_thread
+        assert not any("driver_facing" in i for i in in_thread)
+
+        # A road-only user pressing Refresh on that thread's links sees no in-cab link.
+        if recall:
+            [links] = [
+                m
+                for m in stack.slack.thread(safe_row.channel, safe_row.thread)
+                if any("front_facing" in i for i in media(m))
+            ]
+            stack.clock.advance(61 * 60)
+            await press_refresh(stack, DISPATCHER, safe_row, links)
+            assert not any("driver_facing" in i for i in media(links))
+            assert driver_media(stack) == found
+
+        # The daily limit: the in-cab user has 1 of 3 minutes spent; 3 more are refused.
+        if recall:
+            before = motive_calls(stack)
+            await entry.ask(stack, SAFE, ALLOWED, LIMIT)
+            assert motive_calls(stack) == before
+            last = (await trail(stack))[-1]
+            assert (last.event, last.rule) == ("refusal", "limits.daily_recall_minutes_per_user")
+
+        # The audit trail has a row for each of it.
+        rows_by = [(e.event, e.user, e.decision) for e in await trail(stack)]
+        assert ("request", SAFE, "allowed") in rows_by
+        deliveries = [e for e in await trail(stack) if e.event == "delivery"]
+        assert {e.user for e in deliveries} == {DISPATCHER, SAFE}
+        private = [e for e in deliveries if e.channel == dm(SAFE) and "driver_facing" in e.cameras]
+        assert private, [(e.channel, e.cameras, e.outcome) for e in deliveries]
+        assert all("driver_facing" not in e.cameras for e in deliveries if e.user == DISPATCHER)
+        if recall:
+            refreshes = [e for e in await trail(stack) if e.event == "refresh"]
+            assert [(e.user, e.decision) for e in refreshes] == [(DISPATCHER, "allowed")]
+            assert "driver_facing" not in refreshes[0].cameras
