@@ -2,8 +2,9 @@
 
 A policy names groups (S…) rather than people, so that a fleet's admins manage who may pull
 in-cab footage in Slack itself. Members are read with `usergroups.users.list` and kept for a few
-minutes. When Slack cannot be asked, the last known members stand; a group never read counts as
-empty, so a failure can only refuse, never grant.
+minutes. When Slack cannot be asked once those minutes are over, the group counts as empty (the
+last members are not kept: someone removed from the group meanwhile must not keep its access),
+so a failure can only refuse, never grant.
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ class UserGroups:
         try:
             answer = await self._slack.usergroups_users_list(usergroup=group)
         except SLACK_FAILURES as e:
-            log.warning("members of user group %s unknown (%s)", group, slack_error(e))
-            return hit[1] if hit is not None else frozenset()
+            log.warning(
+                "members of user group %s unknown (%s); counted as empty", group, slack_error(e)
+            )
+            return frozenset()
         found = frozenset(str(u) for u in answer.get("users") or [])
         self._members[group] = (self._clock.monotonic(), found)
         return found

@@ -199,13 +199,20 @@ async def test_user_groups_are_cached_refreshed_and_never_guessed() -> None:
         assert await groups.groups_of("U0NEW", named) == frozenset()  # cached
         clock.advance(301)
         assert await groups.groups_of("U0NEW", named) == {"S0SAFETY"}  # refreshed
-        # Slack failing: the last known members stand; a group never read counts as empty.
+        # Slack failing once the 5 minutes are over (rate limited, then down): the group counts
+        # as empty, so someone removed from it meanwhile keeps nothing. A failure only refuses.
         clock.advance(301)
-        slack.fail_next("usergroups.users.list", 500)
-        slack.fail_next("usergroups.users.list", 500)
-        assert await groups.groups_of("U0NEW", named) == {"S0SAFETY"}
+        slack.fail_next("usergroups.users.list", 429, count=100, retry_after=0)
+        assert await groups.groups_of("U0NEW", named) == frozenset()
+        assert await groups.groups_of("U0SAFE", ["S0SAFETY"]) == frozenset()
+        slack.failures.clear()
+        slack.fail_next("usergroups.users.list", 500, count=100)
+        assert await groups.groups_of("U0SAFE", ["S0SAFETY"]) == frozenset()
         assert await groups.groups_of("U0X", ["S0UNKNOWN"]) == frozenset()
-    assert len(slack.called("usergroups.users.list")) >= 4
+        # Slack answering again: the members are read afresh.
+        slack.failures.clear()
+        assert await groups.groups_of("U0SAFE", named) == {"S0SAFETY"}
+    assert len(slack.called("usergroups.users.list")) >= 6
 
 
 def test_policy_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
