@@ -57,6 +57,9 @@ class SimConfig:
     variants: frozenset[str] = frozenset()
     # Recall clips of this many bytes, streamed (motive.simulator.clip); 0: a tiny fake MP4.
     video_bytes: int = 0
+    # How answers spell camera positions ("driver_facing" -> "DRIVER_FACING"): Motive's position
+    # names on camera items are a guess, and the bot must not rely on one spelling.
+    position_words: dict[str, str] = field(default_factory=dict)
 
 
 class SimError(Exception):
@@ -350,7 +353,7 @@ class Simulator:
         cams = []
         for pos in r.cameras:
             item: dict[str, Any] = {
-                "position": pos.value,
+                "position": self.config.position_words.get(pos.value, pos.value),
                 "camera_type": pos.camera_type.value,
                 "status": per[pos],
                 "download_url": None,
@@ -440,7 +443,7 @@ class Simulator:
         body: dict[str, Any] = {
             "request_id": int(c.id),
             "camera_type": c.request.camera_type.value,
-            "position": pos,
+            "position": self.config.position_words.get(pos, pos),
             "status": status,
             "created_at": _iso(c.created_at),
         }

@@ -225,3 +225,52 @@ def test_policy_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     bad.write_text("[limits]\ndaily_recall_minutes_per_user = -5\n")
     assert main(["policy", "check", str(bad)]) == 1
     assert f"not valid: {bad}, line 2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("word", "in_cab"),
+    [
+        ("driver_facing", True),
+        ("DRIVER_FACING", True),
+        (" Driver-Facing ", True),
+        ("driver facing", True),
+        ("cabin", True),  # a position the bot does not know: in-cab
+        ("", True),
+        (None, True),
+        ("front_facing", False),
+        ("FRONT_FACING", False),
+        ("Front-Narrow-Facing", False),
+        ("side_left", False),
+        ("REAR", False),
+    ],
+)
+def test_only_a_known_road_or_exterior_camera_is_not_in_cab(word: str | None, in_cab: bool) -> None:
+    from bot.policy import Media, is_in_cab, media_of
+
+    assert is_in_cab(word) is in_cab
+    assert media_of(word) is (Media.IN_CAB if in_cab else Media.ROAD_VIDEO)
+
+
+def test_where_each_cameras_media_goes_at_delivery() -> None:
+    from bot.policy import Route, route
+
+    p = policy()  # in-cab to the requester; channels C0DISPATCH (and the example's others)
+    assert route(p, SAFETY, "front_facing") is Route.THREAD
+    assert route(p, SAFETY, "DRIVER_FACING") is Route.REQUESTER
+    assert route(p, SAFETY, "cabin") is Route.REQUESTER
+    # Someone who may not see in-cab media (now): withheld, whatever the spelling.
+    assert route(p, DISPATCHER, "driver_facing") is Route.WITHHELD
+    assert route(p, DISPATCHER, "cabin") is Route.WITHHELD
+    assert route(p, DISPATCHER, "rear") is Route.THREAD
+    assert route(p, OUTSIDER, "rear") is Route.WITHHELD
+    assert route(p, OUTSIDER, "rear", snapshot=True) is Route.WITHHELD
+    # A channel the policy no longer allows: to the requester, never into that channel.
+    moved = Asker("U0DISP", frozenset({"S0DISPATCH"}), "C0ELSEWHERE")
+    assert route(p, moved, "front_facing") is Route.REQUESTER
+    # Media nobody asked for (a Motive event): only what the policy opens to everyone.
+    assert route(p, None, "front_facing") is Route.WITHHELD
+    assert route(OPEN, None, "front_facing") is Route.THREAD
+    assert route(OPEN, None, "driver_facing") is Route.THREAD
+    to_requester = parse_policy('[in_cab]\ndeliver_to = "requester"\n')
+    assert route(to_requester, None, "driver_facing") is Route.WITHHELD
+    assert route(to_requester, None, "rear") is Route.THREAD

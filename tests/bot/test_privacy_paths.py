@@ -22,6 +22,7 @@ from bot.audit import AuditEntry
 from bot.offline.fakeslack import Message
 from bot.slack.home import HOME_OPEN_RECALL, HOME_OPEN_SNAPSHOT
 from bot.tracking.store import TrackedRequest
+from motive.simulator import SimConfig
 from tests.bot.conftest import Stack
 from tests.bot.test_privacy import CONTACT, DISPATCHER, OUTSIDER, SAFE, policy_stack
 
@@ -418,3 +419,56 @@ async def test_every_entry_point_gets_the_same_decision_delivery_and_audit(
             refreshes = [e for e in await trail(stack) if e.event == "refresh"]
             assert [(e.user, e.decision) for e in refreshes] == [(DISPATCHER, "allowed")]
             assert "driver_facing" not in refreshes[0].cameras
+
+
+# --- fail closed ---------------------------------------------------------------------------
+
+
+def policy_with(deliver_to: str) -> str:
+    return POLICY.replace('deliver_to = "requester"', f'deliver_to = "{deliver_to}"')
+
+
+@pytest.mark.parametrize("word", ["DRIVER_FACING", "Driver-Facing", "cabin"])
+async def test_in_cab_media_is_split_whatever_motive_calls_the_camera(
+    tmp_path: Path, word: str
+) -> None:
+    """Motive's position names on camera items are a guess: another spelling of the driver
+    camera, or a word the bot does not know at all, still goes to the requester alone."""
+    spelled = SimConfig(position_words={"driver_facing": word, "front_facing": "FRONT_FACING"})
+    async with policy_stack(tmp_path, POLICY, sim_config=spelled) as stack:
+        await inline_recall(stack, SAFE, ALLOWED, 1)
+        [row] = await requests_of(stack, SAFE)
+        await deliver(stack)
+        found = driver_media(stack)
+        assert found and {channel for channel, _, _ in found} == {dm(SAFE)}, found
+        assert row.thread is not None
+        [links] = stack.slack.thread(row.channel, row.thread)
+        assert [i for i in media(links) if "front_facing" in i]
+        assert "sent privately" in links.text or "sent privately" in str(links.blocks)
+
+
+async def test_refresh_recognises_in_cab_whatever_motive_calls_the_camera(tmp_path: Path) -> None:
+    """In the thread (deliver_to = "thread"), a road-only user's Refresh of links that include
+    the driver camera, spelled DRIVER_FACING by Motive, is refused before Motive is asked."""
+    spelled = SimConfig(position_words={"driver_facing": "DRIVER_FACING"})
+    async with policy_stack(tmp_path, policy_with("thread"), sim_config=spelled) as stack:
+        await stack.command("/recall", "TRK-101 40m ago 1m front driver", user=SAFE)
+        await stack.settle()
+        [row] = await requests_of(stack, SAFE)
+        await deliver(stack)
+        assert row.thread is not None
+        [links] = stack.slack.thread(row.channel, row.thread)
+        old = list(media(links))
+        assert any("driver_facing" in i for i in old)
+        stack.clock.advance(61 * 60)
+        before = motive_calls(stack)
+        await press_refresh(stack, DISPATCHER, row, links)
+        assert motive_calls(stack) == before and list(media(links)) == old
+        assert "in-cab" in stack.responses()[-1]
+        last = (await trail(stack))[-1]
+        assert (last.event, last.user, last.decision, last.rule) == (
+            "refresh",
+            DISPATCHER,
+            "refused",
+            "requesters.in_cab",
+        )
