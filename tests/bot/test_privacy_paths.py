@@ -472,3 +472,91 @@ async def test_refresh_recognises_in_cab_whatever_motive_calls_the_camera(tmp_pa
             "refused",
             "requesters.in_cab",
         )
+
+
+async def test_a_form_acts_as_the_user_slack_names_not_the_one_in_its_metadata(
+    tmp_path: Path,
+) -> None:
+    """private_metadata only says where to answer: the form of an in-cab user, submitted by
+    an outsider (Slack names who submitted), is the outsider's request, and refused."""
+    async with policy_stack(tmp_path, POLICY) as stack:
+        before = set(stack.slack.views)
+        await stack.command("/recall", "", user=SAFE, channel=ALLOWED)
+        await stack.settle()
+        view = await new_view(stack, before)
+        assert SAFE in view["private_metadata"]
+        calls = motive_calls(stack)
+        await submit(stack, OUTSIDER, view, recall_values(stack, 1))
+        assert motive_calls(stack) == calls and await stack.svc.store.all_requests() == []
+        [refused] = await trail(stack)
+        assert (refused.event, refused.user, refused.rule) == (
+            "refusal",
+            OUTSIDER,
+            "requesters.road_video",
+        )
+
+
+async def test_a_refresh_whose_payload_names_no_user_is_refused(tmp_path: Path) -> None:
+    async with policy_stack(tmp_path, policy_with("thread")) as stack:
+        await inline_recall(stack, SAFE, ALLOWED, 1)
+        [row] = await requests_of(stack, SAFE)
+        await deliver(stack)
+        assert row.thread is not None
+        [links] = stack.slack.thread(row.channel, row.thread)
+        old = list(media(links))
+        stack.clock.advance(61 * 60)
+        calls = motive_calls(stack)
+        answer = await stack.interact(
+            {
+                "type": "block_actions",
+                "team": TEAM,
+                "user": {},
+                "api_app_id": "A0MOTIVE",
+                "token": "legacy",
+                "trigger_id": "trig-nobody",
+                "response_url": stack.response_url("refresh-nobody"),
+                "container": {
+                    "type": "message",
+                    "channel_id": links.channel,
+                    "message_ts": links.ts,
+                    "is_ephemeral": False,
+                },
+                "channel": {"id": links.channel, "name": "dispatch"},
+                "actions": [
+                    {
+                        "type": "button",
+                        "action_id": "refresh_links",
+                        "block_id": "refresh",
+                        "value": str(row.id),
+                        "action_ts": "1763740800.000005",
+                    }
+                ],
+            }
+        )
+        assert answer.status_code == 200
+        await stack.settle()
+        assert motive_calls(stack) == calls and list(media(links)) == old
+        assert "who pressed" in stack.responses()[-1]
+        last = (await trail(stack))[-1]
+        assert (last.event, last.user, last.decision) == ("refresh", "unknown", "refused")
+
+
+async def test_refresh_of_a_request_made_from_a_dm_keeps_the_road_links(tmp_path: Path) -> None:
+    """Asked from the Home tab, the request's thread is in the requester's DM: its links
+    message (road cameras) stays road links when refreshed; the in-cab links are the other
+    message."""
+    async with policy_stack(tmp_path, POLICY) as stack:
+        await home_recall(stack, SAFE, "", 1)
+        [row] = await requests_of(stack, SAFE)
+        await deliver(stack)
+        assert row.channel == dm(SAFE) and row.thread is not None
+        [links] = [
+            m
+            for m in stack.slack.thread(row.channel, row.thread)
+            if any("front_facing" in i for i in media(m))
+        ]
+        stack.clock.advance(61 * 60)
+        await press_refresh(stack, SAFE, row, links)
+        fresh = list(media(links))
+        assert any("front_facing" in i for i in fresh) and "Fresh links" in str(links.blocks)
+        assert not any("driver_facing" in i for i in fresh)

@@ -91,20 +91,34 @@ def reply_after_ack(svc: Services, reply: Reply, text: str, blocks: list[bk.Bloc
     after_ack(svc, reply, send, quick=True)
 
 
+def submitter(body: dict[str, Any]) -> str:
+    """Who submitted or pressed, as Slack's payload says (`user.id`): the only identity the
+    policy trusts. A form's private_metadata says where to answer, never who is asking."""
+    user = body.get("user")
+    return str(user.get("id") or "") if isinstance(user, dict) else ""
+
+
 async def accept_form(
     svc: Services,
     ack: AsyncAck,
     origin: Origin,
     send: Callable[[Asker], Awaitable[Any]],
     note: str | None = None,
+    *,
+    user: str,
 ) -> None:
-    """A valid form: close it (the ack), then hand the request over as asked from where the form
-    was opened: that channel and thread, or the user's DM when it came from the Home tab."""
+    """A valid form: close it (the ack), then hand the request over as asked by `user` (the
+    payload's) from where the form was opened: that channel and thread, or the user's DM when
+    it came from the Home tab."""
     await ack()
-    reply = via_origin(svc, origin.channel, origin.user, origin.response_url)
+    if not user:
+        log.warning("a form submission named no user; nothing was requested")
+        return
+    response_url = origin.response_url if origin.user == user else None
+    reply = via_origin(svc, origin.channel, user, response_url)
 
     async def work() -> None:
-        channel = origin.channel or await open_dm(svc.slack, origin.user)
-        await send(Asker(origin.user, channel, reply, note, origin.thread_ts))
+        channel = origin.channel or await open_dm(svc.slack, user)
+        await send(Asker(user, channel, reply, note, origin.thread_ts))
 
     after_ack(svc, reply, work)

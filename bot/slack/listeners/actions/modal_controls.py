@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.privacy import restrict_view
 from bot.services import Services
-from bot.slack.listeners.replies import after_ack, via_origin
+from bot.slack.listeners.replies import after_ack, submitter, via_origin
 from bot.slack.modals import (
     RECALL_CALLBACK,
     Origin,
@@ -60,7 +60,8 @@ def modal_changed(svc: Services) -> Callable[..., Awaitable[None]]:
         origin = Origin.load(view.get("private_metadata", ""))
 
         async def update() -> None:
-            may_in_cab = await svc.privacy.may_in_cab(origin.user, origin.channel)
+            # Who is changing the form is who Slack says, not who the metadata names.
+            may_in_cab = await svc.privacy.may_in_cab(submitter(body), origin.channel)
             rebuilt = restrict_view(_rebuild(svc, view), may_in_cab)
             try:
                 await client.views_update(view_id=view["id"], hash=view.get("hash"), view=rebuilt)

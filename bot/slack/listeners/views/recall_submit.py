@@ -8,14 +8,14 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.services import Services
-from bot.slack.listeners.replies import accept_form
+from bot.slack.listeners.replies import accept_form, submitter
 from bot.slack.modals import Origin, read_view
 from bot.slack.submit import submit
 from motive.rules import RuleViolation, check_equipment, validate_recall
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:
-    async def recall_submitted(ack: AsyncAck, view: dict[str, Any]) -> None:
+    async def recall_submitted(ack: AsyncAck, view: dict[str, Any], body: dict[str, Any]) -> None:
         fields = read_view(view, svc.fleet.label_for)
         origin = Origin.load(view.get("private_metadata", ""))
         unit = svc.fleet.known(fields.kind, fields.target)
@@ -36,6 +36,13 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
         except RuleViolation as e:
             await ack(response_action="errors", errors=fields.errors(e))
             return
-        await accept_form(svc, ack, origin, lambda asker: submit(svc, request, asker), fields.note)
+        await accept_form(
+            svc,
+            ack,
+            origin,
+            lambda asker: submit(svc, request, asker),
+            fields.note,
+            user=submitter(body),
+        )
 
     return recall_submitted

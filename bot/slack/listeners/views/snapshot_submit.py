@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.services import Services
-from bot.slack.listeners.replies import accept_form
+from bot.slack.listeners.replies import accept_form, submitter
 from bot.slack.modals import ALL_CAMERAS, ModalFields, Origin, read_view
 from bot.slack.parsing import snapshot_all
 from bot.slack.snapshot_all import submit_all
@@ -17,11 +17,11 @@ from motive.rules import RuleViolation, check_equipment, validate_snapshot
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:
-    async def snapshot_submitted(ack: AsyncAck, view: dict[str, Any]) -> None:
+    async def snapshot_submitted(ack: AsyncAck, view: dict[str, Any], body: dict[str, Any]) -> None:
         fields = read_view(view, svc.fleet.label_for)
         origin = Origin.load(view.get("private_metadata", ""))
         if fields.position == ALL_CAMERAS:
-            await all_cameras(svc, ack, fields, origin)
+            await all_cameras(svc, ack, fields, origin, submitter(body))
             return
         try:
             request = validate_snapshot(
@@ -37,12 +37,16 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
         except RuleViolation as e:
             await ack(response_action="errors", errors=fields.errors(e))
             return
-        await accept_form(svc, ack, origin, lambda asker: submit(svc, request, asker))
+        await accept_form(
+            svc, ack, origin, lambda asker: submit(svc, request, asker), user=submitter(body)
+        )
 
     return snapshot_submitted
 
 
-async def all_cameras(svc: Services, ack: AsyncAck, fields: ModalFields, origin: Origin) -> None:
+async def all_cameras(
+    svc: Services, ack: AsyncAck, fields: ModalFields, origin: Origin, user: str
+) -> None:
     unit = svc.fleet.known(fields.kind, fields.target)
     try:
         every = snapshot_all(
@@ -53,4 +57,4 @@ async def all_cameras(svc: Services, ack: AsyncAck, fields: ModalFields, origin:
     except RuleViolation as e:
         await ack(response_action="errors", errors=fields.errors(e))
         return
-    await accept_form(svc, ack, origin, lambda asker: submit_all(svc, every, asker))
+    await accept_form(svc, ack, origin, lambda asker: submit_all(svc, every, asker), user=user)
