@@ -29,6 +29,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.background import Background
 from bot.config import Settings
 from bot.metrics import DELIVERY_LAG, REQUESTS, UNKNOWN_STATUS
+from bot.policy import known_position
 from bot.tracking import snapshot_group
 from bot.tracking.decision import (
     DeliverRecall,
@@ -315,7 +316,10 @@ class Tracker:
     async def _adopt(self, motive_id: str) -> TrackedRequest | None:
         """A webhook about a recall we hold no id for: perhaps the one an ambiguous create made.
         Motive can tell: if the recall is for the same unit, window and type as an open
-        "outcome unknown" request, that request is followed from now on."""
+        "outcome unknown" request, and its cameras are the ones asked for (or fewer: a unit
+        without one of them), that request is followed from now on. A recall of other cameras
+        is someone else's (made in the Motive dashboard, say) and is never handed over; what is
+        adopted is delivered through the policy like any result (`Deliverer.routes`)."""
         waiting = await self.store.open_unknowns("recall")
         if not waiting:
             return None
@@ -324,7 +328,7 @@ class Tracker:
         except MotiveError:
             return None
         for row in waiting:
-            if made_by(row.request, recall):
+            if made_by(row.request, recall) and cameras_fit(row.request, recall):
                 await self.store.start_tracking(row.id, recall.id, recall, self.clock.now())
                 await self.store.set(row.id, last_error=None)
                 adopted = await self.store.get(row.id)
@@ -508,6 +512,20 @@ class Tracker:
         REQUESTS.labels(kind=row.kind, outcome=status).inc()
         self.changed(row)
         return True
+
+
+def cameras_fit(request: RecallRequest | SnapshotRequest, recall: Recall) -> bool:
+    """Whether Motive's recall holds only cameras the request asked for (all of them, or fewer:
+    Motive records only what the unit has). A camera the bot does not recognise is not one
+    that was asked for."""
+    if not isinstance(request, RecallRequest):
+        return False
+    got = [known_position(c.position) for c in recall.cameras]
+    if any(p is None for p in got):
+        return False
+    if request.camera_positions is None:
+        return True  # every camera was asked for (the policy let this requester)
+    return set(got) <= set(request.camera_positions)
 
 
 def made_by(request: RecallRequest | SnapshotRequest, recall: Recall) -> bool:

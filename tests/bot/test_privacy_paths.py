@@ -10,6 +10,7 @@ channel, DMs allowed, in-cab results to the requester, a small daily limit.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,9 +22,12 @@ import pytest
 from bot.audit import AuditEntry
 from bot.offline.fakeslack import Message
 from bot.slack.home import HOME_OPEN_RECALL, HOME_OPEN_SNAPSHOT
-from bot.tracking.store import TrackedRequest
+from bot.tracking.store import DONE, UNKNOWN, TrackedRequest
+from motive.rules import RecallRequest
 from motive.simulator import SimConfig
-from tests.bot.conftest import Stack
+from motive.simulator.state import Fault
+from motive.webhooks import sign
+from tests.bot.conftest import WEBHOOK_SECRET, Stack
 from tests.bot.test_privacy import CONTACT, DISPATCHER, OUTSIDER, SAFE, policy_stack
 
 TEAM = {"id": "T0FLEET", "domain": "fleet"}
@@ -560,3 +564,89 @@ async def test_refresh_of_a_request_made_from_a_dm_keeps_the_road_links(tmp_path
         fresh = list(media(links))
         assert any("front_facing" in i for i in fresh) and "Fresh links" in str(links.blocks)
         assert not any("driver_facing" in i for i in fresh)
+
+
+# --- adoption ------------------------------------------------------------------------------
+
+
+async def post_webhook(stack: Stack, motive_id: str) -> None:
+    body = json.dumps({"action": "video_recall_request_completed", "id": motive_id}).encode()
+    answer = await stack.http.post(
+        f"{stack.url}/motive/webhooks",
+        content=body,
+        headers={"X-KT-Webhook-Signature": sign(body, WEBHOOK_SECRET)},
+    )
+    assert answer.status_code == 200
+    await stack.settle()
+
+
+async def unknown_outcome(stack: Stack, user: str, text: str) -> TrackedRequest:
+    """A recall whose create got no clear answer (a proxy's 502): "outcome unknown"."""
+    assert stack.sim is not None
+    stack.sim.faults.append(Fault(status=502, method="POST", path_prefix="/v1/video_recall"))
+    await stack.command("/recall", text, user=user, channel=ALLOWED)
+    await stack.settle()
+    [row] = await requests_of(stack, user)
+    assert row.state == UNKNOWN and stack.sim.stats.recalls_created == 0
+    return row
+
+
+def made_in_the_dashboard(stack: Stack, row: TrackedRequest, cameras: list[str]) -> str:
+    """Someone asks Motive, in its own dashboard, for the same unit, window and type."""
+    assert stack.sim is not None
+    request = row.request
+    assert isinstance(request, RecallRequest)
+    made = stack.sim.create_recall(
+        {
+            "vehicle_number": request.target.name,
+            "start_time": request.start_time.isoformat(),
+            "duration": request.duration,
+            "recall_type": request.recall_type.value,
+            "camera_positions": cameras,
+        }
+    )
+    return str(made.id)
+
+
+async def test_a_webhook_never_hands_over_someone_elses_cameras(tmp_path: Path) -> None:
+    """A road-only dispatcher's create timed out; a recall of the same window with the driver
+    camera, made by someone else in the Motive dashboard, finishes: it is not theirs."""
+    async with policy_stack(tmp_path, POLICY) as stack:
+        row = await unknown_outcome(stack, DISPATCHER, "TRK-101 40m ago 1m")
+        assert row.camera_list == ["front_facing"]  # narrowed: all cameras but in-cab
+        theirs = made_in_the_dashboard(stack, row, ["front_facing", "driver_facing"])
+        stack.clock.advance(20 * 60)
+        await post_webhook(stack, theirs)
+        after = await stack.svc.store.get(row.id)
+        assert after is not None and after.state == UNKNOWN and after.motive_id is None
+        assert driver_media(stack) == []
+        assert [e for e in await trail(stack) if e.event == "delivery"] == []
+
+
+async def test_a_webhook_adopts_what_was_asked_for_and_delivers_it_through_the_policy(
+    tmp_path: Path,
+) -> None:
+    async with policy_stack(tmp_path, POLICY) as stack:
+        row = await unknown_outcome(stack, DISPATCHER, "TRK-101 40m ago 1m")
+        ours = made_in_the_dashboard(stack, row, ["front_facing"])
+        stack.clock.advance(20 * 60)
+        await post_webhook(stack, ours)
+        after = await stack.svc.store.get(row.id)
+        assert after is not None and after.motive_id == ours and after.state == DONE
+        assert row.thread is not None
+        [links] = [m for m in stack.slack.thread(row.channel, row.thread) if list(media(m))]
+        assert [i for i in media(links) if "front_facing" in i]
+        [delivery] = [e for e in await trail(stack) if e.event == "delivery"]
+        assert (delivery.user, delivery.cameras) == (DISPATCHER, "front_facing")
+
+
+async def test_adopted_in_cab_media_still_follows_the_policy(tmp_path: Path) -> None:
+    """The in-cab user's all-cameras recall, adopted: the driver camera goes to their DM."""
+    async with policy_stack(tmp_path, POLICY) as stack:
+        row = await unknown_outcome(stack, SAFE, "TRK-101 40m ago 1m")
+        assert row.camera_list is None
+        ours = made_in_the_dashboard(stack, row, ["front_facing", "driver_facing"])
+        stack.clock.advance(20 * 60)
+        await post_webhook(stack, ours)
+        found = driver_media(stack)
+        assert found and {channel for channel, _, _ in found} == {dm(SAFE)}, found
