@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Integer, String, Text, delete, select
+from sqlalchemy import Integer, String, Text, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.tracking.store import Base, Store, UTCDateTime
@@ -26,7 +26,7 @@ from motive.rules import CameraPosition, RecallRequest, SnapshotRequest
 
 log = logging.getLogger(__name__)
 
-Event = Literal["request", "refusal", "refresh", "delivery"]
+Event = Literal["request", "refusal", "refresh", "delivery", "link_open"]
 
 
 class AuditEntry(Base):
@@ -34,7 +34,8 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    event: Mapped[str] = mapped_column(String(16))  # request | refusal | refresh | delivery
+    # request | refusal | refresh | delivery | link_open
+    event: Mapped[str] = mapped_column(String(16))
     user: Mapped[str] = mapped_column(String(64), index=True)
     channel: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))  # recall | snapshot
@@ -151,8 +152,15 @@ class Audit:
             return (await s.execute(q)).scalars().all()
 
     async def prune(self, keep_days: int) -> int:
-        """Remove rows older than `keep_days`; the only delete the bot makes here."""
-        cutoff = self.clock.now() - timedelta(days=keep_days)
+        """Remove rows older than `keep_days`; the only delete the bot makes here. Counted back
+        from the newest row (or now, if that is earlier), never from the host's clock alone: a
+        clock set 400 days ahead must not empty the trail. Rows within `keep_days` of the newest
+        one always stay."""
+        async with self.store.sessions() as s:
+            newest = (await s.execute(select(func.max(AuditEntry.at)))).scalar()
+        if newest is None:
+            return 0
+        cutoff = min(self.clock.now(), newest) - timedelta(days=keep_days)
         async with self.store.sessions() as s, s.begin():
             result = await s.execute(delete(AuditEntry).where(AuditEntry.at < cutoff))
         removed = int(getattr(result, "rowcount", 0) or 0)

@@ -30,6 +30,14 @@ def setup_logging(level: str = "INFO", as_json: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Request bodies and URLs can carry tokens at DEBUG: keep the HTTP clients quiet.
-    for noisy in ("httpx", "httpcore", "slack_sdk", "slack_bolt", "apscheduler", "aiosqlite"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    quiet_noisy(root.level)
+
+
+NOISY = ("httpx", "httpcore", "slack_sdk", "slack_bolt", "apscheduler", "aiosqlite")
+
+
+def quiet_noisy(level: int) -> None:
+    """Request bodies and URLs can carry tokens at DEBUG, and aiosqlite logs each statement with
+    its values (notes, user ids): those libraries log warnings and errors only."""
+    for noisy in NOISY:
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, level))

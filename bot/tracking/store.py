@@ -312,7 +312,9 @@ class Store:
     def __init__(self, url: str, *, clock: Clock | None = None, echo: bool = False) -> None:
         self.clock: Clock = clock or SystemClock()
         self.url = async_database_url(url)
-        kwargs: dict[str, Any] = {"echo": echo}
+        # hide_parameters: a failing statement's error (logged) must not carry its values: the
+        # notes people write, user ids, Motive's links.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.url.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 30}
         else:

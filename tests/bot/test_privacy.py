@@ -484,8 +484,10 @@ async def test_retention_prunes_only_rows_older_than_the_setting(sqlite_url: str
     clock.advance(timedelta(days=10).total_seconds())
     await trail.record("request", user="U1", channel="C1", subject=subject, outcome="b")
     clock.advance(timedelta(days=395).total_seconds())
+    # The bot in use: the trail's newest row is today's (the prune counts back from it).
+    await trail.record("request", user="U1", channel="C1", subject=subject, outcome="c")
     assert await trail.prune(400) == 1
-    assert [e.outcome for e in await trail.entries()] == ["b"]
+    assert [e.outcome for e in await trail.entries()] == ["b", "c"]
     await store.close()
 
 
