@@ -26,6 +26,8 @@ from motive.rules import CameraPosition, RecallRequest, SnapshotRequest
 
 log = logging.getLogger(__name__)
 
+UNKNOWN_USER = "unknown"  # the user of a row whose Slack payload named nobody
+
 Event = Literal["request", "refusal", "refresh", "delivery", "link_open"]
 
 

@@ -279,6 +279,17 @@ def duplicate(
     return fallback("The same request is already in flight."), [section(text)]
 
 
+def open_video_value(request_id: int, position: str | None) -> str:
+    return f"{request_id}:{position or ''}"[:200]
+
+
+def read_open_video_value(value: str) -> tuple[int | None, str | None]:
+    """(request id, camera position) from an "Open video" button's value; Nones if unreadable
+    (a button from a message built before it carried them)."""
+    head, _, position = value.partition(":")
+    return (int(head) if head.isdigit() else None), (position or None)
+
+
 def recall_results(
     request_id: int, cameras: Sequence[RecallCamera], *, refreshed: bool = False
 ) -> tuple[str, list[Block]]:
@@ -309,6 +320,8 @@ def recall_results(
                     "url": cam.download_url,
                     # Unique within the message even when Motive repeats or omits a position.
                     "action_id": f"{ids.OPEN_VIDEO_PREFIX}{cam.position or 'x'}_{i}",
+                    # Slack tells the bot who opened which link: the audit trail records it.
+                    "value": open_video_value(request_id, cam.position),
                 },
             }
         )

@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import policy as pol
-from bot.audit import Subject
+from bot.audit import UNKNOWN_USER, Subject
 from bot.slack import blocks as bk
 from bot.slack.timefmt import escape
 from bot.slack.web import (
@@ -50,7 +50,6 @@ UPLOAD_TIMEOUT = 60.0  # seconds for each read or write of an upload (not the wh
 CLIP_CHUNK = 1 << 16  # bytes of a clip held at once on their way from Motive to Slack
 MEGABYTE = 1_000_000
 THREAD_PAGES = 50  # pages of 200 replies read, at most, looking for a half-done delivery
-UNKNOWN_USER = "unknown"  # the audit's user when Slack's payload named nobody
 LINKED = "linked"  # a clip delivery that ended as a link (the ts column of its row)
 
 Send = Callable[[Delivery, str], Awaitable[str]]

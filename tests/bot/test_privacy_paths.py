@@ -650,3 +650,50 @@ async def test_adopted_in_cab_media_still_follows_the_policy(tmp_path: Path) -> 
         await post_webhook(stack, ours)
         found = driver_media(stack)
         assert found and {channel for channel, _, _ in found} == {dm(SAFE)}, found
+
+
+# --- the trail -----------------------------------------------------------------------------
+
+
+async def test_who_opened_which_link_is_in_the_trail(tmp_path: Path) -> None:
+    """Slack tells the bot when someone presses an "Open video" link button (and opens the
+    link in their browser): the click is acknowledged and recorded."""
+    async with policy_stack(tmp_path, POLICY) as stack:
+        await inline_recall(stack, SAFE, ALLOWED, 1)
+        [row] = await requests_of(stack, SAFE)
+        await deliver(stack)
+        assert row.thread is not None
+        [links] = [m for m in stack.slack.thread(row.channel, row.thread) if list(media(m))]
+        [button] = [b["accessory"] for b in links.blocks if "accessory" in b]
+        await interact(
+            stack,
+            DISPATCHER,
+            {
+                "type": "block_actions",
+                "trigger_id": "trig-open",
+                "response_url": stack.response_url("open"),
+                "container": {
+                    "type": "message",
+                    "channel_id": links.channel,
+                    "message_ts": links.ts,
+                    "is_ephemeral": False,
+                },
+                "channel": {"id": links.channel, "name": "dispatch"},
+                "message": {"type": "message", "ts": links.ts, "text": links.text},
+                "actions": [
+                    {
+                        "type": "button",
+                        "action_id": button["action_id"],
+                        "block_id": "b1",
+                        "text": button["text"],
+                        "value": button["value"],
+                        "action_ts": "1763740800.000006",
+                    }
+                ],
+            },
+        )
+        opened = [e for e in await trail(stack) if e.event == "link_open"]
+        assert [(e.user, e.channel, e.cameras, e.request_id, e.motive_id) for e in opened] == [
+            (DISPATCHER, ALLOWED, "front_facing", row.id, row.motive_id)
+        ]
+        assert opened[0].target == "TRK-101" and stack.responses() == []

@@ -6,7 +6,13 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
 from bot.slack import ids
-from bot.slack.listeners.actions import home_buttons, modal_controls, refresh_links, safety_buttons
+from bot.slack.listeners.actions import (
+    home_buttons,
+    modal_controls,
+    open_video,
+    refresh_links,
+    safety_buttons,
+)
 
 
 def register(app: AsyncApp, svc: Services) -> None:
@@ -15,6 +21,7 @@ def register(app: AsyncApp, svc: Services) -> None:
     app.action(ids.REFRESH_LINKS)(refresh_links.handler(svc))
     home_buttons.register(app, svc)
     safety_buttons.register(app, svc)
-    # Link buttons open in the browser; Slack still tells us, and wants an ack. So does a button
-    # from a message or view built by an older version of the bot. Keep this one last.
+    app.action(re.compile(f"^{re.escape(ids.OPEN_VIDEO_PREFIX)}"))(open_video.handler(svc))
+    # Other link buttons open in the browser; Slack still tells us, and wants an ack. So does a
+    # button from a message or view built by an older version of the bot. Keep this one last.
     app.action(re.compile(r".*"))(modal_controls.ack_only)
