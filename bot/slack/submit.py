@@ -16,6 +16,7 @@ from bot.metrics import REQUESTS
 from bot.privacy import decision_word, narrow, narrowed_note, refusal
 from bot.services import Services
 from bot.slack import blocks as bk
+from bot.slack.follow import can_open, follow
 from bot.slack.web import (
     SLACK_FAILURES,
     Place,
@@ -321,7 +322,9 @@ ANCHOR_WAIT_SECONDS = 3.0
 
 
 async def _point_to(svc: Services, existing: TrackedRequest, asker: Asker) -> None:
-    """Privately: who asked for it already, and a link to its thread."""
+    """Privately: who asked for it already, and a link to its thread, when the asker can open
+    that thread (the same channel, or their own DM). Otherwise nothing of it is revealed: the
+    asker gets an anchor of their own that follows the same Motive request (`follow`)."""
     row: TrackedRequest | None = existing
     waited = 0.0
     # The first asker may be a moment behind (checking with Motive before posting its anchor).
@@ -337,6 +340,17 @@ async def _point_to(svc: Services, existing: TrackedRequest, asker: Asker) -> No
                 "The same request was just asked for and turned down before reaching Motive; "
                 "ask again to see why."
             )
+        )
+        return
+    if not can_open(row, asker.user, asker.channel):
+        await follow(
+            svc,
+            row,
+            user=asker.user,
+            channel=asker.channel,
+            reply=asker.reply,
+            note=asker.note,
+            thread_ts=asker.thread_ts,
         )
         return
     link = await permalink(svc.slack, row.channel, row.anchor_ts)

@@ -304,13 +304,18 @@ class Tracker:
         row = await self.store.by_motive_id(kind, motive_id)
         if row is None and kind == "recall":
             row = await self._adopt(motive_id)
-        if row is None or row.state != TRACKING:
+        if row is None:
             return False
-        self._announced.add(row.id)
+        # The request, and any that follow the same Motive request for other askers.
+        rows = await self.store.tracking_by_motive_id(kind, motive_id)
+        if not rows:
+            return False
+        ids = [r.id for r in rows]
+        self._announced.update(ids)
         try:
-            await self.poll(row.id)
+            await asyncio.gather(*(self.poll(i) for i in ids))
         finally:
-            self._announced.discard(row.id)
+            self._announced.difference_update(ids)
         return True
 
     async def _adopt(self, motive_id: str) -> TrackedRequest | None:

@@ -358,6 +358,21 @@ class Store:
             )
             return found.scalar_one_or_none()
 
+    async def tracking_by_motive_id(self, kind: str, motive_id: str) -> Sequence[TrackedRequest]:
+        """Every request being followed with this Motive id: the one that asked Motive, and
+        those that follow it for askers who could not see it (`bot.slack.follow`)."""
+        async with self.sessions() as s:
+            found = await s.execute(
+                select(TrackedRequest)
+                .where(
+                    TrackedRequest.kind == kind,
+                    TrackedRequest.motive_id == motive_id,
+                    TrackedRequest.state == TRACKING,
+                )
+                .order_by(TrackedRequest.id)
+            )
+            return found.scalars().all()
+
     async def in_flight_duplicate(self, dedupe_key: str) -> TrackedRequest | None:
         """The open request with this key, if any (in flight, or an unresolved ambiguous create)."""
         async with self.sessions() as s:

@@ -697,3 +697,66 @@ async def test_who_opened_which_link_is_in_the_trail(tmp_path: Path) -> None:
             (DISPATCHER, ALLOWED, "front_facing", row.id, row.motive_id)
         ]
         assert opened[0].target == "TRK-101" and stack.responses() == []
+
+
+# --- duplicates ----------------------------------------------------------------------------
+
+
+async def test_a_duplicate_out_of_sight_gets_its_own_anchor_and_reveals_nothing(
+    tmp_path: Path,
+) -> None:
+    """A dispatcher in #dispatch asks for what a safety manager asked for in a DM with the bot:
+    they are not pointed to the DM nor told who asked; they get their own anchor following the
+    same Motive request (one create), and the result arrives in both places."""
+    async with policy_stack(tmp_path, POLICY) as stack:
+        assert stack.sim is not None
+        await stack.command("/recall", "TRK-101 40m ago 1m front", user=SAFE, channel=dm(SAFE))
+        await stack.settle()
+        [first] = await requests_of(stack, SAFE)
+        assert first.channel == dm(SAFE) and first.motive_id is not None
+        await stack.command("/recall", "TRK-101 40m ago 1m", user=DISPATCHER, channel=ALLOWED)
+        await stack.settle()
+        assert stack.sim.stats.recalls_created == 1  # the quota is spent once
+        said = " ".join(stack.responses()) + str(stack.slack.responses)
+        assert SAFE not in said and dm(SAFE) not in said, said
+        [mine] = await requests_of(stack, DISPATCHER)
+        assert (mine.channel, mine.motive_id) == (ALLOWED, first.motive_id)
+        assert mine.anchor_ts is not None and "no quota was spent" in stack.anchor_text(
+            mine.channel, mine.anchor_ts
+        )
+        await deliver(stack)
+        for row in (first, mine):
+            assert row.thread is not None
+            [links] = [m for m in stack.slack.thread(row.channel, row.thread) if list(media(m))]
+            assert [i for i in media(links) if "front_facing" in i], row.channel
+        follows = [e for e in await trail(stack) if e.user == DISPATCHER and e.event == "request"]
+        assert any(f"following request #{first.id}" in e.outcome for e in follows)
+        deliveries = {(e.user, e.channel) for e in await trail(stack) if e.event == "delivery"}
+        assert deliveries == {(SAFE, dm(SAFE)), (DISPATCHER, ALLOWED)}
+
+
+async def test_a_duplicate_in_the_same_channel_is_still_pointed_to(tmp_path: Path) -> None:
+    async with policy_stack(tmp_path, POLICY) as stack:
+        await stack.command("/recall", "TRK-101 40m ago 1m front", user=SAFE, channel=ALLOWED)
+        await stack.settle()
+        await stack.command("/recall", "TRK-101 40m ago 1m front", user=DISPATCHER)
+        await stack.settle()
+        assert await requests_of(stack, DISPATCHER) == []
+        assert f"asked for by <@{SAFE}>" in json.dumps(stack.slack.responses[-1])
+
+
+async def test_motives_webhook_delivers_to_the_request_and_those_following_it(
+    tmp_path: Path,
+) -> None:
+    async with policy_stack(tmp_path, POLICY) as stack:
+        await stack.command("/recall", "TRK-101 40m ago 1m front", user=SAFE, channel=dm(SAFE))
+        await stack.settle()
+        await stack.command("/recall", "TRK-101 40m ago 1m front", user=DISPATCHER)
+        await stack.settle()
+        [first], [mine] = await requests_of(stack, SAFE), await requests_of(stack, DISPATCHER)
+        assert first.motive_id is not None and mine.motive_id == first.motive_id
+        stack.clock.advance(20 * 60)
+        await post_webhook(stack, first.motive_id)
+        for row in (first, mine):
+            done = await stack.svc.store.get(row.id)
+            assert done is not None and done.state == DONE, row.channel
