@@ -73,6 +73,7 @@ async def interact(stack: Stack, user: str, payload: dict[str, Any]) -> None:
         "api_app_id": "A0MOTIVE",
         "token": "legacy",
         "is_enterprise_install": False,
+        "enterprise": None,  # a plain workspace, as Slack sends it
         **payload,
     }
     answer = await stack.interact(full, user=user)
@@ -515,6 +516,8 @@ async def test_a_refresh_whose_payload_names_no_user_is_refused(tmp_path: Path) 
                 "type": "block_actions",
                 "team": TEAM,
                 "user": {},
+                "enterprise": None,
+                "is_enterprise_install": False,
                 "api_app_id": "A0MOTIVE",
                 "token": "legacy",
                 "trigger_id": "trig-nobody",
