@@ -31,6 +31,7 @@ from pydantic import (
 
 from bot.safety.routing import SafetyEventsPolicy
 from bot.safety.routing import describe as describe_safety_events
+from motive.clock import Clock, SystemClock
 from motive.rules import CameraPosition
 
 log = logging.getLogger(__name__)
@@ -160,15 +161,49 @@ def load_policy(path: Path) -> Policy:
     return parse_policy(text, path)
 
 
-class PolicyFile:
-    """The policy at `path`, re-read when the file changes. A broken file keeps the last good
-    policy (and says what is wrong, once per change); a file that was never good is an error."""
+SETTLE_SECONDS = 2.0  # a changed file is read once it has stayed the same this long
 
-    def __init__(self, path: Path) -> None:
+
+def set_keys(model: BaseModel, prefix: str = "") -> set[str]:
+    """The keys a policy file wrote out ("requesters.in_cab", "limits"), as pydantic saw them."""
+    found: set[str] = set()
+    for name in model.model_fields_set:
+        value = getattr(model, name)
+        found.add(prefix + name)
+        if isinstance(value, BaseModel):
+            found |= set_keys(value, f"{prefix}{name}.")
+    return found
+
+
+def what_changed(old: Policy, new: Policy) -> list[str]:
+    """The sentences of `describe` that the new policy says differently: what access changed."""
+    before = describe(old)
+    return [line for line in describe(new) if line not in before]
+
+
+class PolicyFile:
+    """The policy at `path`, re-read when the file changes, and only once it is whole.
+
+    A file being written is read in pieces: a TOML file cut short often parses, and every rule
+    it lost would mean "anyone" (145 prefixes of policy.example.toml past `[requesters]` parse).
+    So a change is read only after the file has stopped changing for `settle_seconds` (its size
+    and time stamp the same on two looks that far apart, and again after the read), and it is
+    applied only if it is whole: it ends with a line break (a cut mid-line can leave a number
+    that parses, 30 read as 3), and it sets every key the policy in force sets (a cut between
+    lines leaves keys out). To drop a rule, write the file without it and restart the bot (a
+    start reads the file as it stands). A broken or
+    incomplete file keeps the last good policy (and says what is wrong, once per change); a file
+    that was never good is an error. What changed is logged in words."""
+
+    def __init__(
+        self, path: Path, *, clock: Clock | None = None, settle_seconds: float = SETTLE_SECONDS
+    ) -> None:
         self.path = path
-        self._stamp: tuple[float, int] | None = None
+        self._clock: Clock = clock or SystemClock()
+        self._settle = settle_seconds
         self._policy = load_policy(path)
         self._stamp = self._stat()
+        self._seen: tuple[tuple[float, int], float] | None = None  # (a new stamp, first seen)
         self.last_error: str | None = None
 
     def _stat(self) -> tuple[float, int] | None:
@@ -181,16 +216,58 @@ class PolicyFile:
     @property
     def policy(self) -> Policy:
         stamp = self._stat()
-        if stamp is not None and stamp != self._stamp:
-            self._stamp = stamp
-            try:
-                self._policy = load_policy(self.path)
-                self.last_error = None
-                log.info("policy re-read from %s", self.path)
-            except PolicyError as e:
-                self.last_error = str(e)
-                log.error("policy file is broken, keeping the last good policy: %s", e)
+        if stamp is None or stamp == self._stamp:
+            self._seen = None
+            return self._policy
+        now = self._clock.monotonic()
+        if self._seen is None or self._seen[0] != stamp:
+            self._seen = (stamp, now)  # changed: wait until it stops changing
+            return self._policy
+        if now - self._seen[1] < self._settle:
+            return self._policy
+        self._seen = None
+        self._reload(stamp)
         return self._policy
+
+    def _reload(self, stamp: tuple[float, int]) -> None:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except OSError as e:
+            log.error("policy file cannot be read, keeping the last good policy: %s", e)
+            return
+        if self._stat() != stamp:
+            return  # written to while being read: looked at again once it settles
+        self._stamp = stamp
+        try:
+            if text and not text.endswith("\n"):
+                # Cut mid-line, a number may still parse (30 read as 3): not a whole file.
+                raise PolicyError(
+                    self.path,
+                    text.count("\n") + 1,
+                    "the file does not end with a line break, as one cut short while being "
+                    "written would not; it is not applied",
+                )
+            new = parse_policy(text, self.path)
+            dropped = sorted(set_keys(self._policy) - set_keys(new))
+            if dropped:
+                raise PolicyError(
+                    self.path,
+                    None,
+                    f"it leaves out {', '.join(dropped)}, which the policy in force sets. A file "
+                    "cut short would open those rules to everyone, so it is not applied; to "
+                    "drop a rule, restart the bot with the new file",
+                )
+        except PolicyError as e:
+            self.last_error = str(e)
+            log.error("policy file is broken, keeping the last good policy: %s", e)
+            return
+        changed = what_changed(self._policy, new)
+        self._policy, self.last_error = new, None
+        log.info(
+            "policy re-read from %s; %s",
+            self.path,
+            "now: " + " ".join(changed) if changed else "access is unchanged",
+        )
 
 
 # --- decisions ------------------------------------------------------------------------------

@@ -77,7 +77,7 @@ def build_services(
     background = Background()
     fleet, zones = Fleet(motive, clock), UserZones(slack, clock)
     # Read once per process (a broken file stops the start, with its line); re-read on change.
-    policy_file = PolicyFile(settings.policy_file) if settings.policy_file else None
+    policy_file = PolicyFile(settings.policy_file, clock=clock) if settings.policy_file else None
     privacy = Privacy(
         policy_file=policy_file,
         groups=UserGroups(slack, clock),

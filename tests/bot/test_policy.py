@@ -14,6 +14,7 @@ from bot.offline.loopback import serve_on_loopback
 from bot.offline.retries import quick_slack_retries
 from bot.policy import (
     OPEN,
+    SETTLE_SECONDS,
     Asker,
     Policy,
     PolicyError,
@@ -153,22 +154,97 @@ def test_the_file_is_reread_when_it_changes_and_a_broken_one_keeps_the_last_good
 ) -> None:
     path = tmp_path / "policy.toml"
     path.write_text('[requesters]\nin_cab = ["S0SAFETY"]\n')
-    watched = PolicyFile(path)
+    clock = ManualClock()
+    watched = PolicyFile(path, clock=clock)
     assert watched.policy.requesters.in_cab == ["S0SAFETY"]
 
-    def rewrite(text: str, stamp: int) -> None:
+    def rewrite(text: str, stamp: int) -> Policy:
+        """Write, and look twice, the second time once the file has settled."""
         path.write_text(text)
         os.utime(path, (stamp, stamp))  # a new mtime even within the same clock tick
+        first = watched.policy
+        clock.advance(SETTLE_SECONDS)
+        assert first is not None
+        return watched.policy
 
-    rewrite('[requesters]\nin_cab = ["S0SAFETY", "U0NEW"]\n', 1_000)
-    assert watched.policy.requesters.in_cab == ["S0SAFETY", "U0NEW"]
+    assert rewrite('[requesters]\nin_cab = ["S0SAFETY", "U0NEW"]\n', 1_000).requesters.in_cab == [
+        "S0SAFETY",
+        "U0NEW",
+    ]
     with caplog.at_level(logging.ERROR, logger="bot.policy"):
-        rewrite('[requesters]\nin_cab = "everyone"\n', 2_000)
-        assert watched.policy.requesters.in_cab == ["S0SAFETY", "U0NEW"]
+        broken = rewrite('[requesters]\nin_cab = "everyone"\n', 2_000)
+        assert broken.requesters.in_cab == ["S0SAFETY", "U0NEW"]
     assert watched.last_error is not None and "line 2" in watched.last_error
     assert any("keeping the last good policy" in r.getMessage() for r in caplog.records)
-    rewrite("[requesters]\nin_cab = []\n", 3_000)
-    assert watched.policy.requesters.in_cab == [] and watched.last_error is None
+    assert rewrite("[requesters]\nin_cab = []\n", 3_000).requesters.in_cab == []
+    assert watched.last_error is None
+
+
+def test_a_file_still_being_written_is_not_read(tmp_path: Path) -> None:
+    """A change is read only once the file has stayed the same for SETTLE_SECONDS."""
+    path = tmp_path / "policy.toml"
+    path.write_text('[requesters]\nin_cab = ["S0SAFETY"]\n')
+    clock = ManualClock()
+    watched = PolicyFile(path, clock=clock)
+    for n, text in enumerate(
+        ('[requesters]\nin_cab = ["U0A"]\n', '[requesters]\nin_cab = ["U0B"]\n')
+    ):
+        path.write_text(text)
+        os.utime(path, (1_000 + n, 1_000 + n))
+        assert watched.policy.requesters.in_cab == ["S0SAFETY"]
+        clock.advance(SETTLE_SECONDS / 2)  # it changes again before it has settled
+        assert watched.policy.requesters.in_cab == ["S0SAFETY"]
+    clock.advance(SETTLE_SECONDS / 2)
+    assert watched.policy.requesters.in_cab == ["U0B"]
+
+
+def test_no_prefix_of_a_policy_file_is_ever_applied(tmp_path: Path) -> None:
+    """The example policy in force; the file rewritten in place and caught part-way, at every
+    length it can have: none of those prefixes is applied (most of them parse), so in-cab
+    footage never opens to everyone because a write was read half done."""
+    whole = EXAMPLE.read_text()
+    path = tmp_path / "policy.toml"
+    path.write_text(whole)
+    clock = ManualClock()
+    watched = PolicyFile(path, clock=clock)
+    in_force = watched.policy
+    parsed = 0
+    for n in range(len(whole)):
+        path.write_text(whole[:n])
+        os.utime(path, (1_000 + n, 1_000 + n))
+        watched.policy  # noqa: B018 - the first look after the change
+        clock.advance(SETTLE_SECONDS)
+        assert watched.policy == in_force, f"the first {n} characters were applied"
+        try:
+            parse_policy(whole[:n])
+            parsed += 1
+        except PolicyError:
+            pass
+    assert parsed > 100  # what made this dangerous: most prefixes are valid TOML policies
+    path.write_text(whole)
+    os.utime(path, (5_000, 5_000))
+    watched.policy  # noqa: B018
+    clock.advance(SETTLE_SECONDS)
+    assert watched.policy == in_force and watched.last_error is None
+
+
+def test_a_reread_says_in_words_what_access_changed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text('[requesters]\nin_cab = ["S0SAFETY"]\n')
+    clock = ManualClock()
+    watched = PolicyFile(path, clock=clock)
+    path.write_text('[requesters]\nin_cab = ["S0SAFETY", "U0NEW"]\n')
+    os.utime(path, (1_000, 1_000))
+    with caplog.at_level(logging.INFO, logger="bot.policy"):
+        watched.policy  # noqa: B018
+        clock.advance(SETTLE_SECONDS)
+        assert watched.policy.requesters.in_cab == ["S0SAFETY", "U0NEW"]
+    assert (
+        "now: In-cab (driver-facing) video and images may be requested by group S0SAFETY, "
+        "user U0NEW." in caplog.text
+    )
 
 
 def test_a_file_that_was_never_good_is_an_error(tmp_path: Path) -> None:
@@ -274,3 +350,23 @@ def test_where_each_cameras_media_goes_at_delivery() -> None:
     to_requester = parse_policy('[in_cab]\ndeliver_to = "requester"\n')
     assert route(to_requester, None, "driver_facing") is Route.WITHHELD
     assert route(to_requester, None, "rear") is Route.THREAD
+
+
+def test_a_rule_left_out_of_a_reread_file_is_not_applied_until_a_restart(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text('[requesters]\nin_cab = ["S0SAFETY"]\nroad_video = ["S0DISPATCH"]\n')
+    clock = ManualClock()
+    watched = PolicyFile(path, clock=clock)
+    path.write_text('[requesters]\nroad_video = ["S0DISPATCH"]\n')
+    os.utime(path, (1_000, 1_000))
+    with caplog.at_level(logging.ERROR, logger="bot.policy"):
+        watched.policy  # noqa: B018
+        clock.advance(SETTLE_SECONDS)
+        assert watched.policy.requesters.in_cab == ["S0SAFETY"]
+    assert watched.last_error is not None
+    assert "leaves out requesters.in_cab" in watched.last_error
+    assert "restart the bot" in watched.last_error and "restart the bot" in caplog.text
+    # A start reads the file as it stands: in-cab is then open, as the file now says.
+    assert PolicyFile(path, clock=clock).policy.requesters.in_cab is None

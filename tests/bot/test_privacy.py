@@ -20,6 +20,7 @@ import pytest
 from bot.audit import Audit, AuditEntry, Subject
 from bot.cli import main
 from bot.offline.fakeslack import FakeSlack
+from bot.policy import SETTLE_SECONDS
 from bot.tracking.store import TRACKING, Store, TrackedRequest
 from motive.clock import ManualClock
 from motive.rules import CameraPosition as P
@@ -297,6 +298,7 @@ async def test_a_broken_policy_file_keeps_the_last_good_one(
         path = tmp_path / "policy.toml"
         path.write_text(policy_text() + '\n[channels]\nallowed = "everywhere"\n')
         os.utime(path, (1, 1))  # a change the re-read sees, whatever the file system's clock
+        settle(stack)
         await stack.command("/recall", "TRK-101 40m ago 1m driver", user=DISPATCHER)
         await stack.settle()
         assert "requesters.in_cab" in json.dumps(stack.slack.responses[-1])
@@ -308,9 +310,16 @@ async def test_a_broken_policy_file_keeps_the_last_good_one(
         path.write_text(
             policy_text().replace('in_cab = ["S0SAFETY"]', f'in_cab = ["{DISPATCHER}"]')
         )
+        settle(stack)
         await stack.command("/recall", "TRK-101 40m ago 1m driver", user=DISPATCHER)
         await stack.settle()
         assert len(await tracked(stack)) == 1
+
+
+def settle(stack: Stack) -> None:
+    """The bot sees the file changed, and looks again once it has stopped changing."""
+    assert stack.svc.privacy.policy is not None
+    stack.clock.advance(SETTLE_SECONDS)
 
 
 # --- video uploads ---------------------------------------------------------------------------
