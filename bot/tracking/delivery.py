@@ -644,7 +644,7 @@ class Deliverer:
         except SLACK_FAILURES as e:
             told = f"the requester could not be told ({slack_error(e)})"
             log.warning("request %s: could not tell %s: %s", row.id, row.requester, told)
-        await self._audit_delivery(row, None, f"refused by Slack ({code}): not delivered; {told}")
+        await self.audit_delivery(row, None, f"refused by Slack ({code}): not delivered; {told}")
 
     async def _already_in_thread(
         self, row: TrackedRequest, marker: str, file_id: str | None
