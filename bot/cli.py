@@ -1,4 +1,8 @@
-"""The `motive-bot` command line: serve, console, simulator, doctor."""
+"""The `motive-bot` command line: serve, console, simulator, migrate, audit, policy and doctor.
+
+A problem the person running it can fix (a bad setting, a database that cannot be opened, a
+wrong option) ends the command with one line naming it and exit status 2, never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,33 @@ import asyncio
 import gc
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+
+class Refused(Exception):
+    """What the person running the command can fix, in one line (or one per setting): exit 2."""
+
+
+def settings_or_refuse() -> Settings:
+    from bot.config import SettingsError, load_settings
+
+    try:
+        return load_settings()
+    except SettingsError as e:
+        raise Refused(str(e)) from None
+
+
+def database_or_refuse(url: str) -> None:
+    """Open the database once before anything starts: a wrong host, a stopped server or an
+    unopenable file is one line with where and why."""
+    from bot.tracking.reach import unreachable
+
+    problem = asyncio.run(unreachable(url))
+    if problem is not None:
+        raise Refused(problem)
 
 
 def _simulator(args: argparse.Namespace) -> int:
@@ -42,13 +72,12 @@ def _simulator(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from bot.config import Settings
     from bot.logs import setup_logging
     from bot.server import Health, build_server
     from bot.services import build_services
     from bot.slack.app import build_bolt_app
 
-    settings = Settings()
+    settings = settings_or_refuse()
     setup_logging(settings.log_level, settings.log_json)
     log = logging.getLogger("motive-bot")
     missing = [
@@ -76,6 +105,7 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    database_or_refuse(settings.database_url)
     role = args.role
     from bot.policy import PolicyError
 
@@ -137,7 +167,6 @@ def _console(args: argparse.Namespace) -> int:
 def _doctor(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bot.config import Settings
     from bot.doctor import Options, run
 
     options = Options(
@@ -148,41 +177,75 @@ def _doctor(args: argparse.Namespace) -> int:
         bot_url=args.bot_url,
         manifest=Path(args.manifest) if args.manifest else None,
     )
-    return asyncio.run(run(Settings(), options))
+    return asyncio.run(run(settings_or_refuse(), options))
+
+
+class _Help(argparse.HelpFormatter):
+    """Every option's help ends with its default, when it has one (an option whose default is
+    "none given" says in its help what happens then)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if default in (None, False, [], argparse.SUPPRESS) or not action.option_strings:
+            return text
+        return f"{text} (default: {default})"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="motive-bot", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="motive-bot",
+        description="Dashcam recalls and camera snapshots from Slack (see README.md).",
+        epilog="`motive-bot COMMAND --help` describes each command's options. Settings come "
+        "from the environment or a .env file (README.md, Settings).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run the bot (Socket Mode if SLACK_APP_TOKEN is set)")
-    serve.add_argument("--role", choices=["all", "web", "worker"], default="all")
-    serve.add_argument("--host", default="0.0.0.0")
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=text, description=text, formatter_class=_Help)
+
+    serve = command("serve", "run the bot (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)")
+    serve.add_argument(
+        "--role",
+        choices=["all", "web", "worker"],
+        default="all",
+        help="web answers Slack and webhooks, worker runs the poller, all does both",
+    )
+    serve.add_argument("--host", default="0.0.0.0", help="the address to listen on (HTTP mode)")
     serve.set_defaults(func=_serve)
 
-    console = sub.add_parser(
-        "console", help="the real app driven from the terminal, no credentials"
+    console = command(
+        "console", "the real app driven from the terminal, against the simulator, no credentials"
     )
     console.add_argument("--real-time", action="store_true", help="Motive simulator at real speed")
     console.add_argument("--user", default="U0DISPATCH", help="the fake dispatcher's user id")
     console.add_argument("--channel", default="C0DISPATCH", help="the fake channel")
-    console.add_argument("--tz", default="America/Chicago", help="the fake dispatcher's time zone")
-    console.add_argument("--database-url", default=None, help="defaults to a temporary SQLite file")
+    console.add_argument(
+        "--tz", default="America/Chicago", help="the fake dispatcher's IANA time zone"
+    )
+    console.add_argument(
+        "--database-url", default=None, help="where requests are kept (a temporary SQLite file)"
+    )
     console.add_argument(
         "--media-dir", default=None, help="where uploaded snapshots are saved (a temporary folder)"
     )
     console.add_argument(
-        "--timeout", type=float, default=120.0, help="longest wait for results (s)"
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="at the end of input or on quit, the longest wait for requests in flight (s)",
     )
     console.set_defaults(func=_console)
 
-    sim = sub.add_parser("simulator", help="run the Motive simulator alone")
-    sim.add_argument("--port", type=int, default=8787)
-    sim.add_argument("--host", default="127.0.0.1")
-    sim.add_argument("--seed", type=int, default=7)
+    sim = command("simulator", "run the Motive simulator alone")
+    sim.add_argument("--port", type=int, default=8787, help="the port to listen on")
+    sim.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    sim.add_argument("--seed", type=int, default=7, help="seed of the simulated fleet and timing")
     sim.add_argument("--time-factor", type=float, default=60.0, help="simulated seconds per second")
-    sim.add_argument("--webhook-url", default=None)
-    sim.add_argument("--webhook-secret", default=None)
+    sim.add_argument(
+        "--webhook-url", default=None, help="where to send completion webhooks (none: no webhooks)"
+    )
+    sim.add_argument("--webhook-secret", default=None, help="the secret that signs the webhooks")
     sim.add_argument(
         "--variant",
         action="append",
@@ -192,27 +255,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.set_defaults(func=_simulator)
 
-    migrate = sub.add_parser("migrate", help="bring the database schema up to date (DATABASE_URL)")
+    migrate = command("migrate", "bring the database schema up to date (DATABASE_URL)")
     migrate.set_defaults(func=_migrate)
 
-    audit = sub.add_parser("audit", help="print the audit trail (DATABASE_URL)")
-    audit.add_argument("--since", default=None, help="YYYY-MM-DD (UTC) or an ISO date and time")
-    audit.add_argument("--user", default=None, help="a Slack user ID (U…)")
-    audit.add_argument("--vehicle", default=None, help="a vehicle number or asset name")
-    audit.add_argument("--format", choices=("csv", "json"), default="csv")
+    audit = command("audit", "print the audit trail (DATABASE_URL)")
+    audit.add_argument(
+        "--since", default=None, help="YYYY-MM-DD (UTC) or an ISO date and time (all rows)"
+    )
+    audit.add_argument("--user", default=None, help="only this Slack user ID (U…)")
+    audit.add_argument("--vehicle", default=None, help="only this vehicle number or asset name")
+    audit.add_argument("--format", choices=("csv", "json"), default="csv", help="output format")
     audit.set_defaults(func=_audit)
 
-    policy = sub.add_parser("policy", help="the access policy file (see policy.example.toml)")
-    policy_sub = policy.add_subparsers(dest="policy_command", required=True)
-    check = policy_sub.add_parser("check", help="validate a policy file and say what it means")
-    check.add_argument("file")
+    policy = command("policy", "the access policy file (see policy.example.toml)")
+    policy_sub = policy.add_subparsers(dest="policy_command", required=True, metavar="COMMAND")
+    check_text = "validate a policy file and say what it means"
+    check = policy_sub.add_parser(
+        "check", help=check_text, description=check_text, formatter_class=_Help
+    )
+    check.add_argument("file", help="the policy file (TOML)")
     check.set_defaults(func=_policy_check)
 
-    doctor = sub.add_parser(
-        "doctor", help="check the guesses about Motive and the Slack set-up (read-only)"
+    doctor = command("doctor", "check the guesses about Motive and the Slack set-up (read-only)")
+    doctor.add_argument(
+        "--recall-id",
+        action="append",
+        default=[],
+        help="a recall to read, from the Motive dashboard (repeat for more)",
     )
-    doctor.add_argument("--recall-id", action="append", default=[], help="a recall to read")
-    doctor.add_argument("--vehicle", default=None, help="the vehicle number to ask footage for")
+    doctor.add_argument(
+        "--vehicle", default=None, help="the vehicle number to ask footage for (the first listed)"
+    )
     doctor.add_argument(
         "--create-test-snapshot",
         metavar="TRK-…",
@@ -220,19 +293,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="also create one image capture from this vehicle (the only thing doctor creates)",
     )
     doctor.add_argument("--position", default="front_facing", help="camera for the test snapshot")
-    doctor.add_argument("--bot-url", default=None, help="the bot's public address, to try")
-    doctor.add_argument("--manifest", default=None, help="manifest.yml to compare scopes with")
+    doctor.add_argument(
+        "--bot-url", default=None, help="the bot's public address, to send it a signed request"
+    )
+    doctor.add_argument(
+        "--manifest", default=None, help="manifest.yml to compare scopes with (./manifest.yml)"
+    )
     doctor.set_defaults(func=_doctor)
     return parser
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from bot.config import Settings
     from bot.logs import setup_logging
     from bot.tracking.store import Store
 
-    settings = Settings()
+    settings = settings_or_refuse()
     setup_logging(settings.log_level, settings.log_json)
+    database_or_refuse(settings.database_url)
 
     async def run() -> tuple[str | None, str | None]:
         from bot.tracking.migrate import migrate
@@ -252,7 +329,6 @@ def _audit(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from bot.audit import Audit, to_csv, to_json
-    from bot.config import Settings
     from bot.tracking.store import Store
 
     since = None
@@ -263,7 +339,8 @@ def _audit(args: argparse.Namespace) -> int:
             print(f"--since {args.since!r} is not a date; use 2026-11-01", file=sys.stderr)
             return 2
         since = since.replace(tzinfo=UTC) if since.tzinfo is None else since
-    settings = Settings()
+    settings = settings_or_refuse()
+    database_or_refuse(settings.database_url)
 
     async def run() -> str:
         store = Store(settings.database_url)
@@ -300,7 +377,12 @@ def _policy_check(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except Refused as e:
+        for line in str(e).splitlines():
+            print(f"motive-bot {args.command}: {line}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

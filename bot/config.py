@@ -1,39 +1,158 @@
-"""Settings, from the environment (and `.env`), with the names in DESIGN.md."""
+"""Settings, from the environment (and `.env`), with the names in DESIGN.md.
+
+Every setting is checked here, when the settings are read: a bad one stops the start with one
+line naming it and what it may be (`load_settings`), not with a traceback from wherever it is
+first used.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///motive-bot.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# The URL schemes the store has a driver for: the plain ones as people write them, and the
+# async ones the code turns them into.
+DATABASE_SCHEMES = ("sqlite", "sqlite+aiosqlite", "postgresql", "postgres", "postgresql+asyncpg")
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")) or len(value.split("://", 1)[1]) == 0:
+        raise ValueError("not an http(s) URL")
+    return value
 
 
 class Settings(BaseSettings):
+    # Each field's description is what the one-line refusal says is allowed.
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    slack_bot_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
-    slack_app_token: SecretStr | None = None
-    slack_api_url: str = "https://slack.com/api/"
-    motive_api_key: SecretStr | None = None
-    motive_api_url: str = "https://api.gomotive.com"
-    motive_webhook_secret: SecretStr | None = None
-    database_url: str = DEFAULT_DATABASE_URL
-    port: int = 3000
+    slack_bot_token: SecretStr | None = Field(default=None, description="a bot token (xoxb-…)")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, description="the app's signing secret"
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, description="an app-level token (xapp-…)"
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/",
+        description="an http(s) URL such as https://slack.com/api/",
+    )
+    motive_api_key: SecretStr | None = Field(default=None, description="a Motive API key")
+    motive_api_url: str = Field(
+        default="https://api.gomotive.com",
+        description="an http(s) URL such as https://api.gomotive.com",
+    )
+    motive_webhook_secret: SecretStr | None = Field(
+        default=None, description="the Motive webhook's secret"
+    )
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="sqlite:///path/to/file.db or postgresql://user:password@host/database",
+    )
+    port: int = Field(default=3000, ge=1, le=65535, description="a port number from 1 to 65535")
     # None means "fit Motive's real timing" (see bot.tracking.schedule); set, they apply to every kind.
-    poll_first_seconds: float | None = Field(default=None, gt=0)
-    poll_max_seconds: float | None = Field(default=None, gt=0)
-    recall_deadline_hours: float = Field(default=36.0, gt=0)
-    snapshot_deadline_minutes: float = Field(default=120.0, gt=0)
+    poll_first_seconds: float | None = Field(
+        default=None, gt=0, description="a number of seconds greater than 0"
+    )
+    poll_max_seconds: float | None = Field(
+        default=None, gt=0, description="a number of seconds greater than 0"
+    )
+    recall_deadline_hours: float = Field(
+        default=36.0, gt=0, description="a number of hours greater than 0"
+    )
+    snapshot_deadline_minutes: float = Field(
+        default=120.0, gt=0, description="a number of minutes greater than 0"
+    )
     # The access policy (see policy.example.toml); None: anyone may ask for anything anywhere.
-    policy_file: Path | None = None
-    audit_retention_days: int = Field(default=400, ge=1)
+    policy_file: Path | None = Field(default=None, description="the path of a policy file")
+    audit_retention_days: int = Field(
+        default=400, ge=1, description="a whole number of days, 1 or more"
+    )
     # A channel id: safety events are posted (see bot/safety); None: the feature is off.
-    safety_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
-    log_json: bool = False
-    log_level: str = "INFO"
+    safety_channel: str | None = Field(
+        default=None,
+        pattern=r"^[CG][A-Z0-9]{2,}$",
+        description="a Slack channel id such as C0123ABCD",
+    )
+    log_json: bool = Field(default=False, description="true or false")
+    log_level: str = Field(
+        default="INFO", description="one of " + ", ".join(LOG_LEVELS) + " (any case)"
+    )
+
+    @field_validator("log_level")
+    @classmethod
+    def _a_level_logging_knows(cls, value: str) -> str:
+        if value.strip().upper() not in LOG_LEVELS:
+            raise ValueError("not a log level")
+        return value.strip().upper()
+
+    @field_validator("slack_api_url", "motive_api_url")
+    @classmethod
+    def _an_http_url(cls, value: str) -> str:
+        return _http_url(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _a_database_we_can_drive(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            scheme = make_url(value).drivername
+        except ArgumentError:
+            raise ValueError("not a database URL") from None
+        if scheme not in DATABASE_SCHEMES:
+            raise ValueError(f"{scheme} is not supported")
+        return value
+
+
+def _without_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+class SettingsError(Exception):
+    """Settings that cannot be used; str() is one line per setting at fault."""
+
+
+def refusal_lines(error: ValidationError) -> list[str]:
+    """One line per setting at fault: its variable, the value (unless it is a secret), and what
+    it may be."""
+    lines = []
+    for problem in error.errors():
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        info = Settings.model_fields.get(field)
+        name = field.upper() or "settings"
+        secret = info is not None and "SecretStr" in repr(info.annotation)
+        value = problem.get("input")
+        shown = name if secret or not isinstance(value, str | int | float) else f"{name}={value}"
+        if field == "database_url" and isinstance(value, str):
+            shown = f"{name}={_without_password(value)}"
+        # Our own validators' reasons add something ("mysql is not supported"); pydantic's
+        # ("Input should be a valid integer") only repeat what the description says.
+        reason = ""
+        if problem["type"] == "value_error":
+            reason = f" ({problem['msg'].removeprefix('Value error, ')})"
+        allowed = info.description if info is not None and info.description else problem["msg"]
+        lines.append(f"{shown} is not allowed{reason}: it should be {allowed}")
+    return lines
+
+
+def load_settings(**values: Any) -> Settings:
+    """The settings, or SettingsError saying in one line a setting which one is wrong and why."""
+    try:
+        return Settings(**values)
+    except ValidationError as e:
+        raise SettingsError("\n".join(refusal_lines(e))) from None
 
 
 def async_database_url(url: str) -> str:

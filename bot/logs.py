@@ -31,9 +31,11 @@ def setup_logging(level: str = "INFO", as_json: bool = False) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     quiet_noisy(root.level)
+    quiet_bolt_token_warning()
 
 
-NOISY = ("httpx", "httpcore", "slack_sdk", "slack_bolt", "apscheduler", "aiosqlite")
+# Alembic names each plugin and step at INFO; the store logs one line for a migration itself.
+NOISY = ("httpx", "httpcore", "slack_sdk", "slack_bolt", "apscheduler", "aiosqlite", "alembic")
 
 
 def quiet_noisy(level: int) -> None:
@@ -41,3 +43,24 @@ def quiet_noisy(level: int) -> None:
     its values (notes, user ids): those libraries log warnings and errors only."""
     for noisy in NOISY:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, level))
+
+
+class _NotAbout(logging.Filter):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != self.text
+
+
+def quiet_bolt_token_warning() -> None:
+    """Bolt warns "`token` will be unused" whenever SLACK_BOT_TOKEN is in the environment and
+    an app is given its client, which the bot always does on purpose (bot/slack/app.py): the
+    warning says nothing a reader can act on."""
+    from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+
+    bolt = logging.getLogger("slack_bolt.AsyncApp")
+    text = warning_client_prioritized_and_token_skipped()
+    if not any(isinstance(f, _NotAbout) and f.text == text for f in bolt.filters):
+        bolt.addFilter(_NotAbout(text))
