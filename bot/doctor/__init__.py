@@ -12,13 +12,14 @@ import httpx
 
 from bot.config import Settings
 from bot.doctor.motive_checks import MotiveDoctor
-from bot.doctor.report import DIFFERS, FAILS, OK, SKIPPED, Check, Options, Report, shape
+from bot.doctor.report import DIFFERS, FAILS, NOT_RUN, OK, SKIPPED, Check, Options, Report, shape
 from bot.doctor.slack_checks import slack_checks
 from motive.tls import tls_context
 
 __all__ = [
     "DIFFERS",
     "FAILS",
+    "NOT_RUN",
     "OK",
     "SKIPPED",
     "Check",

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from bot.doctor.report import (
     DIFFERS,
     FAILS,
+    NOT_RUN,
     OK,
     SKIPPED,
     TIME_KEY,
@@ -243,7 +244,7 @@ class MotiveDoctor:
         called = f"GET {c.VEHICLE_TIMELINES_PATH}{query}"
         if number is None:
             for key in ("timelines.path", "timelines.query", "timelines.shape"):
-                self.report.add(key, SKIPPED, called, "no vehicle to ask about", "pass --vehicle")
+                self.report.add(key, NOT_RUN, called, "no vehicle to ask about", "pass --vehicle")
             return
         self.report.hide(number)
         r = await self.get(c.VEHICLE_TIMELINES_PATH, {c.VEHICLE_TIMELINES_QUERY: number})
@@ -312,23 +313,39 @@ class MotiveDoctor:
                 f"{r.status_code}: no list call (as assumed)",
                 "" if ids else "pass --recall-id N (from the Motive dashboard) to check a recall",
             )
-        self.report.hide(*ids)
+        # The ids listed are Motive's to keep out of the output; the ones given on the command
+        # line are the reader's own, named when Motive does not know them.
+        given = set(self.options.recall_ids)
+        self.report.hide(*(i for i in ids if i not in given))
         keys = ("recall.wrapper", "recall.status", "recall.cameras", "camera.url")
-        if not ids:
-            for key in (*keys, "camera.expires_at"):
-                self.report.add(key, SKIPPED, f"GET {c.RECALL_PATH}", "no recall to read")
-            return
         bodies: list[Any] = []
         for recall_id in ids[:5]:
             rr = await self.get(c.RECALL_PATH.format(id=recall_id))
             if rr.status_code == 200:
                 bodies.append(reply(rr))
+            elif rr.status_code == 404 and recall_id in given:
+                self.report.add(
+                    "recall.id",
+                    NOT_RUN,
+                    f"GET {c.RECALL_PATH}",
+                    f"404: Motive has no recall {recall_id} (--recall-id {recall_id})",
+                    "copy the id of a recall from the Motive dashboard",
+                )
             else:
                 self.report.add(
                     "recall.wrapper", FAILS, f"GET {c.RECALL_PATH}", got(rr), "could not read it"
                 )
         if bodies:
             self.recall_bodies(bodies)
+        elif not any(ch.key == "recall.wrapper" for ch in self.report.checks):
+            for key in (*keys, "camera.expires_at"):
+                self.report.add(
+                    key,
+                    NOT_RUN,
+                    f"GET {c.RECALL_PATH}",
+                    "no recall to read",
+                    "pass --recall-id N (from the Motive dashboard)",
+                )
 
     def recall_bodies(self, bodies: list[Any]) -> None:
         called = f"GET {c.RECALL_PATH} ({len(bodies)} recall{'s' if len(bodies) > 1 else ''})"
@@ -391,7 +408,7 @@ class MotiveDoctor:
         if not with_link:
             self.report.add(
                 "camera.url",
-                SKIPPED,
+                NOT_RUN,
                 called,
                 "no camera carries a link yet",
                 "pass --recall-id of a finished recall",

@@ -16,6 +16,9 @@ from motive import contract as c
 from motive.models import parse_time, time_form
 
 OK, DIFFERS, FAILS, SKIPPED = "ok", "DIFFERS", "FAILS", "skipped"
+# A check that could not run for a reason the person running doctor can fix (an option not
+# given, a setting not set, an id Motive does not know): the run is not a pass.
+NOT_RUN = "NOT RUN"
 REPORT_HINT = (
     "To report: paste this whole output (it holds no keys, names, ids or links) into an issue for "
     "the motive-bot maintainers, with the date and which Motive plan the account is on. Each "
@@ -67,7 +70,7 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        return 1 if any(ch.verdict in (DIFFERS, FAILS) for ch in self.checks) else 0
+        return 1 if any(ch.verdict in (DIFFERS, FAILS, NOT_RUN) for ch in self.checks) else 0
 
     def render(self) -> str:
         lines = []
@@ -76,12 +79,20 @@ class Report:
             lines.append(f"{'':<27}→ {ch.got}")
             if ch.note:
                 lines.append(f"{'':<27}{ch.note}")
-        counts = {v: sum(1 for ch in self.checks if ch.verdict == v) for v in (OK, DIFFERS, FAILS)}
-        skipped = sum(1 for ch in self.checks if ch.verdict == SKIPPED)
+        counts = {
+            v: sum(1 for ch in self.checks if ch.verdict == v)
+            for v in (OK, DIFFERS, FAILS, NOT_RUN, SKIPPED)
+        }
         lines.append("")
         lines.append(
-            f"{counts[OK]} ok, {counts[DIFFERS]} differ, {counts[FAILS]} fail, {skipped} skipped."
+            f"{counts[OK]} ok, {counts[DIFFERS]} differ, {counts[FAILS]} fail, "
+            f"{counts[NOT_RUN]} not run, {counts[SKIPPED]} skipped."
         )
+        if counts[NOT_RUN]:
+            lines.append(
+                "Each NOT RUN line says what to give doctor so that the check can run "
+                "(an option or a setting); run it again with that."
+            )
         lines.append(REPORT_HINT)
         return self.redact("\n".join(lines))
 

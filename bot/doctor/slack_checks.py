@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from bot.config import Settings
-from bot.doctor.report import FAILS, OK, SKIPPED, Options, Report, reply
+from bot.doctor.report import FAILS, NOT_RUN, OK, SKIPPED, Options, Report, reply
 from motive.tls import tls_context
 
 # --- Slack ----------------------------------------------------------------------------------------
@@ -36,7 +36,13 @@ async def slack_checks(settings: Settings, report: Report, options: Options) -> 
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     base = settings.slack_api_url.rstrip("/") + "/"
     if not token:
-        report.add("slack.auth", SKIPPED, "POST auth.test", "SLACK_BOT_TOKEN is not set")
+        report.add(
+            "slack.auth",
+            NOT_RUN,
+            "POST auth.test",
+            "SLACK_BOT_TOKEN is not set",
+            "set SLACK_BOT_TOKEN to check the Slack app",
+        )
         return
     report.hide(token)
     async with httpx.AsyncClient(timeout=15, verify=tls_context()) as http:
@@ -62,7 +68,7 @@ async def slack_checks(settings: Settings, report: Report, options: Options) -> 
         if manifest is None:
             report.add(
                 "slack.scopes",
-                SKIPPED,
+                NOT_RUN,
                 "auth.test x-oauth-scopes",
                 "manifest.yml not found",
                 "run from the repository, or pass --manifest",
@@ -92,7 +98,7 @@ async def reach(
     if not options.bot_url:
         report.add(
             "slack.reach",
-            SKIPPED,
+            NOT_RUN,
             "POST <bot>/slack/events",
             "no --bot-url given",
             "pass --bot-url https://your-host to check that Slack's requests reach the bot",

@@ -14,7 +14,18 @@ import yaml
 
 from bot.cli import build_parser, main
 from bot.config import Settings
-from bot.doctor import DIFFERS, FAILS, OK, SKIPPED, Options, Report, diagnose, run, shape
+from bot.doctor import (
+    DIFFERS,
+    FAILS,
+    NOT_RUN,
+    OK,
+    SKIPPED,
+    Options,
+    Report,
+    diagnose,
+    run,
+    shape,
+)
 from motive import contract
 from motive.simulator import SimConfig
 from motive.simulator.variants import VARIANTS
@@ -192,9 +203,16 @@ def test_shape_shows_keys_types_and_time_forms_only() -> None:
 async def test_run_prints_the_report_and_returns_its_code(
     doctor: Doctor, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    code = await run(
+        doctor.settings(),
+        Options(recall_ids=doctor.recall_ids, manifest=MANIFEST, bot_url=doctor.stack.url),
+    )
+    out = capsys.readouterr().out
+    assert code == 0 and "a Motive stand-in" in out and "ok       slack.reach" in out
+    # Without --bot-url the reach check cannot run, which the reader can fix: not a pass.
     code = await run(doctor.settings(), Options(recall_ids=doctor.recall_ids, manifest=MANIFEST))
     out = capsys.readouterr().out
-    assert code == 0 and "a Motive stand-in" in out and "skipped  slack.reach" in out
+    assert code == 1 and "NOT RUN  slack.reach" in out and "pass --bot-url" in out
     real = Settings(_env_file=None)  # type: ignore[call-arg]
     assert await run(real, Options()) == 2
     assert "needs MOTIVE_API_KEY" in capsys.readouterr().out
@@ -234,3 +252,37 @@ async def test_socket_mode_reach_is_checked_with_the_app_token(doctor: Doctor) -
     report = await diagnose(doctor.settings(slack_app_token="xapp-doctor-app-token-1"), opts)
     reach = next(ch for ch in report.checks if ch.key == "slack.reach")
     assert reach.verdict == OK and "Socket Mode is on" in reach.got
+
+
+async def test_checks_that_could_not_run_for_want_of_an_option_fail_the_run(
+    doctor: Doctor,
+) -> None:
+    report = await diagnose(doctor.settings(slack_bot_token=None), Options(manifest=MANIFEST))
+    not_run = {ch.key: ch.note for ch in report.checks if ch.verdict == NOT_RUN}
+    assert report.exit_code == 1
+    assert not_run["recall.wrapper"] == "pass --recall-id N (from the Motive dashboard)"
+    assert not_run["slack.auth"] == "set SLACK_BOT_TOKEN to check the Slack app"
+    assert set(not_run) == {
+        "recall.wrapper",
+        "recall.status",
+        "recall.cameras",
+        "camera.url",
+        "camera.expires_at",
+        "slack.auth",
+    }
+    text = report.render()
+    assert "6 not run" in text and "Each NOT RUN line says what to give doctor" in text
+
+
+async def test_a_wrong_recall_id_is_named_not_blamed_on_a_guess(doctor: Doctor) -> None:
+    report = await doctor.check(recall_ids=["424242"])
+    verdicts = {ch.key: ch.verdict for ch in report.checks}
+    assert "recall.wrapper" not in {k for k, v in verdicts.items() if v == FAILS}
+    wrong = next(ch for ch in report.checks if ch.key == "recall.id")
+    assert wrong.verdict == NOT_RUN and report.exit_code == 1
+    assert wrong.got == "404: Motive has no recall 424242 (--recall-id 424242)"
+    assert "NOT RUN  recall.id" in report.render() and "424242" in report.render()
+    # One wrong id among good ones: the good ones are still read.
+    report = await doctor.check(recall_ids=[*doctor.recall_ids, "424242"])
+    assert {ch.key: ch.verdict for ch in report.checks}["recall.status"] == OK
+    assert report.exit_code == 1
