@@ -159,9 +159,31 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _console(args: argparse.Namespace) -> int:
-    from bot.offline.console import run_console
+    from bot.offline.console import console_zone, run_console
 
-    return asyncio.run(run_console(args))
+    try:
+        console_zone(args.tz)
+    except ValueError as e:
+        raise Refused(str(e)) from None
+    if not sys.stdin.isatty():
+        return asyncio.run(run_console(args))
+    # At a terminal the main thread reads the lines (where Ctrl-C arrives, to cancel one) and
+    # the app runs on an event loop in a thread of its own.
+    import threading
+
+    from bot.offline.prompt import TerminalLines
+
+    terminal = TerminalLines()
+    result: list[int] = []
+
+    def app() -> None:
+        result.append(asyncio.run(run_console(args, terminal=terminal)))
+
+    thread = threading.Thread(target=app, name="console-app", daemon=True)
+    thread.start()
+    terminal.serve(finished=lambda: not thread.is_alive())
+    thread.join()
+    return result[0] if result else 1
 
 
 def _doctor(args: argparse.Namespace) -> int:

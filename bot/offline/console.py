@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import logging
 import sys
 import tempfile
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
@@ -25,8 +27,9 @@ from bot.logs import setup_logging
 from bot.offline.fakeslack import FakeSlack, Message, find_openapi
 from bot.offline.forms import FormFiller
 from bot.offline.printer import Printer
-from bot.offline.prompt import Prompt
+from bot.offline.prompt import Prompt, TerminalLines
 from bot.offline.stack import Stack, build_stack
+from bot.tracking.store import TrackedRequest
 from motive.simulator import SimConfig, SimError, Simulator
 
 ACCELERATION = 300.0  # a 10-minute upload takes 2 seconds
@@ -55,6 +58,8 @@ class Console:
         self.prompt = prompt
         self.forms = FormFiller(stack, printer, prompt, self.settle, args.user)
         self.failed = False
+        # Set by Ctrl-C while no line is being typed: stops the wait at the end.
+        self.interrupted = asyncio.Event()
 
     async def settle(self, seconds: float = 10.0) -> None:
         """Let the work the last request started finish, so that the transcript reads in order
@@ -80,6 +85,8 @@ class Console:
             await self.forms.fill(view_id)
 
     async def home(self) -> None:
+        # The Home tab is printed when asked for, not each time a request's change republishes it.
+        self.printer.show_home_once()
         event = {
             "type": "app_home_opened",
             "user": self.args.user,
@@ -206,30 +213,92 @@ class Console:
         return await self.finish()
 
     async def finish(self) -> int:
-        """Wait (up to --timeout) until every request has reached a final state."""
+        """Wait (up to --timeout) until every request has reached a final state, saying what
+        for; Ctrl-C stops the wait."""
         svc = self.stack.svc
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.args.timeout
-        while loop.time() < deadline:
+        told = False
+        while loop.time() < deadline and not self.interrupted.is_set():
             await self.settle(1.0)
             if not svc.background.busy and await svc.store.count_in_flight() == 0:
                 rows = await svc.store.all_requests()
-                self.printer.line(f"All {len(rows)} requests reached a final state.")
+                self.printer.line(final_words(len(rows)))
                 return 1 if self.failed else 0
-            await asyncio.sleep(0.2)  # the poller's next round, on its own schedule
+            if not told:
+                told = True
+                waiting = await svc.store.in_flight()
+                self.printer.line(waiting_words(waiting, self.args.timeout))
+            with contextlib.suppress(TimeoutError):
+                # The poller's next round, on its own schedule; or a Ctrl-C.
+                await asyncio.wait_for(self.interrupted.wait(), 0.2)
         waiting = await svc.store.in_flight()
-        self.printer.line(
-            f"Gave up waiting after {self.args.timeout:g}s; {len(waiting)} request(s) still in flight."
+        why = (
+            "Stopped waiting"
+            if self.interrupted.is_set()
+            else (f"Gave up waiting after {self.args.timeout:g} s")
         )
+        self.printer.line(f"{why}; {in_flight_words(len(waiting))} still in flight.")
         return 1
 
 
+def in_flight_words(n: int) -> str:
+    return f"{n} request" if n == 1 else f"{n} requests"
+
+
+def final_words(n: int) -> str:
+    if n == 0:
+        return "No requests were made."
+    if n == 1:
+        return "The 1 request reached a final state."
+    return f"All {n} requests reached a final state."
+
+
+def waiting_words(waiting: Sequence[TrackedRequest], timeout: float) -> str:
+    """What `quit` (or the end of the input) waits for, before it waits."""
+    names = ", ".join(f"{row.kind} {row.target_name}" for row in waiting[:5])
+    more = f" and {len(waiting) - 5} more" if len(waiting) > 5 else ""
+    what = f" ({names}{more})" if names else ""
+    return (
+        f"Waiting for {in_flight_words(len(waiting))} in flight{what} to finish, "
+        f"up to {timeout:g} s (--timeout); Ctrl-C to leave now."
+    )
+
+
+def console_zone(name: str) -> ZoneInfo:
+    """The --tz zone, or ValueError in one line."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"--tz {name} is not a time zone; give an IANA name such as America/Chicago"
+        ) from None
+
+
+def log_to_file(directory: Path, level: str, as_json: bool) -> Path:
+    """The console's terminal is the transcript: the logs (a library's warnings among them) go to
+    a file, and only errors are also shown."""
+    setup_logging(level, as_json)
+    path = directory / "console.log"
+    root = logging.getLogger()
+    [terminal] = root.handlers
+    terminal.setLevel(logging.ERROR)
+    to_file = logging.FileHandler(path)
+    to_file.setFormatter(terminal.formatter)
+    root.addHandler(to_file)
+    return path
+
+
 async def run_console(
-    args: argparse.Namespace, stdin: TextIO | None = None, out: TextIO | None = None
+    args: argparse.Namespace,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+    terminal: TerminalLines | None = None,
 ) -> int:
     env = Settings()
-    setup_logging("WARNING", env.log_json)
-    tz = ZoneInfo(args.tz)
+    tz = console_zone(args.tz)
+    work_dir = Path(tempfile.mkdtemp(prefix="motive-console-"))
+    log_path = log_to_file(work_dir, "INFO", env.log_json)
     slack = FakeSlack(openapi=find_openapi(), user_tz=args.tz)
     media_dir = Path(args.media_dir or tempfile.mkdtemp(prefix="motive-console-media-"))
     printer = Printer(
@@ -247,9 +316,7 @@ async def run_console(
         if simulated
         else None
     )
-    database_url = (
-        args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='motive-console-')}/console.db"
-    )
+    database_url = args.database_url or f"sqlite:///{work_dir}/console.db"
     async with build_stack(
         database_url,
         served=True,
@@ -272,5 +339,14 @@ async def run_console(
             else stack.sim_url
         )
         printer.line(f"(Slack is simulated on {stack.slack_url}; Motive is {where})")
-        prompt = Prompt(stdin or sys.stdin, printer.line)
-        return await Console(args, stack, printer, prompt).run()
+        printer.line(f"(logs: {log_path})")
+        prompt = Prompt(stdin or sys.stdin, printer.line, terminal)
+        console = Console(args, stack, printer, prompt)
+        if terminal is not None:
+            loop = asyncio.get_running_loop()
+
+            def interrupt() -> None:
+                loop.call_soon_threadsafe(console.interrupted.set)
+
+            terminal.on_interrupt = interrupt
+        return await console.run()

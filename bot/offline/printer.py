@@ -43,6 +43,12 @@ class Printer:
         self._buttons: list[Button] = []
         self._numbers: dict[str, int] = {}
         self._n = itertools.count(1)
+        # The Home tab is republished whenever one of the person's requests changes; it is
+        # printed only when the person asked to see it (`home`).
+        self._home_wanted = False
+
+    def show_home_once(self) -> None:
+        self._home_wanted = True
 
     def button(self, number: int) -> Button | None:
         """Button [number] as printed, if there is one."""
@@ -125,6 +131,9 @@ class Printer:
             if msg.text:
                 self.line(f"  {mrkdwn(msg.text, self.tz)}")
         elif kind == "home":
+            if not self._home_wanted:
+                return
+            self._home_wanted = False
             self.line(f"[App Home of @{payload['user']}] published:")
             self._body(list(payload["view"].get("blocks") or []), "", "  ", None)
         elif kind in ("respond", "ephemeral"):

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import select
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
+
+from bot.offline.console import log_to_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,7 +98,7 @@ def test_home_and_the_message_shortcut_from_the_console() -> None:
     home = out[out.rindex("[App Home of @U0DISPATCH] published:") :]
     assert "📊 Quota left this month: regular 299 of 300 min" in home
     assert "🎥 Recall · TRK-102" in home and "✔ Done" in home
-    assert out.rstrip().endswith("All 1 requests reached a final state.")
+    assert out.rstrip().endswith("The 1 request reached a final state.")
 
 
 def test_a_safety_event_raised_from_the_console_and_its_button() -> None:
@@ -115,4 +123,105 @@ def test_a_safety_event_raised_from_the_console_and_its_button() -> None:
     assert "reply 2 in the thread of message 1:\n  🎥 Video recall for TRK-102" in out
     assert "in the thread of message 1:\n  🎬 Footage is ready — 6 of 6 cameras" in out
     assert "Try: event hard_brake TRK-101 high" in out
-    assert out.rstrip().endswith("All 1 requests reached a final state.")
+    assert out.rstrip().endswith("The 1 request reached a final state.")
+
+
+def test_the_home_tab_is_printed_when_asked_not_on_every_change() -> None:
+    done = run_console("home\n/recall TRK-102 25m ago 2m front\n")
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    # Asked once: printed once, though the recall's changes republished it several times.
+    assert out.count("[App Home of @U0DISPATCH] published:") == 1
+    assert out.index("[App Home") < out.index("Video recall for TRK-102")
+
+
+def test_quit_says_what_it_waits_for() -> None:
+    done = run_console("/recall TRK-102 25m ago 2m front\nquit\n")
+    assert done.returncode == 0, done.stderr
+    assert (
+        "Waiting for 1 request in flight (recall TRK-102) to finish, up to 60 s (--timeout); "
+        "Ctrl-C to leave now."
+    ) in done.stdout
+    assert done.stdout.rstrip().endswith("The 1 request reached a final state.")
+
+
+def test_a_bad_time_zone_is_one_line() -> None:
+    done = run_console("", "--tz", "Mars/Olympus")
+    assert (done.returncode, done.stderr) == (
+        2,
+        "motive-bot console: --tz Mars/Olympus is not a time zone; give an IANA name such as "
+        "America/Chicago\n",
+    )
+
+
+def test_library_warnings_go_to_the_log_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level)
+    try:
+        path = log_to_file(tmp_path, "INFO", False)
+        logging.getLogger("apscheduler.scheduler").warning(
+            'Execution of job "sweep" skipped: maximum number of running instances reached (1)'
+        )
+        logging.getLogger("bot.tracking.poller").error("a real error")
+        for handler in root.handlers:
+            handler.flush()
+    finally:
+        for handler in root.handlers:
+            if handler not in before[0]:
+                handler.close()
+        root.handlers[:] = before[0]
+        root.setLevel(before[1])
+    shown = capsys.readouterr().err
+    assert "maximum number of running instances" not in shown and "a real error" in shown
+    assert "maximum number of running instances reached" in path.read_text()
+
+
+def _read_until(fd: int, text: str, seconds: float = 60) -> str:
+    seen = b""
+    end = time.monotonic() + seconds
+    while text.encode() not in seen and time.monotonic() < end:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:  # the terminal closed: the console has ended
+                break
+    return seen.decode(errors="replace")
+
+
+def test_ctrl_c_at_a_terminal_cancels_the_line_and_the_next_one_is_read(tmp_path: Path) -> None:
+    main, side = os.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOTIVE_"))}
+    env["HOME"] = str(tmp_path)  # readline's history file
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "console", "--timeout", "30"],
+        stdin=side,
+        stdout=side,
+        stderr=side,
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(side)
+    try:
+        out = _read_until(main, "dispatcher> ")
+        os.write(main, b"/recall TRK-1")
+        time.sleep(0.3)  # the half-typed line reaches the prompt before the interrupt
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C at the terminal sends
+        out += _read_until(main, "dispatcher> ", 10)
+        os.write(main, b"help\n")
+        out += _read_until(main, "The simulated fleet")
+        os.write(main, b"quit\n")
+        out += _read_until(main, "final state", 30)
+        code = proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(main)
+    assert code == 0, out
+    assert "Traceback" not in out and "KeyboardInterrupt" not in out
+    # The cancelled line was not sent; the next line was read whole.
+    assert "(only you can see this)" not in out and "Video recall" not in out
+    assert "Type a command as in Slack:" in out and "No requests were made." in out
