@@ -44,6 +44,21 @@ class CameraPosition(StrEnum):
     def camera_type(self) -> CameraType:
         return CameraType.DASHCAM if self in DASHCAM_POSITIONS else CameraType.OMNICAM
 
+    @property
+    def word(self) -> str:
+        """The short word a dispatcher types and reads (`front`, `narrow`, `left`); refusals
+        name cameras by it, as the commands take it."""
+        return CAMERA_WORDS[self]
+
+
+CAMERA_WORDS: dict[CameraPosition, str] = {
+    CameraPosition.FRONT_FACING: "front",
+    CameraPosition.DRIVER_FACING: "driver",
+    CameraPosition.FRONT_NARROW_FACING: "narrow",
+    CameraPosition.SIDE_LEFT: "left",
+    CameraPosition.SIDE_RIGHT: "right",
+    CameraPosition.REAR: "rear",
+}
 
 DASHCAM_POSITIONS = frozenset(
     {CameraPosition.FRONT_FACING, CameraPosition.DRIVER_FACING, CameraPosition.FRONT_NARROW_FACING}
@@ -73,11 +88,15 @@ SNAPSHOT_POSITIONS: dict[str, tuple[CameraPosition, ...]] = {
 TargetKind = Literal["vehicle", "asset"]
 
 
-def _or_list(items: Iterable[object]) -> str:
+def _or_list(items: Iterable[object], conjunction: str = "or") -> str:
     words = [str(i) for i in items]
     if len(words) <= 1:
         return "".join(words)
-    return ", ".join(words[:-1]) + " or " + words[-1]
+    return ", ".join(words[:-1]) + f" {conjunction} " + words[-1]
+
+
+def _and_list(items: Iterable[object]) -> str:
+    return _or_list(items, "and")
 
 
 # --- violations -----------------------------------------------------------------------------
@@ -337,8 +356,21 @@ def parse_start_time(value: object) -> datetime:
         ) from None
 
 
-def _fmt(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M UTC")
+def _span(delta: timedelta) -> str:
+    """A length of time in words ("1 minute", "3 hours"): a refusal about a time near now says
+    how far from now it is, which reads the same in every time zone (a clock time here could
+    only be UTC: the rules know no one's zone)."""
+    if delta < timedelta(seconds=60):
+        return "less than a minute"
+    minutes = round(delta.total_seconds() / 60)
+    if minutes < 120:
+        return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    hours = round(minutes / 60)
+    return f"{hours} hours" if hours < 48 else f"{round(hours / 24)} days"
+
+
+def _ago(delta: timedelta) -> str:
+    return "now" if delta < timedelta(seconds=30) else f"{_span(delta)} ago"
 
 
 def parse_recall_type(value: object) -> RecallType:
@@ -395,7 +427,7 @@ def check_duration(recall_type: RecallType, duration: int, *, smart_dashcam: boo
 def parse_camera_positions(value: object) -> tuple[CameraPosition, ...] | None:
     if value is None:
         return None
-    allowed = _or_list(p.value for p in CameraPosition)
+    allowed = _or_list(p.word for p in CameraPosition)
     if isinstance(value, str | bytes) or not isinstance(value, Sequence | set | frozenset):
         raise CameraPositionsViolation(
             f"Cameras must be a list of positions; got {value!r}.", value=value, allowed=allowed
@@ -419,7 +451,7 @@ def parse_camera_positions(value: object) -> tuple[CameraPosition, ...] | None:
             )
         if pos in out:
             raise CameraPositionsViolation(
-                f"The camera {pos.value} is listed twice; name each camera once.",
+                f"The camera {pos.word} is listed twice; name each camera once.",
                 value=pos.value,
                 allowed=allowed,
             )
@@ -461,21 +493,20 @@ def validate_recall(
         if start > now:
             found.append(
                 StartTimeViolation(
-                    f"The start time {_fmt(start)} is in the future; footage can only be "
-                    f"recalled up to now ({_fmt(now)}).",
+                    f"The start time is in the future ({_span(start - now)} from now); footage "
+                    "can only be recalled up to now.",
                     value=start.isoformat(),
-                    allowed=f"no later than {_fmt(now)}",
+                    allowed="no later than now",
                 )
             )
         elif minutes is not None and start + timedelta(minutes=minutes) > now and not found:
             latest = now - timedelta(minutes=minutes)
             found.append(
                 StartTimeViolation(
-                    f"A {minutes}-minute window starting {_fmt(start)} runs past now "
-                    f"({_fmt(now)}), into footage not yet recorded; start at {_fmt(latest)} or "
-                    "earlier.",
+                    f"A {minutes}-minute window starting {_ago(now - start)} runs past now, "
+                    f"into footage not yet recorded; start {_span(now - latest)} ago or earlier.",
                     value=start.isoformat(),
-                    allowed=f"no later than {_fmt(latest)}",
+                    allowed=f"{_span(now - latest)} ago or earlier",
                 )
             )
     _raise_all(found)
@@ -513,12 +544,12 @@ def check_equipment(
     if target.kind == "asset" and installed is None:
         why = "dashcams are only on vehicles"
     else:
-        why = f"it has {', '.join(p.value for p in has) or 'no camera the fleet list names'}"
+        why = f"it has {_and_list(p.word for p in has) or 'no camera the fleet list names'}"
     violation = PositionViolation if snapshot else CameraPositionsViolation
     raise violation(
-        f"{target.label} has no {_or_list(p.value for p in missing)} camera; {why}.",
+        f"{target.label} has no {_or_list(p.word for p in missing)} camera; {why}.",
         value=[p.value for p in missing],
-        allowed=_or_list(p.value for p in has),
+        allowed=_or_list(p.word for p in has),
     )
 
 
@@ -551,9 +582,11 @@ def validate_snapshot(
     asset_name: object = None,
     position: object,
     kind: TargetKind | None = None,
+    installed: frozenset[CameraPosition] | None = None,
 ) -> SnapshotRequest:
     """`kind`: the kind of unit a form asked for, so that a missing target still gets the
-    positions that kind can have."""
+    positions that kind can have. `installed`: what the fleet list says the unit carries (None:
+    it does not say), so that a refusal offers only cameras the unit has."""
     found: list[RuleViolation] = []
     target: Target | None = None
     try:
@@ -561,7 +594,8 @@ def validate_snapshot(
     except RuleViolation as e:
         found.append(e)
     valid = allowed_snapshot_positions(target.kind if target else kind or "vehicle")
-    allowed = _or_list(p.value for p in valid)
+    offered = [p for p in valid if installed is None or p in installed] or list(valid)
+    allowed = _or_list(p.word for p in offered)
     pos: CameraPosition | None = None
     if position is None or (isinstance(position, str) and not position.strip()):
         found.append(
@@ -592,9 +626,9 @@ def validate_snapshot(
         )
     if pos is not None and target is not None and pos not in valid:
         if pos is CameraPosition.FRONT_NARROW_FACING:
-            why = "front_narrow_facing is available for video recalls only"
+            why = "narrow is for video recalls only"
         else:
-            why = f"{pos.value} is a dashcam position, and dashcams are only on vehicles"
+            why = f"{pos.word} is a dashcam camera, and dashcams are only on vehicles"
         found.append(
             PositionViolation(
                 f"{why}; for {target.label} use {allowed}.", value=pos.value, allowed=allowed

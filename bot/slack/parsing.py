@@ -213,7 +213,10 @@ class SnapshotFields:
     def request(self, unit: FleetUnit | None = None) -> SnapshotRequest:
         """The snapshot these words ask for, checked by `motive.rules` (raises RuleViolation)."""
         request = validate_snapshot(
-            vehicle_number=self.vehicle_number, asset_name=self.asset_name, position=self.position
+            vehicle_number=self.vehicle_number,
+            asset_name=self.asset_name,
+            position=self.position,
+            installed=unit.cameras if unit else None,
         )
         check_equipment(
             request.target, [request.position], unit.cameras if unit else None, snapshot=True

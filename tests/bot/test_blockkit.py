@@ -313,7 +313,7 @@ async def test_snapshot_form_for_an_asset_lists_only_asset_positions(stack: Stac
     r = await stack.interact({"type": "view_submission", "view": submitted})
     errors = r.json()["errors"]
     assert set(errors) <= {"target_asset", "position_asset"}
-    assert "side_left, side_right or rear" in errors["position_asset"]
+    assert "left, right or rear" in errors["position_asset"]
     assert "front_facing" not in errors["position_asset"]
 
 

@@ -188,7 +188,7 @@ def test_cameras_a_unit_lacks_are_named_by_the_words_that_asked_for_them() -> No
     f = parse_recall("TRK-101 14:05 left rear", now=NOW, tz=CHICAGO)
     unit = FleetUnit("vehicle", "TRK-101", frozenset({P.FRONT_FACING}))
     assert explain(f.words, violation(f, unit)) == (
-        "`left rear`: TRK-101 has no side_left or rear camera; it has front_facing."
+        "`left rear`: TRK-101 has no left or rear camera; it has front."
     )
 
 
@@ -356,7 +356,7 @@ def test_a_snapshot_is_checked_against_what_the_unit_carries() -> None:
     with pytest.raises(RuleViolation) as caught:
         parse_snapshot("TRK-101 front").request(unit)
     assert caught.value.field == "position"
-    assert str(caught.value) == "TRK-101 has no front_facing camera; it has rear."
+    assert str(caught.value) == "TRK-101 has no front camera; it has rear."
     assert parse_snapshot("TRK-101 rear").request(unit).position is P.REAR
     assert parse_snapshot("TRK-101 front").request(FleetUnit("vehicle", "TRK-101")).position
 
@@ -382,7 +382,7 @@ def test_every_camera_of_a_snapshot_is_what_the_unit_carries() -> None:
     with pytest.raises(RuleViolation) as caught:
         every.requests_all(narrow_only)
     assert str(caught.value) == (
-        "TRK-101 has no front_facing, driver_facing, side_left, side_right or rear camera; it "
+        "TRK-101 has no front, driver, left, right or rear camera; it "
         "has no camera the fleet list names."
     )
 
@@ -934,7 +934,7 @@ def test_a_recall_is_checked_against_the_unit() -> None:
     rear_only = FleetUnit("vehicle", "TRK-103", frozenset({P.REAR}))
     with pytest.raises(RuleViolation) as caught:
         f.request(NOW, rear_only)
-    assert str(caught.value) == "TRK-103 has no front_facing camera; it has rear."
+    assert str(caught.value) == "TRK-103 has no front camera; it has rear."
     # The rules judge against the `now` given, not the clock on the wall.
     with pytest.raises(RuleViolation):
         f.request(datetime(2026, 11, 21, 20, 1, tzinfo=UTC))

@@ -179,7 +179,7 @@ REFUSED = [
     ("TRK-101 today 23:00", "today 23:00", "in the future"),
     ("TRK-101 1m ago 3m", "1m ago", "runs past now"),
     ("TRK-101 14:05 rear rear", "rear", "listed twice"),
-    ('asset:"Reefer 12" 20m ago front', "front", "no front_facing camera"),
+    ('asset:"Reefer 12" 20m ago front', "front", "no front camera"),
     ("%%% 14:05", "%%%", "as a truck or trailer"),
     ('asset:"Reefer 12 14:05', 'asset:"Reefer', "quote is not closed"),
     ("TRK-101 driver's 14:05", "driver's", "quote is not closed"),

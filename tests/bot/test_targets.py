@@ -94,7 +94,7 @@ async def test_fleet_spelling_on_the_anchor_and_at_motive(stack: Stack) -> None:
         ),
         ("TRK-101 30m ago 2m rear", ["TRK-101 has no rear camera", "/recall TRK-101 30m ago 2m`"]),
         ("TRK-101 30m ago front rear", ["`rear`", "/recall TRK-101 30m ago front`"]),
-        ('asset:"Reefer 12" 30m ago front', ["no front_facing camera", "side_left, side_right"]),
+        ('asset:"Reefer 12" 30m ago front', ["no front camera", "left, right"]),
         # Either unit may be the one meant: no corrected command (issue 24).
         ('TRK-101 asset:"Reefer 12" 20m ago 2m', ["not both", "you gave vehicle TRK-101"]),
         # The person's own requests (as on the Home tab), not a parse error.

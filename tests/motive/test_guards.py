@@ -326,9 +326,9 @@ RECALL_VIOLATIONS: list[tuple[dict[str, Any], list[Any]]] = [
             (
                 "StartTimeViolation",
                 "start_time",
-                "The start time 2026-11-21 16:00 UTC is in the future; footage can only be recalled up to now (2026-11-21 15:00 UTC).",
+                "The start time is in the future (60 minutes from now); footage can only be recalled up to now.",
                 "2026-11-21T16:00:00+00:00",
-                "no later than 2026-11-21 15:00 UTC",
+                "no later than now",
             )
         ],
     ),
@@ -338,9 +338,9 @@ RECALL_VIOLATIONS: list[tuple[dict[str, Any], list[Any]]] = [
             (
                 "StartTimeViolation",
                 "start_time",
-                "A 2-minute window starting 2026-11-21 14:59 UTC runs past now (2026-11-21 15:00 UTC), into footage not yet recorded; start at 2026-11-21 14:58 UTC or earlier.",
+                "A 2-minute window starting 1 minute ago runs past now, into footage not yet recorded; start 2 minutes ago or earlier.",
                 "2026-11-21T14:59:00+00:00",
-                "no later than 2026-11-21 14:58 UTC",
+                "2 minutes ago or earlier",
             )
         ],
     ),
@@ -400,7 +400,7 @@ RECALL_VIOLATIONS: list[tuple[dict[str, Any], list[Any]]] = [
                 "camera_positions",
                 "Cameras must be a list of positions; got 'front_facing'.",
                 "front_facing",
-                "front_facing, driver_facing, front_narrow_facing, side_left, side_right or rear",
+                "front, driver, narrow, left, right or rear",
             )
         ],
     ),
@@ -412,7 +412,7 @@ RECALL_VIOLATIONS: list[tuple[dict[str, Any], list[Any]]] = [
                 "camera_positions",
                 "The camera list is empty; name at least one camera, or leave it out for all cameras.",
                 [],
-                "front_facing, driver_facing, front_narrow_facing, side_left, side_right or rear",
+                "front, driver, narrow, left, right or rear",
             )
         ],
     ),
@@ -422,9 +422,9 @@ RECALL_VIOLATIONS: list[tuple[dict[str, Any], list[Any]]] = [
             (
                 "CameraPositionsViolation",
                 "camera_positions",
-                "'roof' is not a camera position; use front_facing, driver_facing, front_narrow_facing, side_left, side_right or rear.",
+                "'roof' is not a camera position; use front, driver, narrow, left, right or rear.",
                 "roof",
-                "front_facing, driver_facing, front_narrow_facing, side_left, side_right or rear",
+                "front, driver, narrow, left, right or rear",
             )
         ],
     ),
@@ -436,7 +436,7 @@ RECALL_VIOLATIONS: list[tuple[dict[str, Any], list[Any]]] = [
                 "camera_positions",
                 "The camera rear is listed twice; name each camera once.",
                 "rear",
-                "front_facing, driver_facing, front_narrow_facing, side_left, side_right or rear",
+                "front, driver, narrow, left, right or rear",
             )
         ],
     ),
@@ -525,7 +525,7 @@ RECALL_VIOLATIONS: list[tuple[dict[str, Any], list[Any]]] = [
                 "camera_positions",
                 "The camera list is empty; name at least one camera, or leave it out for all cameras.",
                 [],
-                "front_facing, driver_facing, front_narrow_facing, side_left, side_right or rear",
+                "front, driver, narrow, left, right or rear",
             ),
         ],
     ),
@@ -537,9 +537,9 @@ SNAPSHOT_VIOLATIONS: list[tuple[dict[str, Any], list[Any]]] = [
             (
                 "PositionViolation",
                 "position",
-                "A snapshot needs exactly one camera position: front_facing, driver_facing, side_left, side_right or rear.",
+                "A snapshot needs exactly one camera position: front, driver, left, right or rear.",
                 None,
-                "front_facing, driver_facing, side_left, side_right or rear",
+                "front, driver, left, right or rear",
             )
         ],
     ),
@@ -549,9 +549,9 @@ SNAPSHOT_VIOLATIONS: list[tuple[dict[str, Any], list[Any]]] = [
             (
                 "PositionViolation",
                 "position",
-                'front_facing is a dashcam position, and dashcams are only on vehicles; for asset "A" use side_left, side_right or rear.',
+                'front is a dashcam camera, and dashcams are only on vehicles; for asset "A" use left, right or rear.',
                 "front_facing",
-                "side_left, side_right or rear",
+                "left, right or rear",
             )
         ],
     ),
@@ -561,9 +561,9 @@ SNAPSHOT_VIOLATIONS: list[tuple[dict[str, Any], list[Any]]] = [
             (
                 "PositionViolation",
                 "position",
-                "front_narrow_facing is available for video recalls only; for T use front_facing, driver_facing, side_left, side_right or rear.",
+                "narrow is for video recalls only; for T use front, driver, left, right or rear.",
                 "front_narrow_facing",
-                "front_facing, driver_facing, side_left, side_right or rear",
+                "front, driver, left, right or rear",
             )
         ],
     ),
@@ -573,9 +573,9 @@ SNAPSHOT_VIOLATIONS: list[tuple[dict[str, Any], list[Any]]] = [
             (
                 "PositionViolation",
                 "position",
-                "'x' is not a camera position; use front_facing, driver_facing, side_left, side_right or rear.",
+                "'x' is not a camera position; use front, driver, left, right or rear.",
                 "x",
-                "front_facing, driver_facing, side_left, side_right or rear",
+                "front, driver, left, right or rear",
             )
         ],
     ),
@@ -585,9 +585,9 @@ SNAPSHOT_VIOLATIONS: list[tuple[dict[str, Any], list[Any]]] = [
             (
                 "PositionViolation",
                 "position",
-                "A snapshot takes exactly one camera position (front_facing, driver_facing, side_left, side_right or rear); got 5.",
+                "A snapshot takes exactly one camera position (front, driver, left, right or rear); got 5.",
                 5,
-                "front_facing, driver_facing, side_left, side_right or rear",
+                "front, driver, left, right or rear",
             )
         ],
     ),
@@ -609,9 +609,9 @@ SNAPSHOT_VIOLATIONS: list[tuple[dict[str, Any], list[Any]]] = [
             (
                 "PositionViolation",
                 "position",
-                "A snapshot needs exactly one camera position: front_facing, driver_facing, side_left, side_right or rear.",
+                "A snapshot needs exactly one camera position: front, driver, left, right or rear.",
                 "  ",
-                "front_facing, driver_facing, side_left, side_right or rear",
+                "front, driver, left, right or rear",
             )
         ],
     ),

@@ -51,17 +51,16 @@ def test_a_dashcam_asked_of_a_trailer_nobody_listed_names_the_rule_and_the_omnic
     v = refusal(TRAILER, [P.FRONT_FACING, P.REAR, P.DRIVER_FACING])
     assert type(v) is CameraPositionsViolation
     assert v.message == (
-        'asset "Reefer 12" has no front_facing or driver_facing camera; '
-        "dashcams are only on vehicles."
+        'asset "Reefer 12" has no front or driver camera; dashcams are only on vehicles.'
     )
     assert v.value == ["front_facing", "driver_facing"]  # in the order they were asked for
-    assert v.allowed == "side_left, side_right or rear"  # Motive's order, not the alphabet's
+    assert v.allowed == "left, right or rear"  # Motive's order, not the alphabet's
 
 
 def test_a_fleet_list_naming_a_dashcam_on_a_trailer_does_not_make_one() -> None:
     listed = frozenset({P.FRONT_FACING, P.REAR})
     v = refusal(TRAILER, [P.FRONT_FACING], listed)
-    assert v.message == 'asset "Reefer 12" has no front_facing camera; it has rear.'
+    assert v.message == 'asset "Reefer 12" has no front camera; it has rear.'
     assert (v.value, v.allowed) == (["front_facing"], "rear")
     assert check_equipment(TRAILER, [P.REAR], listed) is None  # what it has is fine
 
@@ -71,10 +70,9 @@ def test_a_truck_missing_a_listed_camera_is_told_what_it_has_in_motives_order() 
     v = refusal(TRUCK, [P.SIDE_LEFT, P.FRONT_FACING, P.SIDE_RIGHT], installed)
     assert type(v) is CameraPositionsViolation
     assert v.message == (
-        "TRK-101 has no side_left or side_right camera; "
-        "it has front_facing, driver_facing, front_narrow_facing, rear."
+        "TRK-101 has no left or right camera; it has front, driver, narrow and rear."
     )
-    assert v.allowed == "front_facing, driver_facing, front_narrow_facing or rear"
+    assert v.allowed == "front, driver, narrow or rear"
 
 
 def test_a_snapshot_offers_only_what_a_capture_can_take() -> None:
@@ -82,8 +80,8 @@ def test_a_snapshot_offers_only_what_a_capture_can_take() -> None:
     installed = frozenset({P.FRONT_NARROW_FACING, P.DRIVER_FACING})
     v = refusal(TRUCK, [P.REAR], installed, snapshot=True)
     assert type(v) is PositionViolation
-    assert v.message == "TRK-101 has no rear camera; it has driver_facing."
-    assert v.allowed == "driver_facing"
+    assert v.message == "TRK-101 has no rear camera; it has driver."
+    assert v.allowed == "driver"
 
 
 def test_a_unit_whose_list_names_no_usable_camera_says_so() -> None:

@@ -256,7 +256,7 @@ SNAPSHOT_CASES: list[tuple[str, dict[str, Any], type[RuleViolation] | None, str]
         "asset_driver_facing_rejected_dashcam_vehicle_only",
         {"asset_name": "Reefer 12", "position": "driver_facing"},
         PositionViolation,
-        "side_left, side_right or rear",
+        "left, right or rear",
     ),
     (
         "narrow_is_recall_only",

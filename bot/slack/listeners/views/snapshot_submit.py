@@ -23,14 +23,15 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
         if fields.position == ALL_CAMERAS:
             await all_cameras(svc, ack, fields, origin, submitter(body))
             return
+        unit = svc.fleet.known(fields.kind, fields.target)
         try:
             request = validate_snapshot(
                 vehicle_number=fields.target if fields.kind == "vehicle" else None,
                 asset_name=fields.target if fields.kind == "asset" else None,
                 position=fields.position,
                 kind=fields.kind,
+                installed=unit.cameras if unit else None,
             )
-            unit = svc.fleet.known(fields.kind, fields.target)
             check_equipment(
                 request.target, [request.position], unit.cameras if unit else None, snapshot=True
             )
