@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.slack import ids
@@ -19,6 +19,7 @@ from bot.slack.parsing import (
     WHEN_EXAMPLES,
 )
 from bot.slack.timefmt import escape, slack_date, slack_window
+from bot.tracking.schedule import UPLOAD_MINUTES
 from motive.models import QuotaInfo, RecallCamera
 from motive.rules import (
     DURATIONS,
@@ -63,6 +64,11 @@ CAMERA_LABELS = {
     "side_right": "Right side",
     "rear": "Rear",
 }
+
+
+def counted(n: int, noun: str) -> str:
+    """ "1 camera", "2 cameras", "0 cameras": a count and its noun in agreement."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def camera_label(position: str | None) -> str:
@@ -138,6 +144,9 @@ class AnchorInfo:
     motive_word: bool = False
     # A snapshot of every camera at once: the cameras asked for (empty: the request's one).
     positions: tuple[str, ...] = ()
+    # When the request was made: with a recall that is waiting for its upload, the anchor says
+    # when to expect it.
+    asked_at: datetime | None = None
 
 
 def _status_label(info: AnchorInfo) -> str:
@@ -177,7 +186,7 @@ def anchor(info: AnchorInfo) -> tuple[str, list[Block]]:
     lines.append(f"*Asked by:* <@{info.requester}>")
     if info.note:
         lines.append(f"*Note:* {escape(info.note)}")
-    blocks = [section("\n".join(lines)), section(f"*Status:* {escape(status)}")]
+    blocks = [section("\n".join(lines)), section(f"*Status:* {escape(status)}{_expected(info)}")]
     foot = []
     if info.motive_id:
         foot.append(f"Motive request {escape(info.motive_id)}")
@@ -186,6 +195,18 @@ def anchor(info: AnchorInfo) -> tuple[str, list[Block]]:
     if foot:
         blocks.append(context(" · ".join(foot)))
     return fallback(plain), blocks
+
+
+def _expected(info: AnchorInfo) -> str:
+    """When a requested recall's footage usually arrives, from its own request time: the truck
+    uploads it once it is on and in coverage."""
+    if info.status != "pending" or info.asked_at is None or info.motive_word:
+        return ""
+    if not isinstance(info.request, RecallRequest):
+        return ""
+    lo, hi = UPLOAD_MINUTES
+    by = info.asked_at + timedelta(minutes=hi)
+    return f" (usually {lo}–{hi} minutes: expect it by {slack_date(by, '{time}')})"
 
 
 def problem(message: str, example: str | None = None, *, word: str = "") -> tuple[str, list[Block]]:
@@ -297,7 +318,8 @@ def recall_results(
     done = [c for c in cameras if c.download_url]
     failed = [c for c in cameras if not c.download_url]
     head = ":arrows_counterclockwise: Fresh links" if refreshed else ":clapper: Footage is ready"
-    blocks: list[Block] = [section(f"*{head}* — {len(done)} of {len(cameras)} cameras")]
+    of = f"{len(done)} of {counted(len(cameras), 'camera')}"
+    blocks: list[Block] = [section(f"*{head}* — {of}")]
     for i, cam in enumerate(done):
         assert cam.download_url is not None
         when = (
@@ -348,7 +370,7 @@ def recall_results(
     if not done:
         return fallback("No camera produced footage."), blocks
     names = ", ".join(camera_label(c.position) for c in done)
-    return fallback(f"Footage is ready: {len(done)} of {len(cameras)} cameras ({names})"), blocks
+    return fallback(f"Footage is ready: {of} ({names})"), blocks
 
 
 def snapshot_link(url: str, expires: datetime | None, why: str) -> tuple[str, list[Block]]:

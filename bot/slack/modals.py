@@ -11,6 +11,7 @@ from typing import Any
 from bot.slack import ids
 from bot.slack.blocks import Block, camera_label, quota_line
 from bot.slack.ids import RECALL_CALLBACK, SNAPSHOT_CALLBACK
+from bot.slack.parsing import DEFAULT_DURATION
 from motive.models import QuotaInfo
 from motive.rules import (
     DURATIONS,
@@ -136,10 +137,12 @@ def recall_modal(
 ) -> dict[str, Any]:
     """The recall form. `quota_text` is the quota line of the form being rebuilt (after a
     choice), so that it is kept without asking Motive again; `duration` is chosen at the start
-    when the type allows it (else the shortest)."""
+    when the type allows it (else the length a typed command gets without one)."""
     durations = DURATIONS[recall_type]
     duration_options = [_option(f"{d} minute{'s' if d > 1 else ''}", str(d)) for d in durations]
-    chosen = durations.index(duration) if duration in durations else 0
+    # Unless a length was chosen, the one a typed command gets without one: the two agree.
+    default = DEFAULT_DURATION[recall_type]
+    chosen = durations.index(duration if duration in durations else default)
     type_options = [_option(duration_label(t), t.value) for t in RecallType]
     camera_options = [
         _option(f"{camera_label(p.value)} ({p.value})", p.value) for p in CameraPosition

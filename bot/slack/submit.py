@@ -17,6 +17,7 @@ from bot.privacy import decision_word, narrow, narrowed_note, refusal
 from bot.services import Services
 from bot.slack import blocks as bk
 from bot.slack.follow import can_open, follow
+from bot.slack.timefmt import slack_window
 from bot.slack.web import (
     SLACK_FAILURES,
     Place,
@@ -122,7 +123,7 @@ async def _submit(
     async def duplicate(existing: TrackedRequest) -> None:
         REQUESTS.labels(kind=kind, outcome="duplicate_local").inc()
         await audit(f"not sent: the same request #{existing.id} is still in flight")
-        await _point_to(svc, existing, asker)
+        await _point_to(svc, existing, asker, request)
 
     now = svc.clock.now()
     if isinstance(request, RecallRequest):
@@ -321,10 +322,16 @@ SHUTDOWN_UNKNOWN = (
 ANCHOR_WAIT_SECONDS = 3.0
 
 
-async def _point_to(svc: Services, existing: TrackedRequest, asker: Asker) -> None:
+async def _point_to(
+    svc: Services,
+    existing: TrackedRequest,
+    asker: Asker,
+    request: RecallRequest | SnapshotRequest | None = None,
+) -> None:
     """Privately: who asked for it already, and a link to its thread, when the asker can open
     that thread (the same channel, or their own DM). Otherwise nothing of it is revealed: the
-    asker gets an anchor of their own that follows the same Motive request (`follow`)."""
+    asker gets an anchor of their own that follows the same Motive request (`follow`).
+    `request`: what this asker asked for, when it may only overlap the one in flight."""
     row: TrackedRequest | None = existing
     waited = 0.0
     # The first asker may be a moment behind (checking with Motive before posting its anchor).
@@ -354,12 +361,26 @@ async def _point_to(svc: Services, existing: TrackedRequest, asker: Asker) -> No
         )
         return
     link = await permalink(svc.slack, row.channel, row.anchor_ts)
-    await asker.reply(*already_asked(row, link, asker.user))
+    await asker.reply(*already_asked(row, link, asker.user, request))
 
 
-def already_asked(row: TrackedRequest, link: str | None, user: str) -> tuple[str, list[bk.Block]]:
+def already_asked(
+    row: TrackedRequest,
+    link: str | None,
+    user: str,
+    request: RecallRequest | SnapshotRequest | None = None,
+) -> tuple[str, list[bk.Block]]:
     who = "you" if row.requester == user else f"<@{row.requester}>"
+    existing = row.request
+    overlap = (
+        isinstance(request, RecallRequest)
+        and isinstance(existing, RecallRequest)
+        and (request.start_time, request.end_time) != (existing.start_time, existing.end_time)
+    )
+    # A recall can be asked for anyway with `again` (a snapshot's duplicate lasts seconds).
+    again = " Add `again` to the command to ask anyway." if row.kind == "recall" else ""
     if row.state == UNKNOWN:
+        again = ""
         status = (
             "Motive may or may not have created it (check the Motive dashboard); "
             "if it did not, add `again` to ask anyway"
@@ -372,12 +393,20 @@ def already_asked(row: TrackedRequest, link: str | None, user: str) -> tuple[str
         where = f"follow it in <#{row.channel}>"
     else:
         where = "its thread will appear in the channel"
+    if overlap and isinstance(existing, RecallRequest):
+        head = (
+            "Your recall overlaps a recall already in flight for the same cameras "
+            f"({slack_window(existing.start_time, existing.end_time)}), asked for by {who}"
+        )
+        plain = "Already asked for: your recall overlaps one already in flight."
+    else:
+        head = f"The same request is already in flight, asked for by {who}"
+        plain = "Already asked for: the same request is already in flight."
     text = (
-        f":repeat: The same request is already in flight, asked for by {who}: {where}. "
-        f"{status[:1].upper()}{status[1:]}. "
-        "No quota was spent on this one."
+        f":repeat: {head}: {where}. {status[:1].upper()}{status[1:]}. "
+        f"No quota was spent on this one.{again}"
     )
-    return "Already asked for: the same request is already in flight.", [bk.section(text)]
+    return plain, [bk.section(text)]
 
 
 def form_failed(command: str, e: BaseException) -> tuple[str, list[bk.Block]]:

@@ -96,6 +96,7 @@ def anchor_of(
         detail=detail,
         motive_word=motive_word,
         positions=tuple(row.group_positions or ()),
+        asked_at=row.created_at,
     )
 
 

@@ -138,6 +138,10 @@ async def _leader_step(tracker: Tracker, leader: TrackedRequest) -> Progress | N
         return Progress(next_poll_at=retry.next_poll_at, last_error=leader.last_error)
     good = sum(r.url is not None for r in results)
     status = "success" if good == len(results) else "partially_completed" if good else "failed"
+    # The group's word, not the leader's own capture's: the Home tab and `mine` read it from
+    # the row, and must say what the anchor says ("Partly done", not "Done").
+    await tracker.store.set(leader.id, motive_status=status)
+    leader.motive_status = status
     await tracker._finish(leader, DONE if good else FAILED, status, None)
     return None
 
