@@ -763,3 +763,18 @@ async def test_motives_webhook_delivers_to_the_request_and_those_following_it(
         for row in (first, mine):
             done = await stack.svc.store.get(row.id)
             assert done is not None and done.state == DONE, row.channel
+
+
+async def test_the_home_tabs_snapshot_form_offers_in_cab_only_to_those_allowed(
+    tmp_path: Path,
+) -> None:
+    async with policy_stack(tmp_path, POLICY) as stack:
+        offered = {}
+        for user in (DISPATCHER, SAFE):
+            before = set(stack.slack.views)
+            await interact(stack, user, home_button(HOME_OPEN_SNAPSHOT))
+            view = await new_view(stack, before)  # as last updated
+            block = next(b for b in view["blocks"] if b.get("block_id") == "position_vehicle")
+            offered[user] = [o["value"] for o in block["element"]["options"]]
+        assert "driver_facing" not in offered[DISPATCHER] and "all" in offered[DISPATCHER]
+        assert "driver_facing" in offered[SAFE]

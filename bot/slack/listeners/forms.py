@@ -68,7 +68,16 @@ def open_snapshot_form(
     svc: Services, client: AsyncWebClient, trigger_id: str, origin: Origin, reply: Reply
 ) -> None:
     async def open_form() -> None:
-        await client.views_open(trigger_id=trigger_id, view=snapshot_modal(origin))
+        opened = await client.views_open(trigger_id=trigger_id, view=snapshot_modal(origin))
+
+        async def restrict() -> None:
+            # As the /snapshot form: no in-cab camera offered to someone who may not have it
+            # (the user's groups need Slack: after the modal is open, never before).
+            if not await svc.privacy.may_in_cab(origin.user, origin.channel):
+                view = restrict_view(snapshot_modal(origin), False)
+                await client.views_update(view_id=opened["view"]["id"], view=view)
+
+        after_ack(svc, reply, restrict)
 
     after_ack(svc, reply, open_form, quick=True)
 
