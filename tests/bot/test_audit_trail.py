@@ -3,14 +3,18 @@ the host's clock; a failing statement never carries its values into the logs."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from bot.audit import Audit, Subject
+from bot.audit import Audit, Event, Subject
+from bot.cli import main
 from bot.logs import quiet_noisy
 from bot.tracking.store import Store
 from motive.clock import ManualClock
@@ -71,3 +75,32 @@ async def test_a_failing_statement_logs_no_parameters(
     assert secret not in str(failed.value) and secret not in caplog.text
     assert "hide_parameters" in str(failed.value)
     await store.close()
+
+
+def test_motive_bot_audit_shows_every_kind_of_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    clock = ManualClock(datetime(2026, 10, 30, 12, 0, tzinfo=UTC))
+    kinds: list[Event] = ["request", "refusal", "refresh", "delivery", "link_open"]
+
+    async def fill() -> None:
+        store = Store(url, clock=clock)
+        await store.create_schema()
+        trail = Audit(store, clock)
+        for n, event in enumerate(kinds):
+            channel = "DU0SAFE" if event == "delivery" else "C0DISPATCH"
+            await trail.record(event, user=f"U{n}", channel=channel, subject=SUBJECT, outcome=event)
+        await store.close()
+
+    asyncio.run(fill())
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["audit", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["event"], r["channel"]) for r in rows] == [
+        ("request", "C0DISPATCH"),
+        ("refusal", "C0DISPATCH"),
+        ("refresh", "C0DISPATCH"),
+        ("delivery", "DU0SAFE"),
+        ("link_open", "C0DISPATCH"),
+    ]
