@@ -37,6 +37,9 @@ class FormFiller:
     async def fill(self, view_id: str) -> None:
         views = self.stack.slack.views
         state: dict[str, Answer] = {}
+        # What was answered for a field the submission refused: asked again with it as the
+        # default, as Slack keeps a person's choices in a form it shows errors on.
+        refused: dict[str, Answer] = {}
         todo: list[str] | None = None
         while True:
             view = views[view_id]
@@ -51,7 +54,7 @@ class FormFiller:
                     or (bid in state and todo is None)
                 ):
                     continue
-                answer = await self.ask(block)
+                answer = await self.ask(block, refused.pop(bid, None))
                 if answer is None:
                     self.printer.line("└ form closed")
                     return
@@ -99,11 +102,14 @@ class FormFiller:
                     self.printer.line(f"│ ⚠ {message}")
                 todo = list(errors)
                 for bid in todo:
-                    state.pop(bid, None)
+                    if bid in state:
+                        refused[bid] = state.pop(bid)
 
-    async def ask(self, block: dict[str, Any]) -> Answer | None:
-        """The answer for one input block; None when the person cancels or the input ends."""
+    async def ask(self, block: dict[str, Any], before: Answer | None = None) -> Answer | None:
+        """The answer for one input block; None when the person cancels or the input ends.
+        `before`: the answer given last time (refused on submission), shown as the default."""
         element = block["element"]
+        earlier: dict[str, Any] = next(iter(before.values()), {}) if before else {}
         kind = element["type"]
         action = element["action_id"]
         label = block["label"]["text"]
@@ -112,7 +118,7 @@ class FormFiller:
         while True:
             if kind in ("radio_buttons", "static_select"):
                 options = element["options"]
-                default = element.get("initial_option")
+                default = earlier.get("selected_option") or element.get("initial_option")
                 for i, o in enumerate(options, 1):
                     mark = " (default)" if default and o["value"] == default["value"] else ""
                     line(f"│   {i}) {o['text']['text']}{mark}")
@@ -172,7 +178,8 @@ class FormFiller:
                 return {action: {"type": kind, "selected_date_time": int(when.timestamp())}}
             elif kind == "checkboxes":
                 options = element["options"]
-                initial = {o["value"] for o in element.get("initial_options", [])}
+                ticked = earlier.get("selected_options", element.get("initial_options", []))
+                initial = {o["value"] for o in ticked}
                 for i, o in enumerate(options, 1):
                     line(f"│   {i}) [{'x' if o['value'] in initial else ' '}] {o['text']['text']}")
                 answer = await read(f"│ {label} [numbers like 1,3; 'all'; 'none']: ")

@@ -105,10 +105,31 @@ def _kind_block(kind: TargetKind) -> Block:
     }
 
 
+def recall_cameras(
+    kind: TargetKind, installed: frozenset[CameraPosition] | None = None
+) -> list[CameraPosition]:
+    """The cameras a recall form offers: every position on a vehicle, the omnicam's views on an
+    asset (dashcams are on vehicles only); of those, the ones the fleet list says the unit has,
+    where it says."""
+    base = list(CameraPosition) if kind == "vehicle" else list(allowed_snapshot_positions(kind))
+    return [p for p in base if installed is None or p in installed] or base
+
+
+def snapshot_cameras(
+    kind: TargetKind, installed: frozenset[CameraPosition] | None = None
+) -> list[CameraPosition]:
+    """The cameras a snapshot form offers: what a capture can take on this kind of unit, and of
+    those what the fleet list says the unit has, where it says."""
+    base = list(allowed_snapshot_positions(kind))
+    return [p for p in base if installed is None or p in installed] or base
+
+
 def _target_block(kind: TargetKind, initial: str | None = None) -> Block:
     block: Block = {
         "type": "input",
         "block_id": ids.target_block(kind),
+        # Picking a unit rebuilds the form with the cameras that unit has.
+        "dispatch_action": True,
         "label": _text("Vehicle number" if kind == "vehicle" else "Asset name"),
         "element": {
             "type": "external_select",
@@ -134,8 +155,11 @@ def recall_modal(
     target: str | None = None,
     quota_text: str | None = None,
     duration: int | None = None,
+    installed: frozenset[CameraPosition] | None = None,
+    cameras: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The recall form. `quota_text` is the quota line of the form being rebuilt (after a
+    """The recall form. `installed`: what the fleet list says the chosen unit carries (None: not
+    known); `cameras`: the boxes the person ticked (None: all), kept when the form is rebuilt. `quota_text` is the quota line of the form being rebuilt (after a
     choice), so that it is kept without asking Motive again; `duration` is chosen at the start
     when the type allows it (else the length a typed command gets without one)."""
     durations = DURATIONS[recall_type]
@@ -145,8 +169,10 @@ def recall_modal(
     chosen = durations.index(duration if duration in durations else default)
     type_options = [_option(duration_label(t), t.value) for t in RecallType]
     camera_options = [
-        _option(f"{camera_label(p.value)} ({p.value})", p.value) for p in CameraPosition
+        _option(f"{camera_label(p.value)} ({p.word})", p.value)
+        for p in recall_cameras(kind, installed)
     ]
+    ticked = [o for o in camera_options if cameras is None or o["value"] in cameras]
     blocks: list[Block] = [
         _kind_block(kind),
         _target_block(kind, target),
@@ -188,12 +214,15 @@ def recall_modal(
             "block_id": ids.CAMERAS_BLOCK,
             "optional": True,
             "label": _text("Cameras"),
-            "hint": _text("Leave all ticked for every camera the truck has."),
+            "hint": _text(
+                f"Leave all ticked for every camera the {'truck' if kind == 'vehicle' else 'trailer'}"
+                " has."
+            ),
             "element": {
                 "type": "checkboxes",
                 "action_id": ids.CAMERAS_PICK,
                 "options": camera_options,
-                "initial_options": camera_options,
+                "initial_options": ticked,
             },
         },
         {
@@ -224,11 +253,33 @@ def recall_modal(
     }
 
 
-def snapshot_modal(origin: Origin, *, kind: TargetKind = "vehicle") -> dict[str, Any]:
-    positions = allowed_snapshot_positions(kind)
+def snapshot_modal(
+    origin: Origin,
+    *,
+    kind: TargetKind = "vehicle",
+    target: str | None = None,
+    installed: frozenset[CameraPosition] | None = None,
+    position: str | None = None,
+) -> dict[str, Any]:
+    """The snapshot form. `installed`: what the fleet list says the chosen unit carries (None:
+    not known); `position`: the camera chosen, kept when the form is rebuilt."""
+    positions = snapshot_cameras(kind, installed)
     options = [_option(camera_label(p.value), p.value) for p in positions]
     # One capture per camera the unit has, delivered together.
     options.append(_option("All cameras", ALL_CAMERAS))
+    camera: Block = {
+        "type": "input",
+        "block_id": ids.position_block(kind),
+        "label": _text("Camera"),
+        "element": {
+            "type": "radio_buttons",
+            "action_id": ids.POSITION_PICK,
+            "options": options,
+        },
+    }
+    chosen = next((o for o in options if o["value"] == position), None)
+    if chosen is not None:
+        camera["element"]["initial_option"] = chosen
     return {
         "type": "modal",
         "callback_id": SNAPSHOT_CALLBACK,
@@ -236,20 +287,7 @@ def snapshot_modal(origin: Origin, *, kind: TargetKind = "vehicle") -> dict[str,
         "title": _text("Camera snapshot"),
         "submit": _text("Take snapshot"),
         "close": _text("Cancel"),
-        "blocks": [
-            _kind_block(kind),
-            _target_block(kind),
-            {
-                "type": "input",
-                "block_id": ids.position_block(kind),
-                "label": _text("Camera"),
-                "element": {
-                    "type": "radio_buttons",
-                    "action_id": ids.POSITION_PICK,
-                    "options": options,
-                },
-            },
-        ],
+        "blocks": [_kind_block(kind), _target_block(kind, target), camera],
     }
 
 
@@ -368,6 +406,20 @@ class ModalFields:
         return out
 
 
+def _offered(view: dict[str, Any], block_id: str) -> list[str]:
+    """The option values the form showed in a block (empty when the view does not say)."""
+    blocks = view.get("blocks")
+    for block in blocks if isinstance(blocks, list) else []:
+        if _dict(block).get("block_id") == block_id:
+            options = _dict(_dict(block).get("element")).get("options")
+            return [
+                str(o["value"])
+                for o in (options if isinstance(options, list) else [])
+                if isinstance(o, dict) and isinstance(o.get("value"), str)
+            ]
+    return []
+
+
 def read_view(view: dict[str, Any], resolve: Callable[[str], str | None] = _no_keys) -> ModalFields:
     """The fields of a submitted form; `resolve` turns a typeahead key back into its name."""
     v = _values(view)
@@ -390,8 +442,11 @@ def read_view(view: dict[str, Any], resolve: Callable[[str], str | None] = _no_k
             for o in (options if isinstance(options, list) else [])
             if isinstance(o, dict) and isinstance(o.get("value"), str)
         ]
-        # Every box ticked means "all cameras": leave the list out, as Motive recommends.
-        cameras = None if len(picked) == len(CameraPosition) else picked
+        # Every box ticked means "all cameras": leave the list out, as Motive recommends. The
+        # form offers the cameras of the unit (or of its kind), not always all six.
+        offered = _offered(view, ids.CAMERAS_BLOCK)
+        everything = set(offered) if offered else {p.value for p in CameraPosition}
+        cameras = None if everything <= set(picked) else picked
     position_block = ids.position_block(kind)
     note = v.get(ids.NOTE_BLOCK, {}).get("value")
     chosen = _selected(v.get(target_block, {}))

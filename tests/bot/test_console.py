@@ -62,8 +62,16 @@ def test_modal_answered_field_by_field_with_an_error_asked_again() -> None:
             "1",  # side_left
             "/snapshot",
             "",  # vehicle (default)
-            "TRK-101",
-            "5",  # rear: TRK-101 has no rear camera; the form says so and asks again
+            "TRK-101",  # the form is rebuilt with TRK-101's cameras only
+            "cancel",
+            "/recall",
+            "",  # vehicle
+            "TRK-103",  # a smart dashcam: 1 minute at most
+            "20m ago",
+            "",  # regular
+            "3",  # 3 minutes: refused, and asked again with 3 as the default
+            "",  # its one camera, ticked
+            "",  # no note
             "cancel",
             "press 99",
             "/unknown thing",
@@ -74,7 +82,11 @@ def test_modal_answered_field_by_field_with_an_error_asked_again() -> None:
     assert done.returncode == 0, done.stderr
     assert "form: Camera snapshot" in out and "form sent" in out
     assert 'Snapshot from asset "Reefer 12"' in out and "snapshot-Reefer_12-side_left.jpg" in out
-    assert "TRK-101 has no rear camera" in out
+    trk101 = out.split("Vehicle number (type part of it): TRK-101", 1)[1].split("form closed")[0]
+    assert "1) Road-facing\n│   2) Driver-facing\n│   3) All cameras\n" in trk101
+    assert "Rear" not in trk101
+    refused = out.split("⚠ Smart dashcam recalls last 1 minute; you asked for 3.", 1)[1]
+    assert "3) 3 minutes (default)" in refused.split("form closed")[0]
     assert "There is no button [99]" in out and "/unknown is not a command of this app" in out
 
 

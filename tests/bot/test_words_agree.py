@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bot.slack import blocks as bk
-from bot.slack.modals import Origin, recall_modal
+from bot.slack.modals import Origin, read_view, recall_modal
 from bot.slack.parsing import DEFAULT_DURATION
 from bot.tracking.schedule import UPLOAD_MINUTES
 from motive.models import RecallCamera
@@ -161,3 +161,108 @@ async def test_the_duplicate_answer_says_overlap_and_again(stack: Stack) -> None
     assert "The same request is already in flight" in same and "`again`" in same
     assert "Your recall overlaps a recall already in flight" in overlap and "`again`" in overlap
     assert "same request" not in overlap.casefold()
+
+
+# --- forms that offer what the unit has ---------------------------------------------------------
+
+
+def _state(view: dict[str, Any], **values: dict[str, Any]) -> dict[str, Any]:
+    return {**view, "state": {"values": {b: {"a": state} for b, state in values.items()}}}
+
+
+def _opt(value: str) -> dict[str, Any]:
+    return {"selected_option": {"value": value, "text": {"type": "plain_text", "text": value}}}
+
+
+def _values(view: dict[str, Any], block_id: str) -> list[str]:
+    [block] = [b for b in view["blocks"] if b.get("block_id") == block_id]
+    return [o["value"] for o in block["element"]["options"]]
+
+
+async def _pick_target(stack: Stack, view: dict[str, Any], name: str, **state: Any) -> None:
+    await stack.interact(
+        {
+            "type": "block_actions",
+            "trigger_id": "t-pick",
+            "actions": [
+                {
+                    "action_id": "target_select",
+                    "block_id": "target",
+                    "type": "external_select",
+                    **_opt(name),
+                }
+            ],
+            "view": _state(view, target=_opt(name), **state),
+        }
+    )
+    await stack.settle()
+
+
+async def test_the_snapshot_form_offers_only_the_cameras_the_unit_has(stack: Stack) -> None:
+    await stack.svc.fleet.refresh()
+    await stack.command("/snapshot", "")
+    await stack.settle()
+    [view] = stack.slack.views.values()
+    target = next(b for b in view["blocks"] if b["block_id"] == "target")
+    assert target.get("dispatch_action") is True  # picking a unit tells the bot
+    await _pick_target(stack, view, "TRK-101")
+    rebuilt = stack.slack.views[view["id"]]
+    # TRK-101 carries a road and a driver camera (the fleet list says): nothing else offered.
+    assert _values(rebuilt, "position_vehicle") == ["front_facing", "driver_facing", "all"]
+    picked = next(b for b in rebuilt["blocks"] if b["block_id"] == "target")
+    assert picked["element"]["initial_option"]["value"] == "TRK-101"  # the choice is kept
+    assert stack.slack.violations == []
+
+
+async def test_the_recall_form_keeps_the_cameras_chosen_and_offers_the_units(stack: Stack) -> None:
+    await stack.svc.fleet.refresh()
+    await stack.command("/recall", "")
+    await stack.settle()
+    [view] = stack.slack.views.values()
+    assert len(_values(view, "cameras")) == 6  # no unit yet: every position
+    chosen = {"selected_options": [{"value": "driver_facing"}]}
+    await _pick_target(stack, view, "TRK-101", cameras=chosen)
+    rebuilt = stack.slack.views[view["id"]]
+    assert _values(rebuilt, "cameras") == ["front_facing", "driver_facing"]
+    [boxes] = [b for b in rebuilt["blocks"] if b["block_id"] == "cameras"]
+    # What the person ticked stays ticked, not every box again.
+    assert [o["value"] for o in boxes["element"]["initial_options"]] == ["driver_facing"]
+    assert "(driver)" in json.dumps(boxes) and "(driver_facing)" not in json.dumps(boxes)
+
+
+def test_a_recall_form_for_an_asset_offers_no_dashcam_positions() -> None:
+    view = recall_modal(Origin("C1", "U1"), kind="asset", start=NOW)
+    assert _values(view, "cameras") == ["side_left", "side_right", "rear"]
+    hint = next(b for b in view["blocks"] if b["block_id"] == "cameras")["hint"]["text"]
+    assert "trailer" in hint
+    # Every box the form offered ticked still means every camera.
+    ticked = {"selected_options": [{"value": v} for v in ("side_left", "side_right", "rear")]}
+    submitted = _state(view, target_kind=_opt("asset"), cameras=ticked)
+    assert read_view(submitted).cameras is None
+    one = _state(view, target_kind=_opt("asset"), cameras={"selected_options": [{"value": "rear"}]})
+    assert read_view(one).cameras == ["rear"]
+
+
+async def test_the_console_asks_a_refused_field_again_with_the_persons_choice(
+    stack: Stack,
+) -> None:
+    import io
+    from zoneinfo import ZoneInfo
+
+    from bot.offline.forms import FormFiller
+    from bot.offline.printer import Printer
+    from bot.offline.prompt import Prompt
+
+    out = io.StringIO()
+    printer = Printer(ZoneInfo("America/Chicago"), out, {})
+    filler = FormFiller(stack, printer, Prompt(io.StringIO("\n"), printer.line), stack.settle, "U1")
+    view = recall_modal(Origin("C1", "U1"), start=NOW)
+    [boxes] = [b for b in view["blocks"] if b["block_id"] == "cameras"]
+    before = {"cameras_pick": {"type": "checkboxes", "selected_options": [{"value": "rear"}]}}
+    answer = await filler.ask(boxes, before)
+    assert answer is not None
+    assert answer["cameras_pick"]["selected_options"] == [
+        o for o in boxes["element"]["options"] if o["value"] == "rear"
+    ]
+    shown = out.getvalue()
+    assert "[x] Rear" in shown and "[ ] Road-facing" in shown

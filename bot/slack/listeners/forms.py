@@ -52,8 +52,14 @@ def open_recall_form(
             except MotiveError:
                 quota = None  # the form works without it; the pre-flight check still runs
             start = found.start or svc.clock.now() - timedelta(minutes=15)
+            unit = svc.fleet.known("vehicle", found.target)
             view = recall_modal(
-                origin, start=start, quota=quota, target=found.target, duration=found.duration
+                origin,
+                start=start,
+                quota=quota,
+                target=found.target,
+                duration=found.duration,
+                installed=unit.cameras if unit is not None else None,
             )
             # Narrowed for this person as the /recall form is: the in-cab camera marked.
             may_in_cab = await svc.privacy.may_in_cab(origin.user, origin.channel)

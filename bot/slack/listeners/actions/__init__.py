@@ -18,6 +18,7 @@ from bot.slack.listeners.actions import (
 def register(app: AsyncApp, svc: Services) -> None:
     app.action(ids.TARGET_KIND_PICK)(modal_controls.modal_changed(svc))
     app.action(ids.RECALL_TYPE_PICK)(modal_controls.modal_changed(svc))
+    app.action(ids.TARGET_SELECT)(modal_controls.modal_changed(svc))
     app.action(ids.REFRESH_LINKS)(refresh_links.handler(svc))
     home_buttons.register(app, svc)
     safety_buttons.register(app, svc)

@@ -34,8 +34,17 @@ async def ack_only(ack: AsyncAck) -> None:
 def _rebuild(svc: Services, view: dict[str, Any]) -> dict[str, Any]:
     fields = read_view(view, svc.fleet.label_for)
     origin = Origin.load(view.get("private_metadata", ""))
+    # The cameras the chosen unit has, where the fleet list says: only those are offered.
+    unit = svc.fleet.known(fields.kind, fields.target)
+    installed = unit.cameras if unit is not None else None
     if view.get("callback_id") != RECALL_CALLBACK:
-        return snapshot_modal(origin, kind=fields.kind)
+        return snapshot_modal(
+            origin,
+            kind=fields.kind,
+            target=fields.target,
+            installed=installed,
+            position=fields.position,
+        )
     start = fields.start or svc.clock.now().astimezone(UTC) - timedelta(minutes=15)
     rtype = RecallType.TIMELAPSE if fields.recall_type == "timelapse" else RecallType.REGULAR
     # Keep what was chosen or prefilled (the message shortcut's vehicle) across the rebuild,
@@ -48,11 +57,14 @@ def _rebuild(svc: Services, view: dict[str, Any]) -> dict[str, Any]:
         target=fields.target,
         quota_text=quota_text(view),
         duration=fields.duration,  # kept where the type allows it (a safety event's 2 minutes)
+        installed=installed,
+        cameras=fields.cameras,  # the person's choice, not every box ticked again
     )
 
 
 def modal_changed(svc: Services) -> Callable[..., Awaitable[None]]:
-    """Target kind or recall type changed: offer the matching targets, cameras or durations."""
+    """Target kind, unit or recall type changed: offer the matching targets, cameras or
+    durations."""
 
     async def changed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
