@@ -60,6 +60,7 @@ async def policy_stack(
     groups: dict[str, list[str]] | None = None,
     sim_config: SimConfig | None = None,
     served: bool = False,
+    settings: dict[str, Any] | None = None,
 ) -> AsyncIterator[Stack]:
     path = tmp_path / "policy.toml"
     path.write_text(text)
@@ -69,7 +70,7 @@ async def policy_stack(
         f"sqlite:///{tmp_path / 'bot.db'}",
         slack=slack,
         sim_config=sim_config,
-        settings_overrides={"policy_file": path},
+        settings_overrides={"policy_file": path, **(settings or {})},
         served=served,
     ) as stack:
         # The fleet list the start began reading, awaited: requests then use it, as in service.

@@ -21,6 +21,7 @@ import pytest
 
 from bot.audit import AuditEntry
 from bot.offline.fakeslack import Message
+from bot.safety.blocks import SAFETY_RECALL, SAFETY_SNAPSHOT
 from bot.slack.home import HOME_OPEN_RECALL, HOME_OPEN_SNAPSHOT
 from bot.tracking.store import DONE, UNKNOWN, TrackedRequest
 from motive.rules import RecallRequest
@@ -229,12 +230,85 @@ async def home_snapshot_all(stack: Stack, user: str, channel: str, minutes: int)
     await submit(stack, user, await new_view(stack, before), snapshot_values())
 
 
+async def safety_event_post(stack: Stack, channel: str) -> Message:
+    """A Motive safety event about TRK-101, posted by the bot in the safety channel (set to
+    `channel` for these entry points) with its buttons."""
+    assert stack.sim is not None
+    before = {m.ts for m in stack.slack.messages}
+    stack.sim.events.raise_event(
+        "TRK-101",
+        "forward_collision_warning",
+        at=stack.clock.now() - timedelta(minutes=39, seconds=30),
+        webhook=False,
+    )
+    await stack.svc.safety.catch_up()
+    await stack.settle()
+    [post] = [
+        m
+        for m in stack.slack.messages
+        if m.ts not in before and m.thread_ts is None and m.channel == channel
+    ]
+    return post
+
+
+def safety_button(post: Message, action_id: str) -> dict[str, Any]:
+    [button] = [
+        e
+        for b in post.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == action_id
+    ]
+    return {
+        "type": "block_actions",
+        "trigger_id": "trig-safety",
+        "response_url": "",
+        "container": {
+            "type": "message",
+            "channel_id": post.channel,
+            "message_ts": post.ts,
+            "is_ephemeral": False,
+        },
+        "channel": {"id": post.channel, "name": "dispatch"},
+        "message": {"type": "message", "ts": post.ts, "text": post.text},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "safety",
+                "text": button["text"],
+                "value": button["value"],
+                "action_ts": "1763740800.000007",
+            }
+        ],
+    }
+
+
+async def safety_recall(stack: Stack, user: str, channel: str, minutes: int) -> None:
+    post = await safety_event_post(stack, ALLOWED)
+    payload = safety_button(post, SAFETY_RECALL)
+    payload["response_url"] = stack.response_url(f"safety-recall-{user}")
+    before = set(stack.slack.views)
+    await interact(stack, user, payload)
+    await submit(stack, user, await new_view(stack, before), recall_values(stack, minutes))
+
+
+async def safety_snapshot(stack: Stack, user: str, channel: str, minutes: int) -> None:
+    post = await safety_event_post(stack, ALLOWED)
+    payload = safety_button(post, SAFETY_SNAPSHOT)
+    payload["response_url"] = stack.response_url(f"safety-snapshot-{user}")
+    await interact(stack, user, payload)
+
+
 @dataclass(frozen=True)
 class EntryPoint:
     name: str
     kind: Literal["recall", "snapshot"]
     ask: Ask
-    in_channel: bool = True  # False: asked from no channel; the request lives in the user's DM
+    # False: not asked from a channel of the asker's choosing (the Home tab, the global
+    # shortcut: the request lives in the user's DM; a safety event: it lives in the event's)
+    in_channel: bool = True
+    settings: tuple[tuple[str, Any], ...] = ()  # what the entry point needs switched on
 
 
 ENTRY_POINTS = [
@@ -246,6 +320,20 @@ ENTRY_POINTS = [
     EntryPoint("/snapshot all", "snapshot", inline_snapshot_all),
     EntryPoint("/snapshot form: All cameras", "snapshot", snapshot_form_all),
     EntryPoint("Home: snapshot, All cameras", "snapshot", home_snapshot_all, in_channel=False),
+    EntryPoint(
+        "safety event: all cameras either side",
+        "recall",
+        safety_recall,
+        in_channel=False,
+        settings=(("safety_channel", ALLOWED),),
+    ),
+    EntryPoint(
+        "safety event: snapshot every camera",
+        "snapshot",
+        safety_snapshot,
+        in_channel=False,
+        settings=(("safety_channel", ALLOWED),),
+    ),
 ]
 
 
@@ -342,12 +430,12 @@ async def test_every_entry_point_gets_the_same_decision_delivery_and_audit(
     tmp_path: Path, entry: EntryPoint
 ) -> None:
     recall = entry.kind == "recall"
-    async with policy_stack(tmp_path, POLICY) as stack:
+    async with policy_stack(tmp_path, POLICY, settings=dict(entry.settings)) as stack:
         # An outsider: refused privately, by the rule, with no Motive call and nothing posted.
         before = motive_calls(stack)
         await entry.ask(stack, OUTSIDER, ALLOWED, 1)
         assert motive_calls(stack) == before and await stack.svc.store.all_requests() == []
-        [refused] = await trail(stack)
+        [refused] = [e for e in await trail(stack) if e.user == OUTSIDER]
         rule = "requesters.road_video" if recall else "requesters.snapshots"
         assert (refused.event, refused.user, refused.rule) == ("refusal", OUTSIDER, rule)
 
@@ -371,7 +459,9 @@ async def test_every_entry_point_gets_the_same_decision_delivery_and_audit(
         assert asked == {"front_facing"}, asked
         await deliver(stack)
         assert driver_media(stack) == []
-        request = next(e for e in await trail(stack) if e.event == "request")
+        request = next(
+            e for e in await trail(stack) if e.event == "request" and e.user == DISPATCHER
+        )
         assert (request.user, request.decision, request.rule) == (
             DISPATCHER,
             "narrowed",
@@ -397,7 +487,7 @@ async def test_every_entry_point_gets_the_same_decision_delivery_and_audit(
             [links] = [
                 m
                 for m in stack.slack.thread(safe_row.channel, safe_row.thread)
-                if any("front_facing" in i for i in media(m))
+                if "refresh_links" in json.dumps(m.blocks)
             ]
             stack.clock.advance(61 * 60)
             await press_refresh(stack, DISPATCHER, safe_row, links)
@@ -415,7 +505,8 @@ async def test_every_entry_point_gets_the_same_decision_delivery_and_audit(
         # The audit trail has a row for each of it.
         rows_by = [(e.event, e.user, e.decision) for e in await trail(stack)]
         assert ("request", SAFE, "allowed") in rows_by
-        deliveries = [e for e in await trail(stack) if e.event == "delivery"]
+        people = (DISPATCHER, SAFE, OUTSIDER)  # (a safety event's own clips are the bot's)
+        deliveries = [e for e in await trail(stack) if e.event == "delivery" and e.user in people]
         assert {e.user for e in deliveries} == {DISPATCHER, SAFE}
         private = [e for e in deliveries if e.channel == dm(SAFE) and "driver_facing" in e.cameras]
         assert private, [(e.channel, e.cameras, e.outcome) for e in deliveries]

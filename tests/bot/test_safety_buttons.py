@@ -150,8 +150,13 @@ async def test_a_snapshot_of_every_camera_lands_in_the_events_thread(tmp_path: P
         # TRK-101 carries road and driver cameras: the in-cab one is refused for this person.
         assert sorted(r.position or "" for r in rows) == ["front_facing"]
         assert {(r.channel, r.thread_ts or r.anchor_ts) for r in rows} <= {(SAFETY, message.ts)}
-        [refused] = [e for e in await stack.svc.privacy.audit.entries() if e.event == "refusal"]
-        assert (refused.cameras, refused.rule) == ("driver_facing", "requesters.in_cab")
+        # The one decision every "all cameras" gets: narrowed, and audited as such.
+        [asked] = [e for e in await stack.svc.privacy.audit.entries() if e.event == "request"]
+        assert (asked.decision, asked.rule, asked.cameras) == (
+            "narrowed",
+            "requesters.in_cab",
+            "front_facing",
+        )
         stack.clock.advance(5 * 60)
         await stack.poll_all()
         files = [f["name"] for m in stack.slack.thread(SAFETY, message.ts) for f in m.files]

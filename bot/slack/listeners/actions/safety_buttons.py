@@ -15,7 +15,6 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.privacy import refusal
 from bot.safety.blocks import SAFETY_RECALL, SAFETY_SNAPSHOT
 from bot.services import Services
 from bot.slack import blocks as bk
@@ -90,23 +89,11 @@ def snapshot_now(svc: Services) -> Callable[..., Awaitable[None]]:
             except RuleViolation as e:
                 await reply(*bk.problem(e.message))
                 return
-            # The policy's decision for each camera (a refused one is audited there); the
-            # cameras this person may not have are left out, and they are told.
-            allowed, refused = [], None
-            for request in every:
-                decision = await svc.privacy.check(request, user, channel)
-                if decision.allowed:
-                    allowed.append(request)
-                else:
-                    refused = decision
-            if not allowed:
-                assert refused is not None
-                await reply(*refusal(refused))
-                return
+            # The group goes through the policy's one decision in submit_all, as /snapshot all
+            # does: refused (audited, no Motive call), or narrowed to the cameras this person
+            # may have (the anchor says so).
             note = f"From safety event {event_id}."
-            if refused is not None:
-                note += f" {refused.message}"
-            await submit_all(svc, allowed, Asker(user, channel, reply, note, thread_ts=ts))
+            await submit_all(svc, every, Asker(user, channel, reply, note, thread_ts=ts))
 
         after_ack(svc, reply, work)
 
