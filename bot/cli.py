@@ -161,6 +161,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _console(args: argparse.Namespace) -> int:
     from bot.offline.console import console_zone, run_console
 
+    settings_or_refuse()  # the console reads the same settings (MOTIVE_API_KEY, LOG_JSON)
     try:
         console_zone(args.tz)
     except ValueError as e:

@@ -43,6 +43,7 @@ class TerminalLines:
             except queue.Empty:
                 continue
             except KeyboardInterrupt:
+                print(flush=True)  # past the terminal's ^C
                 self.on_interrupt()
                 continue
             answer.set_result(self._line(prompt))

@@ -166,6 +166,23 @@ def test_a_bad_time_zone_is_one_line() -> None:
     )
 
 
+def test_a_bad_setting_stops_the_console_in_one_line() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOTIVE_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "console"],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={**env, "LOG_JSON": "maybe"},
+    )
+    assert (done.returncode, done.stderr) == (
+        2,
+        "motive-bot console: LOG_JSON=maybe is not allowed: it should be true or false\n",
+    )
+
+
 def test_library_warnings_go_to_the_log_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
