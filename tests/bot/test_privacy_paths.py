@@ -869,3 +869,22 @@ async def test_the_home_tabs_snapshot_form_offers_in_cab_only_to_those_allowed(
             offered[user] = [o["value"] for o in block["element"]["options"]]
         assert "driver_facing" not in offered[DISPATCHER] and "all" in offered[DISPATCHER]
         assert "driver_facing" in offered[SAFE]
+
+
+async def test_a_snapshot_out_of_sight_is_followed_too_with_one_capture(tmp_path: Path) -> None:
+    async with policy_stack(tmp_path, POLICY) as stack:
+        assert stack.sim is not None
+        await stack.command("/snapshot", "TRK-101 front", user=SAFE, channel=dm(SAFE))
+        await stack.settle()
+        await stack.command("/snapshot", "TRK-101 front", user=DISPATCHER, channel=ALLOWED)
+        await stack.settle()
+        assert stack.sim.stats.captures_created == 1
+        [first], [mine] = await requests_of(stack, SAFE), await requests_of(stack, DISPATCHER)
+        assert mine.channel == ALLOWED and mine.motive_id == first.motive_id
+        await deliver(stack)
+        for row in (first, mine):
+            assert row.thread is not None
+            files = [
+                f["name"] for m in stack.slack.thread(row.channel, row.thread) for f in m.files
+            ]
+            assert files == ["snapshot-TRK-101-front_facing.jpg"], row.channel
