@@ -230,9 +230,10 @@ class Deliverer:
                     ts = await post(self._writes, dm, text, bk.marked(blocks, marker))
                     await self.audit_delivery(
                         row,
-                        positions(linked),
+                        None,
                         f"links sent privately by DM to {row.requester}",
                         channel=dm,
+                        cameras_text=_words(linked),
                     )
                     return ts
 
@@ -260,7 +261,9 @@ class Deliverer:
                 await self.audit_withheld(row, withheld, "video")
             ts = await post(self._writes, row.channel, text, bk.marked(blocks, marker), row.thread)
             if linked:
-                await self.audit_delivery(row, positions(linked), "links posted in the thread")
+                await self.audit_delivery(
+                    row, None, "links posted in the thread", cameras_text=_words(linked)
+                )
             return ts
 
         return await self._once(row, "links", send)

@@ -541,6 +541,9 @@ async def test_in_cab_media_is_split_whatever_motive_calls_the_camera(
         [links] = stack.slack.thread(row.channel, row.thread)
         assert [i for i in media(links) if "front_facing" in i]
         assert "sent privately" in links.text or "sent privately" in str(links.blocks)
+        # The trail names the camera as Motive did, whatever the spelling.
+        private = [e for e in await trail(stack) if e.event == "delivery" and e.channel == dm(SAFE)]
+        assert [e.cameras for e in private] == [word]
 
 
 async def test_refresh_recognises_in_cab_whatever_motive_calls_the_camera(tmp_path: Path) -> None:
