@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(
         default=None, description="an app-level token (xapp-…)"
     )
+    # The one workspace (T…) or, for an org-wide install, Grid org (E…) served; None: the one
+    # auth.test names at start.
+    slack_team_id: str | None = Field(
+        default=None, description="a workspace id (T…) or, installed org-wide, an org id (E…)"
+    )
     slack_api_url: str = Field(
         default="https://slack.com/api/",
         description="an http(s) URL such as https://slack.com/api/",

@@ -18,6 +18,7 @@ from bot.slack.lookups import Fleet, UserZones
 from bot.slack.my_requests import MyRequests
 from bot.slack.usergroups import UserGroups
 from bot.slack.web import web_client
+from bot.slack.workspace import Workspace
 from bot.tracking.delivery import Deliverer
 from bot.tracking.poller import Tracker
 from bot.tracking.store import Store, new_worker_id
@@ -40,7 +41,9 @@ class Services:
     privacy: Privacy
     home: MyRequests
     safety: SafetyEvents
+    workspace: Workspace
     work_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
+    answers_slack: bool = True  # False for a worker, which only polls
 
     async def start(self) -> None:
         await self.store.create_schema()
@@ -48,6 +51,9 @@ class Services:
         await self.tracker.start()
         await self.safety.start()
         self.fleet.refresh_soon()
+        if self.answers_slack:
+            # Which workspace this is, before the first request is answered.
+            await self.workspace.learn()
 
     async def stop(self) -> None:
         await self.safety.stop()  # its reads run in the background group, drained next
@@ -129,4 +135,6 @@ def build_services(
         privacy=privacy,
         home=home,
         safety=safety,
+        workspace=Workspace(slack, settings.slack_team_id),
+        answers_slack=role != "worker",
     )

@@ -154,6 +154,11 @@ class FakeSlack:
         self.listeners: list[Callable[[str, Any], None]] = []
         self.base_url = "http://127.0.0.1"
         self.scopes: list[str] = []  # sent in x-oauth-scopes, as Slack does, when set
+        # Where the app is installed, as auth.test says: a workspace (and its Grid org, if set)
+        # or, with `org_wide`, the whole org `enterprise_id`.
+        self.team_id = "T0FLEET"
+        self.enterprise_id: str | None = None
+        self.org_wide = False
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
 
@@ -263,13 +268,21 @@ class FakeSlack:
         return {"ok": True, "users": list(self.usergroups[group])}
 
     def m_auth_test(self, p: dict[str, Any]) -> dict[str, Any]:
-        return {
+        answer: dict[str, Any] = {
             "ok": True,
+            "url": "https://fleet.slack.com/",
+            "team": "Fleet",
+            "user": "motive_clips",
+            "team_id": self.team_id,
             "user_id": BOT_USER,
             "bot_id": "B0BOT",
-            "team_id": "T0FLEET",
-            "team": "Fleet",
         }
+        if self.enterprise_id is not None:
+            answer["enterprise_id"] = self.enterprise_id
+            answer["is_enterprise_install"] = self.org_wide
+            if self.org_wide:  # an org-wide token's team is the org
+                answer.update(team_id=self.enterprise_id, team="Fleet Org")
+        return answer
 
     def m_users_info(self, p: dict[str, Any]) -> dict[str, Any]:
         user = str(p.get("user", ""))

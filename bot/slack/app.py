@@ -15,7 +15,7 @@ from bot.slack.listeners import register
 from bot.slack.payload_guard import PayloadGuard
 from bot.slack.post_ack import acks_first, start_after_ack
 from bot.slack.replay import ReplayGuard
-from bot.slack.web import SLACK_FAILURES, slack_error
+from bot.slack.workspace import Workspace, WorkspaceGuard
 
 log = logging.getLogger(__name__)
 # The logger of Bolt's signature check (get_bolt_logger names it after RequestVerification).
@@ -23,35 +23,35 @@ VERIFICATION_LOGGER = "slack_bolt.RequestVerification"
 
 
 class BotIdentity:
-    """Who the bot is, for Bolt's authorization step. Bolt's single-workspace default asks
-    auth.test on the first request, ahead of its ack; the token and the request's team are all
-    a listener needs, so the bot user and id are learnt once, after the first ack."""
+    """Who the bot is, for Bolt's authorization step: the token, and the bot's user and bot ids
+    from the auth.test answer the workspace learnt at start (Bolt's single-workspace default asks
+    on the first request, ahead of its ack). If Slack could not answer then, it is asked again
+    after an ack; meanwhile the token and the request's team are all a listener needs."""
 
-    def __init__(self, client: AsyncWebClient, background: Background) -> None:
+    def __init__(
+        self, client: AsyncWebClient, background: Background, workspace: Workspace | None = None
+    ) -> None:
         self._client = client
         self._background = background
-        self._bot: dict[str, Any] | None = None
+        self._workspace = workspace or Workspace(client)
         self._asking = False
 
     async def __call__(self, enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
-        if self._bot is None and not self._asking:
+        workspace = self._workspace
+        if not workspace.asked and not self._asking:
             self._asking = True
             start_after_ack(lambda: self._background.spawn(self._ask()))
-        bot = self._bot or {}
         return AuthorizeResult(
             enterprise_id=enterprise_id,
             team_id=team_id,
             bot_token=self._client.token,
-            bot_user_id=bot.get("user_id"),
-            bot_id=bot.get("bot_id"),
+            bot_user_id=workspace.bot_user_id,
+            bot_id=workspace.bot_id,
         )
 
     async def _ask(self) -> None:
         try:
-            answer = await self._client.auth_test()
-            self._bot = {"user_id": answer.get("user_id"), "bot_id": answer.get("bot_id")}
-        except SLACK_FAILURES as e:
-            log.warning("auth.test failed (%s); asking again on the next request", slack_error(e))
+            await self._workspace.learn()  # logs a failure; asked again on the next request
         finally:
             self._asking = False
 
@@ -63,7 +63,7 @@ def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> AsyncApp:
     # Slack's requests from anyone's, and Bolt checks it (and the five-minute timestamp) itself.
     if not socket_mode and not signing_secret:
         raise ValueError("Slack over HTTP needs SLACK_SIGNING_SECRET to verify its requests")
-    identity = BotIdentity(svc.slack, svc.background)
+    identity = BotIdentity(svc.slack, svc.background, svc.workspace)
     # Background work (post-ack work, polls, webhook fetches) shares the event loop with the
     # acks: during a burst of Slack requests it waits for the burst to pass.
     svc.background.gate = acks_first
@@ -98,6 +98,8 @@ def build_bolt_app(svc: Services, *, socket_mode: bool = False) -> AsyncApp:
 
     app.use(ReplayGuard())  # after Bolt's signature and timestamp checks
     app.use(PayloadGuard())
+    # Only the workspace (or Grid org) the bot is installed in; read from what Bolt extracted.
+    app.use(WorkspaceGuard(svc.workspace, svc.background))
     register(app, svc)
     # Bolt logs whole events and response bodies at DEBUG; never let them reach the logs. Its
     # loggers (one per middleware, runner and listener matcher) took the root's level when they

@@ -5,78 +5,17 @@ submission makes one request, the typeahead answers, the Home tab publishes, Ref
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from bot.offline.signing import JSON
-from bot.offline.socket_mode import FakeSocketMode
-from bot.slack.app import build_bolt_app
-from bot.slack.socket_mode import SocketModeHandler
 from tests.bot import slack_corpus as corpus
-from tests.bot.conftest import Stack, running_stack
+from tests.bot.conftest import Stack
 from tests.bot.slack_corpus import INSTALLS, Install
-
-ACK_PATIENCE = 60.0  # seconds: how long an ack is awaited, not a bound on its speed
-
-
-@dataclass
-class Via:
-    """Slack's side of the conversation, over HTTP (signed) or as Socket Mode envelopes. Each
-    call returns what the bot acked with: a dict, or None for an empty ack."""
-
-    stack: Stack
-    where: Install
-    socket: FakeSocketMode | None = None
-    _n: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-
-    def trigger(self) -> str:
-        return f"trig-{next(self._n)}"
-
-    def response_url(self) -> str:
-        return self.stack.response_url(f"r{next(self._n)}")
-
-    async def command(self, command: str, text: str) -> Any:
-        fields = corpus.command_fields(
-            self.where,
-            command,
-            text,
-            response_url=self.response_url(),
-            trigger_id=self.trigger(),
-        )
-        if self.socket is not None:
-            return await self._envelope("slash_commands", fields)
-        return self._ack(await self.stack.post(corpus.command_body(fields)))
-
-    async def interact(self, payload: dict[str, Any]) -> Any:
-        if self.socket is not None:
-            return await self._envelope("interactive", payload)
-        return self._ack(await self.stack.post(corpus.interaction_body(payload)))
-
-    async def event(self, body: dict[str, Any]) -> Any:
-        if self.socket is not None:
-            return await self._envelope("events_api", body)
-        return self._ack(await self.stack.post(json.dumps(body), content_type=JSON))
-
-    async def _envelope(self, kind: str, payload: dict[str, Any]) -> Any:
-        assert self.socket is not None
-        envelope = await self.socket.send(kind, payload)
-        ack = await self.socket.ack(envelope, timeout=ACK_PATIENCE)
-        assert ack["envelope_id"] == envelope
-        return ack.get("payload") or None
-
-    @staticmethod
-    def _ack(response: Any) -> Any:
-        assert response.status_code == 200, response.text
-        if response.headers.get("content-type", "").startswith("application/json"):
-            return response.json()
-        assert response.text == "", response.text
-        return None
+from tests.bot.slack_via import Via, talking
 
 
 @pytest.fixture(params=INSTALLS)
@@ -88,20 +27,8 @@ def where(request: pytest.FixtureRequest) -> Install:
 async def via(
     request: pytest.FixtureRequest, sqlite_url: str, where: Install
 ) -> AsyncIterator[Via]:
-    async with running_stack(sqlite_url) as stack:
-        if request.param == "http":
-            yield Via(stack, where)
-        else:
-            async with FakeSocketMode().serving() as fake:
-                stack.slack.socket_mode = fake
-                handler = SocketModeHandler(build_bolt_app(stack.svc, socket_mode=True), "xapp-1")
-                await handler.connect_async()
-                await fake.wait_connected(ACK_PATIENCE)
-                try:
-                    yield Via(stack, where, fake)
-                finally:
-                    await handler.close_async()
-    assert not stack.slack.violations, stack.slack.violations
+    async with talking(sqlite_url, where, request.param) as via:
+        yield via
 
 
 def blocks_of(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
