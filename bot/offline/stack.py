@@ -24,7 +24,7 @@ from starlette.applications import Starlette
 from bot.config import Settings
 from bot.metrics import observe_motive
 from bot.offline import blockkit_check
-from bot.offline.fakeslack import FakeSlack, Message
+from bot.offline.fakeslack import Call, FakeSlack, Message
 from bot.offline.loopback import serve_on_loopback
 from bot.offline.retries import quick_slack_retries
 from bot.offline.signing import (
@@ -321,6 +321,10 @@ class Stack:
         assert self.sim is not None, "no simulator behind this stack"
         calls = self.sim.stats.requests
         return {k: v for k, v in calls.items() if v and not k.endswith(".list")}
+
+    def slack_calls(self) -> list[Call]:
+        """Web API calls made for requests (the auth.test asked at start-up left out)."""
+        return [c for c in self.slack.calls if c.method != "auth.test"]
 
     def thread(self, channel: str, anchor_ts: str | None) -> list[Message]:
         """The replies under a request's anchor."""

@@ -23,7 +23,7 @@ async def test_forged_signature_is_rejected(stack: Stack) -> None:
         headers=stack.signed(body, secret="not-the-secret"),
     )
     assert r.status_code == 401
-    assert stack.slack.calls == [] and stack.motive_calls() == {}
+    assert stack.slack_calls() == [] and stack.motive_calls() == {}
 
 
 async def test_stale_signature_is_rejected(stack: Stack) -> None:

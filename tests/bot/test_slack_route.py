@@ -106,7 +106,7 @@ async def test_a_bad_signature_or_stamp_is_refused_without_dispatching(
         await stack.settle()
     assert (r.status_code, r.json()) == (401, {"error": "invalid request"})
     assert served.reached == [] and stack.svc.background.busy == 0
-    assert stack.slack.calls == [] and stack.slack.responses == [] and stack.motive_calls() == {}
+    assert stack.slack_calls() == [] and stack.slack.responses == [] and stack.motive_calls() == {}
 
 
 async def test_a_refusal_is_logged_without_the_body(
@@ -129,7 +129,7 @@ async def test_a_stamp_that_is_not_a_number_is_not_dispatched(stack: Stack) -> N
         r = await served.post(body, stamp_not_a_number(stack, body))
         await stack.settle()
     assert r.status_code == 500 and served.reached == []
-    assert stack.slack.calls == [] and stack.motive_calls() == {}
+    assert stack.slack_calls() == [] and stack.motive_calls() == {}
 
 
 # --- Bolt's matching ---------------------------------------------------------------------------------
@@ -165,7 +165,7 @@ async def test_ssl_check_and_url_verification_are_answered_by_bolt(stack: Stack)
         r = await served.post(challenge, {**stack.signed(challenge), "Content-Type": JSON})
         assert r.status_code == 200 and r.json() == {"challenge": "c-42"}
         await stack.settle()
-    assert served.reached == [] and stack.slack.calls == []
+    assert served.reached == [] and stack.slack_calls() == []
 
 
 async def test_a_form_with_errors_is_still_answered_inline(stack: Stack) -> None:
@@ -195,7 +195,7 @@ async def test_an_acked_command_is_worked_on_once_and_a_replay_not_at_all(stack:
         again = await served.post(body, headers)
         assert (again.status_code, again.json()) == (401, {"error": "replayed request"})
         # Acked; nothing asked of Motive or Slack yet.
-        assert stack.motive_calls() == {} and stack.slack.calls == []
+        assert stack.motive_calls() == {} and stack.slack_calls() == []
         burst_over.set()
         await stack.settle()
     assert [b.get("command") for b in served.reached] == ["/recall"]
