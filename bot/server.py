@@ -12,10 +12,12 @@ from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.bounded_bodies import BoundedBodies
 from bot.metrics import IN_FLIGHT, POLL_BACKLOG
 from bot.services import Services
 from bot.slack.post_ack import holding
@@ -121,4 +123,6 @@ def build_server(
     ]
     if bolt is not None:
         routes.insert(0, Route("/slack/events", slack_events, methods=["POST"]))
-    return Starlette(routes=routes, lifespan=lifespan)
+    # Every body is bounded before anything reads it: Slack's and Motive's signatures are checked
+    # on the whole body, and no one should make the bot hold more than the limit to get there.
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BoundedBodies)])
