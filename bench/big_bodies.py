@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bot.offline.stack import Backends
+
 CHUNK = 64 * 1024
 
 
@@ -92,9 +94,16 @@ def reset_peak(pid: int) -> None:
     Path(f"/proc/{pid}/clear_refs").write_text("5")  # 5: reset the peak resident set size
 
 
+@dataclass
+class ServedBot:
+    url: str
+    pid: int
+    backends: Backends  # the simulator and the fake Slack it talks to, in this process
+
+
 @contextlib.asynccontextmanager
-async def serving_bot() -> AsyncIterator[tuple[str, int]]:
-    """`motive-bot serve` against the simulator and the fake Slack; its URL and pid."""
+async def serving_bot() -> AsyncIterator[ServedBot]:
+    """`motive-bot serve` in a process of its own, against the simulator and the fake Slack."""
     from bench.cold_start import free_port
     from bot.offline.stack import serve_backends
 
@@ -115,7 +124,7 @@ async def serving_bot() -> AsyncIterator[tuple[str, int]]:
                         await asyncio.sleep(0.1)
                     else:
                         raise RuntimeError("the bot did not start")
-                yield url, proc.pid
+                yield ServedBot(url, proc.pid, backends)
             finally:
                 proc.terminate()
                 await asyncio.wait_for(proc.wait(), 30)
@@ -123,7 +132,8 @@ async def serving_bot() -> AsyncIterator[tuple[str, int]]:
 
 async def main(megabytes: int) -> None:
     total = megabytes * 1024 * 1024
-    async with serving_bot() as (url, pid), httpx.AsyncClient() as http:
+    async with serving_bot() as bot, httpx.AsyncClient() as http:
+        url, pid = bot.url, bot.pid
         print(f"{megabytes} MB of zeros to each route; the bot's peak RSS growth (VmHWM)")
         print(
             f"{'route':<18}{'framing':<10}{'status':>7}{'seconds':>9}{'client sent':>13}"

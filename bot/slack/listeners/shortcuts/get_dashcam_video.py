@@ -19,6 +19,23 @@ from bot.slack.parsing import find_in_text
 
 log = logging.getLogger(__name__)
 
+# How much of a message the shortcut reads. Slack's messages run to 40,000 characters; an
+# incident report names its truck and time near its start. Read whole, a long message held the
+# event loop (and every other request's ack) for seconds: each time-like word is a few parses,
+# and each truck-like word a fuzzy match against the whole fleet list (BENCHMARKS.md).
+READ_CHARS = 2_000
+NAMES_TRIED = 10  # truck-like words looked up in the fleet list, in order
+
+
+def readable(text: str) -> str:
+    """The part of a message the shortcut reads: its first READ_CHARS characters, cut after a
+    whole word."""
+    if len(text) <= READ_CHARS:
+        return text
+    cut = text[: READ_CHARS + 1]
+    words = cut.rsplit(None, 1)
+    return words[0] if len(words) == 2 else cut[:READ_CHARS]
+
 
 def message_time(ts: str) -> datetime | None:
     """A message's ts is its posting time in seconds ("1763740800.000123")."""
@@ -37,7 +54,7 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
         ts = str(message.get("ts") or shortcut.get("message_ts") or "")
         # A reply's thread is its parent's: the result joins the conversation it came from.
         root = str(message.get("thread_ts") or ts) or None
-        text = str(message.get("text") or "")
+        text = readable(str(message.get("text") or ""))
         origin = Origin(channel, user, shortcut.get("response_url"), thread_ts=root)
         reply = via_origin(svc, channel, user, shortcut.get("response_url"))
 
@@ -46,7 +63,7 @@ def handler(svc: Services) -> Callable[..., Awaitable[None]]:
             now = svc.clock.now()
             found = find_in_text(text, now=now, tz=zone.tz, month_first=zone.month_first)
             target = None
-            for name in found.names:
+            for name in found.names[:NAMES_TRIED]:
                 match = await svc.fleet.find("vehicle", name)
                 if match is not None and match.unit is not None:
                     target = match.unit.label
