@@ -50,6 +50,10 @@ WEBHOOK_SECRET = "8cbd43f98ba1e33c28c9"  # 20 characters, as Motive's secrets ar
 # Addresses of apps dispatched in-process. The `.invalid` names never resolve, so a client that
 # was not given the in-process transport fails at once instead of reaching something else.
 IN_PROCESS_BOT = "http://bot.invalid"
+# How long a wait for the bot's work (settle) may take before it is called a failure. Not a
+# figure of speed: on a busy machine (CI beside other jobs, both cores kept busy) work that takes
+# milliseconds when quiet can take seconds, and a passing wait ends as soon as the work is done.
+PATIENCE = 120.0
 IN_PROCESS_MOTIVE = "http://motive.invalid"
 
 
@@ -285,7 +289,7 @@ class Stack:
             self._started |= late
         return not self._started
 
-    async def settle(self, timeout: float = 10.0) -> None:
+    async def settle(self, timeout: float = PATIENCE) -> None:
         """Wait until the work started by requests and after acks (and the work it started in
         turn) has finished."""
         loop = asyncio.get_running_loop()

@@ -22,7 +22,7 @@ from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
 from bot.offline.fakeslack import FakeSlack, find_openapi
-from bot.offline.stack import SIGNING_SECRET, WEBHOOK_SECRET, Stack, build_stack
+from bot.offline.stack import PATIENCE, SIGNING_SECRET, WEBHOOK_SECRET, Stack, build_stack
 from bot.tracking.store import Store
 from motive.clock import ManualClock
 from motive.simulator import SimConfig, Simulator
@@ -63,7 +63,8 @@ class SlackTenants:
 _slack_tenants = SlackTenants()
 
 
-async def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> None:
+async def wait_for(predicate: Callable[[], Any], timeout: float = PATIENCE) -> None:
+    """Wait until `predicate()` is true; `timeout` only says when to call it a failure."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -71,7 +72,7 @@ async def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> None:
         await asyncio.sleep(0.01)
 
 
-async def eventually(check: Callable[[], Any], timeout: float = 10.0) -> None:
+async def eventually(check: Callable[[], Any], timeout: float = PATIENCE) -> None:
     """Wait until the coroutine function `check` returns something true."""
     deadline = time.monotonic() + timeout
     while not await check():

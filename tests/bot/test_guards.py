@@ -578,7 +578,7 @@ async def test_scheduler_polls_until_the_links_are_delivered(scheduled: Stack) -
     stack = scheduled
     row = await ask(stack, "/recall", "TRK-102 40m ago 1m front rear")
     stack.clock.advance(20 * 60)  # the simulator's upload finishes
-    await wait_for(lambda: replies(stack, row), timeout=20)
+    await wait_for(lambda: replies(stack, row))
     await stack.settle()
     [reply] = replies(stack, row)
     assert "Footage is ready" in reply.text and "2 of 2 cameras" in json.dumps(reply.blocks)

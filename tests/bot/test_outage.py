@@ -38,7 +38,7 @@ async def test_the_database_away_right_after_a_create_is_stored_and_delivered_on
         await stack.command("/recall", RECALL)
         await wait_for(lambda: stack.sim.stats.requests["recalls.create"] == 1)
         await proxy.cut()  # Motive is making the recall; the database goes away
-        await wait_for(lambda: store_retries(caplog) >= 2, timeout=30)
+        await wait_for(lambda: store_retries(caplog) >= 2)
         await proxy.restore()
         await stack.settle(60)
         [made] = stack.sim.recalls.values()
@@ -68,7 +68,7 @@ async def test_a_stop_before_the_database_is_back_leaves_the_id_and_it_is_follow
         await stack.command("/recall", RECALL)
         await wait_for(lambda: sim.stats.requests["recalls.create"] == 1)
         await proxy.cut()
-        await wait_for(lambda: store_retries(caplog) >= 1, timeout=30)
+        await wait_for(lambda: store_retries(caplog) >= 1)
         await stack.svc.tracker.stop(drain_seconds=0.1)
         [made] = sim.recalls.values()
         [anchor] = stack.anchors()
@@ -87,7 +87,7 @@ async def test_a_stop_before_the_database_is_back_leaves_the_id_and_it_is_follow
             rows = await again.svc.store.all_requests()
             return len(rows) == 1 and rows[0].motive_id == made.id
 
-        await eventually(followed, timeout=30)
+        await eventually(followed)
         [row] = await again.svc.store.all_requests()
         assert row.state == TRACKING
         clock.advance(30 * 60)  # the worker's own tick polls it once due, and delivers
@@ -96,5 +96,5 @@ async def test_a_stop_before_the_database_is_back_leaves_the_id_and_it_is_follow
             found = await again.svc.store.get(row.id)
             return found is not None and found.state == DONE
 
-        await eventually(delivered, timeout=30)
+        await eventually(delivered)
         assert sim.stats.recalls_created == 1

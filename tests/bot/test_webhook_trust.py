@@ -391,5 +391,5 @@ async def test_a_switch_made_elsewhere_brings_this_workers_polls_forward(sqlite_
         assert waits(pulled, stack.clock.now()) <= PROFILES["recall"][2]
         polls = stack.svc.tracker.polls
         stack.clock.advance(PROFILES["recall"][2])  # the pulled-in poll falls due
-        await wait_for(lambda: stack.svc.tracker.polls > polls, timeout=20)
+        await wait_for(lambda: stack.svc.tracker.polls > polls)
     assert not stack.slack.violations
