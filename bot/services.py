@@ -21,9 +21,11 @@ from bot.slack.web import web_client
 from bot.slack.workspace import Workspace
 from bot.tracking.delivery import Deliverer
 from bot.tracking.poller import Tracker
+from bot.tracking.ratelimit import StoreBucket
 from bot.tracking.store import Store, new_worker_id
 from motive.client import MotiveClient
 from motive.clock import Clock, SystemClock
+from motive.ratelimit import RateLimiter
 
 
 @dataclass
@@ -62,6 +64,13 @@ class Services:
         await self.store.close()
 
 
+def motive_limiter(store: Store, clock: Clock) -> RateLimiter | None:
+    """Motive's rate limit is per company: on PostgreSQL, where several workers and web
+    replicas may run, every process takes its tokens from one bucket in the database. SQLite
+    serves one process: the client's own bucket (None here) is the whole budget."""
+    return None if store.is_sqlite else StoreBucket(store, clock)
+
+
 def build_services(
     settings: Settings,
     *,
@@ -72,14 +81,18 @@ def build_services(
     tick_seconds: float = 1.0,
 ) -> Services:
     clock = clock or SystemClock()
+    store = Store(settings.database_url, clock=clock)
     if motive is None:
         key = settings.motive_api_key.get_secret_value() if settings.motive_api_key else None
         motive = MotiveClient(
-            api_key=key, base_url=settings.motive_api_url, clock=clock, observer=observe_motive
+            api_key=key,
+            base_url=settings.motive_api_url,
+            clock=clock,
+            observer=observe_motive,
+            limiter=motive_limiter(store, clock),
         )
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     slack = web_client(token, settings.slack_api_url)
-    store = Store(settings.database_url, clock=clock)
     background = Background()
     fleet, zones = Fleet(motive, clock), UserZones(slack, clock)
     # Read once per process (a broken file stops the start, with its line); re-read on change.

@@ -34,7 +34,7 @@ from motive.models import (
     Timelines,
     Vehicle,
 )
-from motive.ratelimit import TokenBucket
+from motive.ratelimit import RateLimiter, TokenBucket
 from motive.rules import RecallRequest, SnapshotRequest, Target
 from motive.tls import tls_context
 
@@ -62,6 +62,7 @@ class MotiveClient:
         retry_base_seconds: float = 0.5,
         retry_cap_seconds: float = 60.0,
         rate_limit: tuple[int, float] | None = (120, 60.0),
+        limiter: RateLimiter | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
         observer: Observer | None = None,
@@ -89,7 +90,9 @@ class MotiveClient:
         self.max_retries = max_retries
         self.retry_base_seconds = retry_base_seconds
         self.retry_cap_seconds = retry_cap_seconds
-        self.limiter = (
+        # `limiter`: a bucket shared with the other processes that call Motive with this key
+        # (its limit is per company); else this process's own, fitted to `rate_limit`.
+        self.limiter: RateLimiter | None = limiter or (
             TokenBucket.for_limit(rate_limit[0], rate_limit[1], clock=self._clock)
             if rate_limit
             else None

@@ -1,8 +1,16 @@
-"""A client-side token bucket, so that a burst of our own requests never earns a 429."""
+"""A client-side token bucket, so that a burst of our own requests never earns a 429.
+
+Motive's limit is per company, not per process: where several processes call Motive with one
+key, they must share one bucket. `RateLimiter` is what the client needs of a bucket; this
+module's `TokenBucket` is one process's own, and a deployment of several processes hands the
+client a shared one (the bot keeps one in its database: bot/tracking/ratelimit.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import math
+from typing import Protocol
 
 from motive.clock import Clock, SystemClock
 
@@ -12,6 +20,25 @@ from motive.clock import Clock, SystemClock
 BURST_SHARE = 0.5
 REFILL_SHARE = 0.4
 MIN_WAIT = 1e-6  # seconds; far above a monotonic clock's float resolution for ~30 years of uptime
+
+
+class RateLimiter(Protocol):
+    async def acquire(self, *, urgent: bool = False) -> None:
+        """Wait for a token, then take it (urgent callers first)."""
+
+    def configure(self, limit: int, period_seconds: float) -> None:
+        """Fit the bucket to the limit Motive reports: `limit` requests per `period_seconds`."""
+
+    async def reserve(self, wanted: int) -> int:
+        """Take up to `wanted` tokens now, without waiting, for calls about to be made; the
+        next acquires use them. Returns how many were taken (0: the budget is spent for now)."""
+
+
+def fitted(limit: int, period_seconds: float) -> tuple[float, float]:
+    """(capacity, refill per second) of a bucket kept safely under `limit` per `period`."""
+    capacity = max(1.0, float(int(limit * BURST_SHARE)))
+    rate = max(1e-6, limit * REFILL_SHARE / max(period_seconds, 1e-3))
+    return capacity, rate
 
 
 class TokenBucket:
@@ -28,6 +55,7 @@ class TokenBucket:
         self._urgent = 0
         self._calm = asyncio.Event()
         self._calm.set()
+        self._reserved = 0  # tokens taken by `reserve` and not used yet
 
     @classmethod
     def for_limit(
@@ -40,8 +68,7 @@ class TokenBucket:
 
     def configure(self, limit: int, period_seconds: float) -> None:
         """Fit the bucket to a server limit of `limit` requests per `period_seconds`."""
-        capacity = max(1.0, float(int(limit * BURST_SHARE)))
-        rate = max(1e-6, limit * REFILL_SHARE / max(period_seconds, 1e-3))
+        capacity, rate = fitted(limit, period_seconds)
         self._refill()
         self.capacity = capacity
         self.rate = rate
@@ -52,9 +79,20 @@ class TokenBucket:
         self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
         self._stamp = now
 
+    async def reserve(self, wanted: int) -> int:
+        async with self._lock:
+            self._refill()
+            got = max(0, min(wanted, math.floor(self._tokens + 1e-9)))
+            self._tokens -= got
+            self._reserved += got
+            return got
+
     async def acquire(self, *, urgent: bool = False) -> None:
         """Take a token, waiting for one if needed. Urgent callers (a dispatcher waiting on a
         create) go before background ones (status polls) whenever both are waiting."""
+        if self._reserved > 0:
+            self._reserved -= 1
+            return
         if urgent:
             self._urgent += 1
             self._calm.clear()

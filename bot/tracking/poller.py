@@ -129,6 +129,7 @@ class Tracker:
         self._ticking: asyncio.Task[None] | None = None
         self._again = False  # woken while a tick ran: it goes round once more
         self._stopping = False
+        self._short = False  # Motive's rate limit was spent at the last claim
         self._last_sweep = float("-inf")  # on the event loop's clock (scheduling, not domain time)
         # Told when a request starts, changes Motive status or ends (the Home tab refreshes).
         self.on_change: Callable[[TrackedRequest], None] | None = None
@@ -208,24 +209,36 @@ class Tracker:
                 return
 
     async def poll_due(self) -> int:
-        """Claim and poll the requests due now, a batch at a time, until none is left (or the
-        worker stops). Returns how many were polled."""
+        """Claim and poll the requests due now, a batch at a time and the most overdue first,
+        until none is left, Motive's rate limit is spent for now, or the worker stops. Returns
+        how many were polled."""
         polled = 0
+        limiter = self.motive.limiter
         while not self._stopping:
-            limit = self._claim_size()
-            if limit <= 0:
-                break
-            now = self.clock.now()
-            rows = await self.store.claim_due(self.worker_id, now, LEASE, limit)
+            limit = BATCH
+            if limiter is not None and self._short:
+                # The budget ran out last time: take it first, and claim no more than it allows.
+                limit = await limiter.reserve(BATCH)
+                if limit == 0:
+                    break
+            rows = await self.store.claim_due(self.worker_id, self.clock.now(), LEASE, limit)
+            if limiter is not None and not self._short and rows:
+                granted = await limiter.reserve(len(rows))
+                if granted < len(rows):
+                    # More is due than Motive's limit allows now: the most overdue go first,
+                    # the rest go back to the queue, due as they were.
+                    rows.sort(key=lambda r: (r.next_poll_at or self.clock.now(), r.id))
+                    rows, over = rows[:granted], rows[granted:]
+                    await self.store.release_many(self.worker_id, [(r.id, None) for r in over])
+                    self._short = True
+            elif len(rows) < limit or limit == BATCH:
+                self._short = False  # the queue is drained, or the budget covered a batch
             if rows:
                 await self._poll_claimed_rows(rows)
                 polled += len(rows)
-            if len(rows) < limit:
+            if self._short or len(rows) < limit:
                 break
         return polled
-
-    def _claim_size(self) -> int:
-        return BATCH
 
     async def resolve_orphans(self) -> None:
         """Requests left "creating" by a process that stopped (its hold lapsed, or was cleared

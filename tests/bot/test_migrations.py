@@ -64,6 +64,7 @@ async def test_from_every_earlier_revision_keeps_the_data(any_db_url: str) -> No
     for start in reversed(revisions):  # oldest first
         store = Store(any_db_url)
         async with store.engine.begin() as conn:
+            await conn.execute(text("DROP TABLE IF EXISTS motive_rate_bucket"))
             await conn.execute(text("DROP TABLE IF EXISTS safety_event_clips"))
             await conn.execute(text("DROP TABLE IF EXISTS safety_events"))
             await conn.execute(text("DROP TABLE IF EXISTS audit_log"))

@@ -6,6 +6,7 @@ from alembic import context
 
 import bot.audit  # (its table is part of the schema)
 import bot.safety.store  # (its tables are part of the schema)
+import bot.tracking.ratelimit  # (its table is part of the schema)
 import bot.tracking.trust  # noqa: F401  (its table is part of the schema)
 from bot.tracking.store import Base
 
