@@ -20,7 +20,7 @@ from typing import cast
 from sqlalchemy import Float, Integer, Table, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.tracking.store import Base, Store, UTCDateTime
+from bot.tracking.store import Base, Store, UTCDateTime, insert_for
 from motive.clock import Clock
 from motive.ratelimit import fitted
 
@@ -82,27 +82,29 @@ class StoreBucket:
                 await conn.execute(select(table).where(table.c.id == ROW_ID).with_for_update())
             ).one_or_none()
             if found is None:
-                # The first process to call Motive makes the row (a full bucket); if another
-                # made it meanwhile the insert fails and this call is retried by the caller.
-                capacity, rate, tokens = self.capacity, self.rate, self.capacity
+                # The first call ever: a full bucket. Processes starting together may all try;
+                # one insert stands and every one of them reads it.
                 await conn.execute(
-                    table.insert().values(
+                    insert_for(self.store.is_sqlite)(table)
+                    .values(
                         id=ROW_ID,
-                        tokens=tokens,
-                        capacity=capacity,
-                        refill_per_second=rate,
+                        tokens=self.capacity,
+                        capacity=self.capacity,
+                        refill_per_second=self.rate,
                         stamp=now,
                     )
+                    .on_conflict_do_nothing()
                 )
-                stamp = now
-            else:
-                capacity, rate = found.capacity, found.refill_per_second
-                if self._configured:
-                    capacity, rate = self.capacity, self.rate
-                # Another process's clock may run a little ahead: time never runs backwards.
-                stamp = max(found.stamp, now)
-                elapsed = (stamp - found.stamp).total_seconds()
-                tokens = min(capacity, found.tokens + elapsed * rate)
+                found = (
+                    await conn.execute(select(table).where(table.c.id == ROW_ID).with_for_update())
+                ).one()
+            capacity, rate = found.capacity, found.refill_per_second
+            if self._configured:
+                capacity, rate = self.capacity, self.rate
+            # Another process's clock may run a little ahead: time never runs backwards.
+            stamp = max(found.stamp, now)
+            elapsed = (stamp - found.stamp).total_seconds()
+            tokens = min(capacity, found.tokens + elapsed * rate)
             got = max(0, min(wanted, math.floor(tokens - keep + 1e-9)))
             await conn.execute(
                 update(table)

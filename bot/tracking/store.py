@@ -296,7 +296,7 @@ class Delivery(Base):
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-def _insert_for(sqlite: bool) -> Any:
+def insert_for(sqlite: bool) -> Any:
     """The dialect's INSERT, which has ON CONFLICT; imported on use, so that a SQLite process
     never loads the PostgreSQL dialect (~30 ms of every start)."""
     if sqlite:
@@ -625,18 +625,22 @@ class Store:
         and never wait on each other; SQLite runs the one statement as its single writer."""
         table = cast(Table, TrackedRequest.__table__)
         free = or_(table.c.claimed_until.is_(None), table.c.claimed_until < now)
-        due = and_(table.c.state == TRACKING, table.c.next_poll_at <= now, free)
+        # A CTE with FOR UPDATE is run once and its rows kept (never folded into the UPDATE):
+        # as a plain `IN (subquery)` beside the same conditions, PostgreSQL's planner could
+        # re-run the locking subquery for every due row (a nested loop), which grew its CPU
+        # with the square of the backlog and with every worker added.
         picked = (
             select(table.c.id)
-            .where(due)
+            .where(table.c.state == TRACKING, table.c.next_poll_at <= now, free)
             .order_by(table.c.next_poll_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
+            .cte("picked")
         )
         async with self.engine.begin() as conn:
             found = await conn.execute(
                 update(table)
-                .where(table.c.id.in_(picked.scalar_subquery()), due)
+                .where(table.c.id.in_(select(picked.c.id)))
                 .values(claimed_by=worker, claimed_until=now + lease)
                 .returning(*table.c)
             )
@@ -775,7 +779,7 @@ class Store:
         caller looks in the thread before posting again."""
         values = {"request_id": request_id, "key": key, "status": "posting", "created_at": now}
         async with self.sessions() as s, s.begin():
-            insert = _insert_for(self.is_sqlite)
+            insert = insert_for(self.is_sqlite)
             result = await s.execute(insert(Delivery).values(**values).on_conflict_do_nothing())
             fresh = bool(getattr(result, "rowcount", 0))
             found = await s.execute(
