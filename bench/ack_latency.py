@@ -253,6 +253,14 @@ def report(targets: dict[str, Target], concurrency: int) -> None:
         f"{concurrency} concurrent: bot p99 / bare default p99 {conc99:.2f}x "
         f"(target <= 0.5x: {_met(conc99 <= 0.5)})"
     )
+    pbr = targets["bare-pbr"]
+    bot99, pbr99 = pct(bot.client_times["conc"], 0.99), pct(pbr.client_times["conc"], 0.99)
+    print(
+        f"{concurrency} concurrent: bot p99 {bot99 * ms:.1f} ms / bare process_before_response "
+        f"p99 {pbr99 * ms:.1f} ms = {bot99 / pbr99:.2f}x (target <= 1.2x: "
+        f"{_met(bot99 <= 1.2 * pbr99)}; under 500 ms: {_met(bot99 < 0.5)}); median of the "
+        f"rounds' p99: {statistics.median(bot.round_p99) / statistics.median(pbr.round_p99):.2f}x"
+    )
     print(
         f"{concurrency} concurrent, median of each round's p99: "
         + ", ".join(
