@@ -356,8 +356,8 @@ class FakeSlack:
         return {"ok": True, "channel": {"id": f"D{user}"}}
 
     def m_conversations_history(self, p: dict[str, Any]) -> dict[str, Any]:
-        """A channel's top-level messages, newest first, as Slack pages them (`oldest` and
-        `latest` bound the ts, exclusive as Slack's default)."""
+        """A channel's (or DM's) top-level messages, newest first, as Slack pages them
+        (`oldest` and `latest` bound the ts, exclusive as Slack's default)."""
         channel = str(p.get("channel", ""))
         if channel not in self.channels and not channel.startswith("D"):
             return self._error("channel_not_found")
@@ -365,8 +365,13 @@ class FakeSlack:
         every = [
             m
             for m in reversed(self.messages)
-            if m.channel == channel and m.thread_ts is None and oldest < float(m.ts) < latest
+            if m.channel == channel
+            and m.thread_ts in (None, m.ts)
+            and oldest < float(m.ts) < latest
         ]
+        return self._page(every, p)
+
+    def _page(self, every: list[Message], p: dict[str, Any]) -> dict[str, Any]:
         limit = int(p.get("limit") or 100)
         cursor = str(p.get("cursor") or "")
         if cursor and not cursor.startswith("page-"):
@@ -376,7 +381,16 @@ class FakeSlack:
         more = start + limit < len(every)
         return {
             "ok": True,
-            "messages": [{"ts": m.ts, "text": m.text, "blocks": m.blocks} for m in page],
+            "messages": [
+                {
+                    "ts": m.ts,
+                    "text": m.text,
+                    "blocks": m.blocks,
+                    "files": m.files,
+                    "thread_ts": m.thread_ts,
+                }
+                for m in page
+            ],
             "has_more": more,
             "response_metadata": {"next_cursor": f"page-{start + limit}" if more else ""},
         }

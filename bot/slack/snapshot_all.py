@@ -86,7 +86,14 @@ async def _submit_all(svc: Services, requests: list[SnapshotRequest], asker: Ask
     try:
         text, blocks = bk.anchor(anchor_of(leader, "creating"))
         place = await post_anchor(
-            svc.slack, asker.channel, asker.user, text, blocks, asker.reply, asker.thread_ts
+            svc.slack,
+            asker.channel,
+            asker.user,
+            text,
+            blocks,
+            asker.reply,
+            asker.thread_ts,
+            marker=f"anchor-{leader.id}",
         )
     except BaseException:
         # Nothing went to Motive: free the keys (shielded, so a shutdown cannot skip it).

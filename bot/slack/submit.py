@@ -160,7 +160,14 @@ async def _submit(
             return None
         text, blocks = bk.anchor(anchor_of(row, "creating", checked.note))
         place = await post_anchor(
-            svc.slack, asker.channel, asker.user, text, blocks, asker.reply, asker.thread_ts
+            svc.slack,
+            asker.channel,
+            asker.user,
+            text,
+            blocks,
+            asker.reply,
+            asker.thread_ts,
+            marker=f"anchor-{row.id}",
         )
     except BaseException:
         # Nothing went to Motive: free the key (shielded, so a shutdown cannot skip it).

@@ -76,6 +76,77 @@ def at_most_once(client: AsyncWebClient) -> AsyncWebClient:
     return once
 
 
+def maybe_done(e: BaseException) -> bool:
+    """Whether a failed post (or share) may still have been carried out: yes unless Slack
+    answered with a plain refusal (a 4xx other than 429, or ok: false with 200)."""
+    if not isinstance(e, SlackApiError):
+        return True  # no answer at all
+    status = e.response.status_code if e.response is not None else 0
+    return status >= 500 or status == 429
+
+
+async def find_marked(
+    slack: AsyncWebClient,
+    channel: str,
+    marker: str,
+    thread_ts: str | None = None,
+    *,
+    file_id: str | None = None,
+    pages: int = 5,
+) -> str | None:
+    """Where an earlier attempt at a post would be (the thread, else the channel's or DM's
+    newest messages): its ts if a message carries `marker` as a block id (or the file)."""
+    cursor: str | None = None
+    for _ in range(pages):
+        if thread_ts:
+            page = await slack.conversations_replies(
+                channel=channel, ts=thread_ts, limit=200, cursor=cursor
+            )
+        else:
+            page = await slack.conversations_history(channel=channel, limit=100, cursor=cursor)
+        for message in page.get("messages") or []:
+            if any(b.get("block_id") == marker for b in message.get("blocks") or []):
+                return str(message.get("ts"))
+            if file_id and any(f.get("id") == file_id for f in message.get("files") or []):
+                return f"file:{file_id}"
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if cursor is None:
+            return None
+    return None
+
+
+# A post whose answer was lost is looked for, then tried again, this many times in all.
+POST_TRIES = 3
+
+
+async def post_once(
+    slack: AsyncWebClient,
+    channel: str,
+    text: str,
+    blocks: list[bk.Block],
+    thread_ts: str | None,
+    marker: str,
+) -> str:
+    """Post at most once: never retried blindly (a 500 may come after Slack posted). Marked
+    with `marker`; after an answer that leaves it open, looked for where it would be, and
+    posted again only if it is not there."""
+    once = at_most_once(slack)
+    marked = bk.marked(blocks, marker)
+    for attempt in range(POST_TRIES):
+        if attempt:
+            found = await find_marked(slack, channel, marker, thread_ts)
+            if found is not None:
+                return found
+            await asyncio.sleep(0.2 * 2**attempt)
+        try:
+            return await post(once, channel, text, marked, thread_ts)
+        except SLACK_FAILURES as e:
+            if not maybe_done(e) or attempt == POST_TRIES - 1:
+                raise
+            log.warning("post to %s may have gone through (%s); looking", channel, slack_error(e))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def slack_error(e: BaseException) -> str:
     if not isinstance(e, SlackApiError):
         return f"no answer from Slack ({type(e).__name__})"
@@ -141,11 +212,17 @@ async def post_anchor(
     blocks: list[bk.Block],
     reply: Reply,
     thread_ts: str | None = None,
+    *,
+    marker: str,
 ) -> Place:
     """Post in the channel (in `thread_ts`'s thread if given); join it if public and not
-    joined; else tell the user and use a DM."""
+    joined; else tell the user and use a DM. At most once (`post_once`, with `marker`)."""
+
+    async def post(channel: str, thread_ts: str | None) -> str:
+        return await post_once(slack, channel, text, blocks, thread_ts, marker)
+
     try:
-        return Place(channel, await post(slack, channel, text, blocks, thread_ts))
+        return Place(channel, await post(channel, thread_ts))
     except SlackApiError as e:
         code = slack_error(e)
         if code not in ("not_in_channel", "channel_not_found", "is_archived", "restricted_action"):
@@ -153,13 +230,13 @@ async def post_anchor(
     if code == "not_in_channel":
         try:
             await slack.conversations_join(channel=channel)
-            return Place(channel, await post(slack, channel, text, blocks, thread_ts))
+            return Place(channel, await post(channel, thread_ts))
         except SlackApiError as e:
             log.info("could not join %s: %s", channel, slack_error(e))
     notice_text, notice_blocks = bk.not_in_private_channel(channel)
     await reply(notice_text, notice_blocks)
     dm = await open_dm(slack, user)
-    return Place(dm, await post(slack, dm, text, blocks), dm=True)
+    return Place(dm, await post(dm, None), dm=True)
 
 
 async def permalink(slack: AsyncWebClient, channel: str, ts: str | None) -> str | None:

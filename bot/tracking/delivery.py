@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import httpx
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import policy as pol
@@ -27,6 +26,8 @@ from bot.slack.web import (
     SLACK_FAILURES,
     Place,
     at_most_once,
+    find_marked,
+    maybe_done,
     open_dm,
     post,
     refused_for_good,
@@ -117,7 +118,7 @@ class Deliverer:
         self.privacy = privacy
 
     @property
-    def _writes(self) -> AsyncWebClient:
+    def writes(self) -> AsyncWebClient:
         """The client for posts and file shares: the SDK never sends one twice (a 500 may come
         after Slack posted); `_once`'s next try looks in the thread for it first."""
         return at_most_once(self.slack)
@@ -227,7 +228,7 @@ class Deliverer:
 
                 async def send_dm(delivery: Delivery, marker: str) -> str:
                     dm = await open_dm(self.slack, row.requester)
-                    ts = await post(self._writes, dm, text, bk.marked(blocks, marker))
+                    ts = await post(self.writes, dm, text, bk.marked(blocks, marker))
                     await self.audit_delivery(
                         row,
                         None,
@@ -237,7 +238,7 @@ class Deliverer:
                     )
                     return ts
 
-                if not await self._once(row, "links_private", send_dm):
+                if not await self._once(row, "links_private", send_dm, dm=True):
                     return False
         videos = await self._videos(row, public, dm=False)
         if videos is None:
@@ -259,7 +260,7 @@ class Deliverer:
         async def send(delivery: Delivery, marker: str) -> str:
             if withheld:
                 await self.audit_withheld(row, withheld, "video")
-            ts = await post(self._writes, row.channel, text, bk.marked(blocks, marker), row.thread)
+            ts = await post(self.writes, row.channel, text, bk.marked(blocks, marker), row.thread)
             if linked:
                 await self.audit_delivery(
                     row, None, "links posted in the thread", cameras_text=_words(linked)
@@ -319,7 +320,7 @@ class Deliverer:
                 return LINKED
 
         key = f"video-{pos.value}"
-        if not await self._once(row, key, send):
+        if not await self._once(row, key, send, dm=dm):
             return False, None
         if why is None:
             done = await self.store.delivery(row.id, key)
@@ -369,7 +370,7 @@ class Deliverer:
                 raise UploadFailed(f"the upload did not go through ({type(e).__name__})") from e
         channel = await open_dm(self.slack, row.requester) if dm else row.channel
         try:
-            await self._writes.files_completeUploadExternal(
+            await self.writes.files_completeUploadExternal(
                 files=[{"id": file_id, "title": f"{name}, {label}"}],
                 channel_id=channel,
                 thread_ts=None if dm else row.thread,
@@ -403,7 +404,7 @@ class Deliverer:
             async def refuse(delivery: Delivery, marker: str) -> str:
                 await self.audit_withheld(row, [word], "image")
                 blocks = bk.marked([bk.section(line)], marker)
-                return await post(self._writes, row.channel, line, blocks, row.thread)
+                return await post(self.writes, row.channel, line, blocks, row.thread)
 
             return await self._once(row, "image", refuse)
         private = where is pol.Route.REQUESTER
@@ -419,13 +420,13 @@ class Deliverer:
                 text, blocks = bk.snapshot_link(url, expires, why)
                 blocks = bk.marked(blocks, marker)
                 ts = await post(
-                    self._writes, dm or row.channel, text, blocks, None if dm else row.thread
+                    self.writes, dm or row.channel, text, blocks, None if dm else row.thread
                 )
                 how = f"linked ({why})"
             await self.audit_delivery(row, [request.position], f"image {how}", channel=dm)
             return ts
 
-        if not await self._once(row, "image", send):
+        if not await self._once(row, "image", send, dm=private):
             return False
         if not private:
             return True
@@ -433,7 +434,7 @@ class Deliverer:
 
         async def notice(delivery: Delivery, marker: str) -> str:
             blocks = bk.marked([bk.section(line)], marker)
-            return await post(self._writes, row.channel, line, blocks, row.thread)
+            return await post(self.writes, row.channel, line, blocks, row.thread)
 
         return await self._once(row, "image_notice", notice)
 
@@ -444,9 +445,7 @@ class Deliverer:
         text, blocks = bk.final_problem(problem)
 
         async def send(delivery: Delivery, marker: str) -> str:
-            return await post(
-                self._writes, row.channel, text, bk.marked(blocks, marker), row.thread
-            )
+            return await post(self.writes, row.channel, text, bk.marked(blocks, marker), row.thread)
 
         return await self._once(row, "final", send)
 
@@ -594,9 +593,10 @@ class Deliverer:
 
     # --- exactly once ---------------------------------------------------------------------
 
-    async def _once(self, row: TrackedRequest, key: str, send: Send) -> bool:
+    async def _once(self, row: TrackedRequest, key: str, send: Send, *, dm: bool = False) -> bool:
         """Post one delivery unless it was posted already. True when it is (now) in Slack;
-        False when Slack failed for now; Refused when it refused for good."""
+        False when Slack failed for now; Refused when it refused for good. `dm`: it goes to
+        the requester's DM, where an earlier attempt is looked for."""
         delivery, fresh = await self.store.begin_delivery(row.id, key, self.clock.now())
         if delivery is None:
             return True
@@ -604,7 +604,7 @@ class Deliverer:
         look = not fresh
         for _ in range(2):
             try:
-                ts = await self._already_in_thread(row, marker, delivery.file_id) if look else None
+                ts = await self._already_sent(row, marker, delivery.file_id, dm) if look else None
                 if ts is None:
                     ts = await send(delivery, marker)
                 break
@@ -644,11 +644,20 @@ class Deliverer:
         told = "the requester was told by DM"
         try:
             dm = await open_dm(self.slack, row.requester)
-            await post(self._writes, dm, text, [bk.section(text)])
+            await post(self.writes, dm, text, [bk.section(text)])
         except SLACK_FAILURES as e:
             told = f"the requester could not be told ({slack_error(e)})"
             log.warning("request %s: could not tell %s: %s", row.id, row.requester, told)
         await self.audit_delivery(row, None, f"refused by Slack ({code}): not delivered; {told}")
+
+    async def _already_sent(
+        self, row: TrackedRequest, marker: str, file_id: str | None, dm: bool
+    ) -> str | None:
+        """After a failure mid-delivery: did the post land where it was going?"""
+        if not dm:
+            return await self._already_in_thread(row, marker, file_id)
+        channel = await open_dm(self.slack, row.requester)
+        return await find_marked(self.slack, channel, marker, file_id=file_id, pages=THREAD_PAGES)
 
     async def _already_in_thread(
         self, row: TrackedRequest, marker: str, file_id: str | None
@@ -698,7 +707,7 @@ class Deliverer:
         except httpx.HTTPError as e:
             raise UploadFailed(f"the upload did not go through ({type(e).__name__})") from e
         try:
-            await self._writes.files_completeUploadExternal(
+            await self.writes.files_completeUploadExternal(
                 files=[
                     {
                         "id": file_id,
@@ -749,7 +758,4 @@ def _why(e: BaseException) -> str:
 def _maybe_shared(e: BaseException) -> bool:
     """Whether a failed share may still have put the file in the thread: yes unless Slack
     answered with a plain refusal."""
-    if not isinstance(e, SlackApiError):
-        return True  # no answer at all
-    status = e.response.status_code if e.response is not None else 0
-    return status >= 500 or status == 429
+    return maybe_done(e)

@@ -237,7 +237,7 @@ async def _send_images(
         where = f"by DM to {leader.requester}" if dm else "into the thread"
         if not files:
             blocks = [bk.section(text if not results else f":x: {text}")]
-            ts = await post(deliverer._writes, channel, text, bk.marked(blocks, marker), thread)
+            ts = await post(deliverer.writes, channel, text, bk.marked(blocks, marker), thread)
             if results:
                 await deliverer.audit_delivery(
                     leader,
@@ -248,7 +248,7 @@ async def _send_images(
                 )
             return ts
         try:
-            await deliverer._writes.files_completeUploadExternal(
+            await deliverer.writes.files_completeUploadExternal(
                 files=[{"id": f["id"], "title": f["title"]} for f in files],
                 channel_id=channel,
                 thread_ts=thread,
@@ -265,4 +265,4 @@ async def _send_images(
 
     if not results and not notes:
         return True
-    return await deliverer._once(leader, "images_private" if dm else "images", send)
+    return await deliverer._once(leader, "images_private" if dm else "images", send, dm=dm)
