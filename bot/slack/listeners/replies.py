@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -64,6 +65,12 @@ def after_ack(
                 # commands does not crowd out the acks of the ones still arriving.
                 async with svc.work_slots:
                     await work()
+        except asyncio.CancelledError:
+            # A stop caught it before it asked Motive (in its pre-flight, or waiting for a
+            # turn): say so, rather than leave the person who asked with nothing.
+            if not quick and not ASKED_MOTIVE.get():
+                await _tell(reply, RESTARTED)
+            raise
         except Exception:
             log.exception("request handling failed")
             # "Nothing was requested" only when nothing was sent.
@@ -80,6 +87,20 @@ def after_ack(
                 log.exception("could not tell the user about the failure")
 
     start_after_ack(lambda: svc.background.spawn(guarded()))
+
+
+RESTARTED = (
+    "Sorry, the bot restarted before it could ask Motive: nothing was requested, please ask "
+    "again."
+)
+
+
+async def _tell(reply: Reply, text: str) -> None:
+    """A last word to the person who asked, on the way out (bounded: the process is stopping)."""
+    try:
+        await asyncio.wait_for(reply(*bk.problem(text)), timeout=5)
+    except Exception:
+        log.exception("could not tell the user the bot restarted")
 
 
 def reply_after_ack(svc: Services, reply: Reply, text: str, blocks: list[bk.Block]) -> None:
