@@ -2,6 +2,10 @@
 
     python -m bench.faults motive [--requests 60] [--seed 1]   Motive failing under the bot
     python -m bench.faults slack  [--requests 60] [--seed 1]   Slack failing under the bot
+    python -m bench.faults claims [--rounds 5] [--database-url postgresql://…]   requests at once
+    python -m bench.faults database [--requests 30] [--outage 30]   the database away mid-run
+    python -m bench.faults refusals [--requests 10]   Slack refusing deliveries for good
+    (the last three: bench/outages.py)
 
 The real bot (Bolt app, store on SQLite, tracker, delivery) on loopback, against the Motive
 simulator and the fake Slack Web API, on a manual clock. Signed `/recall` and `/snapshot` commands
@@ -209,7 +213,9 @@ async def bot(
     slack: FakeSlack,
     transport: Any,
     slack_retry_seconds: float | None = None,
+    **settings: Any,
 ) -> AsyncIterator[tuple[Services, str, str]]:
+    """The bot on loopback (`settings`: more of its settings, a policy file say)."""
     async with (
         serve_on_loopback(build_app(sim, tick_seconds=3600)) as sim_url,
         serve_on_loopback(slack.app()) as slack_url,
@@ -221,6 +227,7 @@ async def bot(
             slack_api_url=f"{slack_url}/api/",
             motive_api_url=sim_url,
             database_url=db,
+            **settings,
         )
         # No client-side bucket: the faults are Motive's own 429s, not ones we would avoid.
         motive = MotiveClient(
@@ -366,12 +373,29 @@ def _tally(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("kind", choices=("motive", "slack"))
+    parser.add_argument("kind", choices=("motive", "slack", "claims", "database", "refusals"))
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rate", type=float, default=0.2, help="slack: share of calls failed")
+    parser.add_argument(
+        "--database-url", help="claims: a PostgreSQL database to run on (default: SQLite)"
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="claims: rounds of each case")
+    parser.add_argument("--outage", type=float, default=30.0, help="database: seconds away")
+    parser.add_argument("--port", type=int, default=55432, help="database: its own server's port")
     args = parser.parse_args()
     logging.basicConfig(level=logging.CRITICAL)
+    if args.kind in ("claims", "database", "refusals"):
+        from bench import outages
+
+        if args.kind == "claims":
+            found: Any = asyncio.run(outages.claims(args.database_url, args.rounds))
+        elif args.kind == "database":
+            found = asyncio.run(outages.database(args.requests, args.outage, args.port))
+        else:
+            found = asyncio.run(outages.refusals(args.requests))
+        print(outages.report(found))
+        return
     figures = asyncio.run(run(args.kind, args.requests, args.seed, args.rate))
     print(json.dumps(figures.line(), indent=2))
 
