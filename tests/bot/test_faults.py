@@ -34,3 +34,23 @@ async def test_slack_failing_with_429_and_5xx_loses_and_doubles_no_delivery() ->
     assert figures.unhandled_errors == 0
     failed_methods = {key.split()[0] for key in figures.injected}
     assert failed_methods == set(SLACK_METHODS)
+
+
+async def test_requests_at_once_spend_quota_once_and_stay_in_the_daily_limit() -> None:
+    from bench.outages import claims
+
+    figures = await claims(None, rounds=1)
+    assert (figures.pairs, figures.pair_creates, figures.pairs_pointed) == (5, 5, 5)
+    assert figures.burst_creates_most == 3 and figures.told_limit == 1
+    assert figures.snapshot_all_anchors == 1 and figures.stuck_anchors == 0
+    assert figures.went_wrong == 0
+
+
+async def test_deliveries_slack_refuses_for_good_end_and_are_told() -> None:
+    from bench.outages import refusals
+
+    figures = await refusals(1)
+    assert figures.ended == figures.refused_for_good == figures.told_by_dm == 3
+    assert figures.audit_rows == 3 and figures.delivered_elsewhere == 1
+    assert figures.motive_gets_after_refusal == figures.posts_after_refusal == 0
+    assert figures.still_open == 0
