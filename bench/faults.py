@@ -382,7 +382,9 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=5, help="claims: rounds of each case")
     parser.add_argument("--outage", type=float, default=30.0, help="database: seconds away")
-    parser.add_argument("--port", type=int, default=55432, help="database: its own server's port")
+    parser.add_argument(
+        "--port", type=int, default=0, help="database: its own server's port (default: a free one)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.CRITICAL)
     if args.kind in ("claims", "database", "refusals"):

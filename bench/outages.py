@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -172,6 +173,12 @@ async def claims(database_url: str | None, rounds: int = 5) -> ClaimFigures:
 # --- the database going away ------------------------------------------------------------------
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def _pg_bin() -> Path:
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
     if not found:
@@ -184,14 +191,18 @@ class OwnPostgres:
     listening on 127.0.0.1 only, on a port of its own; run as the postgres user when root."""
 
     def __init__(self, port: int) -> None:
-        self.port = port
+        self.port = port or _free_port()
         self.bin = _pg_bin()
         self.dir = Path(tempfile.mkdtemp(prefix="bench-pg-"))
         self.data = self.dir / "data"
 
     def _run(self, *args: str) -> None:
         prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run([*prefix, *args], check=True, capture_output=True)
+        done = subprocess.run([*prefix, *args], capture_output=True, text=True)
+        if done.returncode:
+            log = self.dir / "server.log"
+            said = log.read_text()[-2000:] if log.exists() else ""
+            raise RuntimeError(f"{args[0]} failed: {done.stderr}{done.stdout}{said}")
 
     def init(self) -> None:
         if os.geteuid() == 0:
@@ -213,7 +224,7 @@ class OwnPostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def remove(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
+        with contextlib.suppress(RuntimeError):  # already stopped
             self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
