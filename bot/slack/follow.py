@@ -87,7 +87,9 @@ async def follow(
         return None
     try:
         text, blocks = bk.anchor(anchor_of(mine, "pending", FOLLOWING))
-        place = await post_anchor(svc.slack, channel, user, text, blocks, reply, thread_ts)
+        place = await post_anchor(
+            svc.slack, channel, user, text, blocks, reply, thread_ts, marker=f"anchor-{mine.id}"
+        )
     except BaseException:
         await asyncio.shield(svc.store.release(mine.id))
         raise

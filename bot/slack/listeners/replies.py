@@ -90,8 +90,7 @@ def after_ack(
 
 
 RESTARTED = (
-    "Sorry, the bot restarted before it could ask Motive: nothing was requested, please ask "
-    "again."
+    "Sorry, the bot restarted before it could ask Motive: nothing was requested, please ask again."
 )
 
 
