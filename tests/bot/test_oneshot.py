@@ -191,7 +191,12 @@ async def test_restart_within_5_minutes_of_a_create_the_sweep_resolves_the_orpha
 
         async def resolved() -> bool:
             found = await again.svc.store.get(row.id)
-            return found is not None and found.state == UNKNOWN
+            # The state is written first, then the anchor: wait for both.
+            return (
+                found is not None
+                and found.state == UNKNOWN
+                and "Motive dashboard" in anchor_text(again, found)
+            )
 
         await eventually(resolved)
         found = await again.svc.store.get(row.id)

@@ -35,7 +35,9 @@ async def test_a_stop_answers_every_command_in_flight_or_waiting_its_turn(stack:
     await asyncio.gather(*(stack.command("/recall", f"{t} 30m ago 1m") for t in trucks))
     await wait_for(lambda: stack.sim.stats.requests["recalls.timelines"] >= 1)
     await stack.svc.tracker.stop(drain_seconds=0.05)
-    rows = await stack.svc.store.all_requests()
     told = [r for r in stack.responses() if RESTARTED in r]
-    assert len(rows) + len(told) == len(trucks)
-    assert stack.sim.stats.recalls_created == len(rows)
+    # Each command either reached Motive or was told it did not, never both. (One stopped
+    # between its anchor and its create keeps its row until the sweep ends it, anchor and all,
+    # with the same words.)
+    assert len(told) + stack.sim.stats.recalls_created == len(trucks)
+    assert told
