@@ -26,6 +26,7 @@ from motive.errors import (
 )
 from motive.models import (
     Asset,
+    Breadcrumb,
     ImageCapture,
     Pagination,
     Quota,
@@ -33,6 +34,7 @@ from motive.models import (
     SafetyEvent,
     Timelines,
     Vehicle,
+    breadcrumbs,
 )
 from motive.ratelimit import RateLimiter, TokenBucket
 from motive.rules import RecallRequest, SnapshotRequest, Target
@@ -368,6 +370,17 @@ class Vehicles(_Resource):
     async def list_all(self) -> list[Vehicle]:
         raw = await _all_pages(self._client, c.VEHICLES_PATH, c.VEHICLES_KEY, "vehicles.list")
         return _each(Vehicle, raw, "vehicle")
+
+    async def locations(self, vehicle_id: str, start: date, end: date) -> list[Breadcrumb]:
+        """The vehicle's breadcrumbs over whole days (Motive's ids, not its number)."""
+        data = await self._client.request(
+            "GET",
+            c.LOCATIONS_PATH.format(vehicle_id=vehicle_id),
+            endpoint="vehicles.locations",
+            params={"start_date": start.isoformat(), "end_date": end.isoformat()},
+            urgent=True,
+        )
+        return breadcrumbs(data)
 
 
 class Assets(_Resource):

@@ -28,6 +28,9 @@ ASSETS_PATH = "/v1/assets"  # DOCUMENTED
 WEBHOOKS_PATH = "/v1/company_webhooks"  # DOCUMENTED (read by `motive-bot doctor` only)
 # DOCUMENTED: AI-dashcam safety events (Part A item 9), paged, filtered by dates (YYYY-MM-DD).
 EVENTS_PATH = "/v2/driver_performance_events"
+# DOCUMENTED path (Part A item 10); its reply's envelope is THIRD-PARTY (breadcrumbs in a list,
+# bare or wrapped): optional context on an anchor, left out whenever it does not read.
+LOCATIONS_PATH = "/v3/vehicle_locations/{vehicle_id}"
 
 # --- query and body field names ---------------------------------------------------------------
 

@@ -645,3 +645,49 @@ class SafetyEvent(_Model):
     @property
     def vehicle_number(self) -> str | None:
         return self.vehicle.number if self.vehicle is not None else None
+
+
+# --- where and who, for a moment (Part A item 10) ------------------------------------------------
+
+
+class Breadcrumb(_Model):
+    """One point of a vehicle's track: when, where (a place name), how fast, who drove."""
+
+    located_at: OptionalTime = None
+    lat: Number = None
+    lon: Number = None
+    description: OptionalText = None
+    speed: Number = None  # mph
+    driver: DriverRef | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lenient(cls, data: Any) -> Any:
+        for wrapper in ("vehicle_location", "location", "breadcrumb"):
+            data = unwrap(data, wrapper, ("located_at", "lat"))
+        if isinstance(data, dict):
+            data = dict(data)
+            if not isinstance(data.get("driver"), dict):
+                data["driver"] = None
+            if data.get("description") is None:
+                data["description"] = (
+                    data.get("location") if isinstance(data.get("location"), str) else None
+                )
+        return data
+
+
+def breadcrumbs(data: Any) -> list[Breadcrumb]:
+    """The breadcrumbs of a locations reply, whatever its envelope: the list itself, or the
+    first list in it; items that do not read, or carry no time, are left out."""
+    items = data if isinstance(data, list) else None
+    if isinstance(data, dict):
+        items = next((v for v in data.values() if isinstance(v, list)), None)
+    out = []
+    for item in items or []:
+        try:
+            crumb = Breadcrumb.model_validate(item)
+        except ValueError:
+            continue
+        if crumb.located_at is not None:
+            out.append(crumb)
+    return out

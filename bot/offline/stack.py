@@ -321,10 +321,14 @@ class Stack:
 
     def motive_calls(self) -> dict[str, int]:
         """Motive calls made for requests, by name (the fleet list for typeahead, which loads at
-        start-up, left out)."""
+        start-up, and the where-and-who lookup that follows an anchor, left out)."""
         assert self.sim is not None, "no simulator behind this stack"
         calls = self.sim.stats.requests
-        return {k: v for k, v in calls.items() if v and not k.endswith(".list")}
+        return {
+            k: v
+            for k, v in calls.items()
+            if v and not k.endswith(".list") and k != "vehicles.locations"
+        }
 
     def slack_calls(self) -> list[Call]:
         """Web API calls made for requests (the auth.test asked at start-up left out)."""

@@ -147,6 +147,8 @@ class AnchorInfo:
     # When the request was made: with a recall that is waiting for its upload, the anchor says
     # when to expect it.
     asked_at: datetime | None = None
+    # Where and who at the requested minute, from Motive's locations (plain words).
+    whereabouts: str | None = None
 
 
 def _status_label(info: AnchorInfo) -> str:
@@ -183,6 +185,8 @@ def anchor(info: AnchorInfo) -> tuple[str, list[Block]]:
                 f"*Cameras:* {cams}",
             ]
         plain = f"Snapshot{'s' if info.positions else ''} from {label}: {status}"
+    if info.whereabouts:
+        lines.append(f"*Where and who:* {escape(info.whereabouts)}")
     lines.append(f"*Asked by:* <@{info.requester}>")
     if info.note:
         lines.append(f"*Note:* {escape(info.note)}")

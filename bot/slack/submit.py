@@ -27,6 +27,7 @@ from bot.slack.web import (
     slack_error,
     update,
 )
+from bot.tracking import whereabouts
 from bot.tracking.delivery import anchor_of
 from bot.tracking.poller import CREATE_LEASE, MADE_MARKER
 from bot.tracking.schedule import next_delay
@@ -150,6 +151,7 @@ async def _submit(
     if held is not row:
         await duplicate(held)
         return None
+    lookup = whereabouts.start_lookup(svc, request)
     try:
         checked = Preflight(go=True)
         if isinstance(request, RecallRequest):
@@ -226,6 +228,14 @@ async def _submit(
     except asyncio.CancelledError:
         await asyncio.shield(_left_unstored(svc, row, place))
         raise
+    # Where and who at the minute, if Motive's locations answered in time (asked beside the
+    # pre-flight checks: by now it has had their time and the create's).
+    row.whereabouts = await whereabouts.outcome(lookup)
+    if row.whereabouts is not None:
+        try:
+            await svc.store.set(row.id, whereabouts=row.whereabouts)
+        except DATABASE_FAILURES as e:  # context only: shown now, not kept
+            log.warning("request %s: where and who not kept: %r", row.id, e)
     text, blocks = bk.anchor(anchor_of(row, "pending", checked.note))
     await update(svc.slack, place, text, blocks)
     REQUESTS.labels(kind=kind, outcome="requested").inc()

@@ -98,6 +98,7 @@ def anchor_of(
         motive_word=motive_word,
         positions=tuple(row.group_positions or ()),
         asked_at=row.created_at,
+        whereabouts=row.whereabouts,
     )
 
 

@@ -149,6 +149,8 @@ class TrackedRequest(Base):
     motive_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Set just before the create goes to Motive: an orphan without it never asked anything.
     create_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The place, speed and driver at the requested minute (bot/tracking/whereabouts.py).
+    whereabouts: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     @classmethod
     def new(

@@ -189,6 +189,19 @@ def build_app(sim: Simulator, *, tick_seconds: float = 0.1) -> Starlette:
         )
         return JSONResponse(body)
 
+    async def vehicle_locations(request: Request) -> Response:
+        wanted = request.path_params["vehicle_id"]
+        unit = next((u for u in sim.units if u.kind == "vehicle" and str(u.id) == wanted), None)
+        if unit is None:
+            raise SimError(404, f"Vehicle {wanted} was not found in this company.")
+        try:
+            start = date.fromisoformat(request.query_params.get("start_date", ""))
+            end = date.fromisoformat(request.query_params.get("end_date", ""))
+        except ValueError:
+            raise SimError(400, "start_date and end_date (YYYY-MM-DD) are required.") from None
+        crumbs = sim.events.breadcrumbs(unit, start, end)
+        return JSONResponse({"vehicle_locations": [{"vehicle_location": c} for c in crumbs]})
+
     async def raise_event(request: Request) -> Response:
         data = await request.json()
         try:
@@ -293,6 +306,7 @@ def build_app(sim: Simulator, *, tick_seconds: float = 0.1) -> Starlette:
         Route("/v1/image_captures/{camera_type}/{id}", api("captures.retrieve", get_capture)),
         Route("/v1/company_webhooks", api("webhooks.list", webhooks)),
         Route(contract.EVENTS_PATH, api("events.list", safety_events)),
+        Route("/v3/vehicle_locations/{vehicle_id}", api("vehicles.locations", vehicle_locations)),
         Route("/_sim/events", raise_event, methods=["POST"]),
         Route("/media/{path:path}", media),
         Route("/_sim/stats", stats),

@@ -71,6 +71,41 @@ class EventFeed:
         self._ids = itertools.count(7_000_001)
         self.webhooks_sent = 0
 
+    def driver_of(self, unit: Unit) -> dict[str, Any]:
+        """Who drives the unit (the same person all day)."""
+        return {
+            "id": 9000 + unit.id % 1000,
+            "first_name": "Dana",
+            "last_name": f"Driver{unit.id % 100}",
+        }
+
+    def breadcrumbs(self, unit: Unit, start: date, end: date) -> list[dict[str, Any]]:
+        """The vehicle's track (Part A item 10): a point every 5 minutes over the days asked,
+        up to now, moving between the places above."""
+        now = self.sim.clock.now()
+        t = datetime.combine(start, datetime.min.time(), tzinfo=now.tzinfo)
+        stop = min(
+            now, datetime.combine(end, datetime.min.time(), tzinfo=now.tzinfo) + timedelta(days=1)
+        )
+        out = []
+        while t <= stop:
+            n = int(t.timestamp()) // 300
+            name, lat, lon = PLACES[(n // 12 + unit.id) % len(PLACES)]
+            out.append(
+                {
+                    "located_at": _iso(t),
+                    "lat": lat,
+                    "lon": lon,
+                    "description": name,
+                    "speed": float(30 + (n * 7 + unit.id) % 40),
+                    "bearing": (n * 37) % 360,
+                    "type": "breadcrumb",
+                    "driver": self.driver_of(unit),
+                }
+            )
+            t += timedelta(minutes=5)
+        return out
+
     def raise_event(
         self,
         vehicle: str = "TRK-101",
@@ -98,15 +133,7 @@ class EventFeed:
             unit=unit,
             start=at or now - timedelta(minutes=1),
             severity=severity,
-            driver=(
-                {
-                    "id": 9000 + unit.id % 1000,
-                    "first_name": "Dana",
-                    "last_name": f"Driver{unit.id % 100}",
-                }
-                if driver
-                else None
-            ),
+            driver=self.driver_of(unit) if driver else None,
             place=PLACES[(place if place is not None else n) % len(PLACES)],
             speed_mph=speed_mph,
             media_ready_at=now + self.sim.scaled(media_delay_seconds),
