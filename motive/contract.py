@@ -158,6 +158,7 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption("events.list", f"GET {EVENTS_PATH}: {EVENTS_KEY}[].{EVENT_WRAPPER}", "documented"),
     Assumption("events.media", "camera_media.downloadable_videos.*_plain_url", "third-party"),
     Assumption("webhooks.event_actions", " / ".join(WEBHOOK_EVENT_ACTIONS), "documented"),
+    Assumption("locations", f"GET {LOCATIONS_PATH}: breadcrumbs in a list", "third-party"),
     Assumption("errors", "reason in error_message, message or errors", "inferred"),
 )
 

@@ -28,7 +28,7 @@ from bot.doctor.report import (
 )
 from motive import contract as c
 from motive.client import shape_errors
-from motive.models import Quota, Recall, SafetyEvent, Timelines, find_url
+from motive.models import Quota, Recall, SafetyEvent, Timelines, breadcrumbs, find_url
 
 # --- Motive ---------------------------------------------------------------------------------------
 
@@ -52,6 +52,7 @@ class MotiveDoctor:
         await self.recalls()
         await self.webhooks()
         await self.safety_events()
+        await self.locations()
         await self.errors()
         verdict, forms = time_forms(self.times)
         self.report.add(
@@ -564,6 +565,35 @@ class MotiveDoctor:
             ""
             if names & guessed
             else "none of the guessed clip fields: posts go out without their clips",
+        )
+
+    async def locations(self) -> None:
+        """Where and who for anchors (Part A item 10): one vehicle's breadcrumbs today."""
+        ids = [v.get("id") for v in self.vehicles if v.get("id") not in (None, "")]
+        called = f"GET {c.LOCATIONS_PATH}?start_date=…&end_date=…"
+        if not ids:
+            self.report.add("locations", SKIPPED, called, "no vehicle id in the fleet list")
+            return
+        today = (self.options.now or datetime.now(UTC)).date().isoformat()
+        r = await self.get(
+            c.LOCATIONS_PATH.format(vehicle_id=ids[0]),
+            {"start_date": today, "end_date": today},
+        )
+        body = reply(r)
+        crumbs = breadcrumbs(body) if r.status_code == 200 else []
+        listed = isinstance(body, list) or (
+            isinstance(body, dict) and any(isinstance(v, list) and v for v in body.values())
+        )
+        if r.status_code != 200:
+            verdict, note = FAILS, "anchors go without where and who (nothing else changes)"
+        elif crumbs:
+            verdict, note = OK, ""
+        elif listed:
+            verdict, note = DIFFERS, "no breadcrumb with a time read: anchors go without it"
+        else:
+            verdict, note = SKIPPED, "no breadcrumbs today for the first vehicle"
+        self.report.add(
+            "locations", verdict, called, f"{r.status_code} {len(crumbs)} breadcrumb(s)", note
         )
 
     async def snapshot(self, vehicle: str) -> None:
