@@ -1,10 +1,11 @@
-"""Whether a safety event's clip may go into the channel's thread: the one place this question
-is asked, so that it moves to the policy's single decision (issue 28) in one edit.
+"""Whether a safety event's clip may go into the channel's thread: the policy's one delivery
+decision (`bot.policy.route`, asked for media nobody requested), from this one call site.
 
-A safety event has no requester: an in-cab clip under `[in_cab] deliver_to = "requester"` has
-nobody it may be sent to privately, so it is withheld (people allowed in-cab footage ask for it
-with the post's button, which goes through the policy as any request does). A camera position
-not known to be road-facing or exterior counts as in-cab.
+A safety event has no requester, so a clip goes to the thread only if the policy lets anyone see
+that kind of media; an in-cab clip under `[in_cab] deliver_to = "requester"` has nobody it may
+be sent to privately, so it is withheld (people allowed that footage ask for it with the post's
+buttons, which go through the policy as any request does). A camera position not known to be
+road-facing or exterior counts as in-cab.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import policy as pol
-from motive.rules import CameraPosition
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,9 @@ class ClipDecision:
 
 
 def clip_decision(policy: pol.Policy, position: str) -> ClipDecision:
-    known = {p.value: p for p in CameraPosition}
-    camera = known.get(position)
-    in_cab = camera is None or camera in pol.IN_CAB
-    if in_cab and (camera is None or pol.private_delivery(policy, [camera])):
-        return ClipDecision(False, True, "in_cab.deliver_to")
-    return ClipDecision(True, in_cab)
+    in_cab = pol.is_in_cab(position)
+    if pol.route(policy, None, position) is pol.Route.THREAD:
+        return ClipDecision(True, in_cab)
+    if in_cab and policy.in_cab.deliver_to == "requester":
+        return ClipDecision(False, in_cab, "in_cab.deliver_to")
+    return ClipDecision(False, in_cab, f"requesters.{pol.media_of(position).value}")

@@ -156,13 +156,14 @@ def clip_linked(position: str, url: str, why: str) -> tuple[str, list[Block]]:
     return fallback(f"{label} clip: a link"), [section(line)]
 
 
-def in_cab_withheld(rule: str) -> tuple[str, list[Block]]:
+def clip_withheld(position: str, rule: str) -> tuple[str, list[Block]]:
+    label = camera_label(position)
     text = (
-        ":lock: The in-cab clip is not posted in this channel: the fleet's policy keeps in-cab "
-        "footage out of shared threads. People allowed to see it can ask for it with the "
-        "button above."
+        f":lock: The {escape(label.lower())} clip is not posted in this channel: the fleet's "
+        "policy does not let everyone here see it. People allowed to see it can ask for the "
+        "footage with the buttons above."
     )
-    return fallback("The in-cab clip is not posted here (policy)."), [
+    return fallback(f"The {label.lower()} clip is not posted here (policy)."), [
         section(text),
         context(f"Policy rule: `{rule}`"),
     ]

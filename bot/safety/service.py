@@ -379,14 +379,15 @@ class SafetyEvents:
             decision = clip_decision(policy, position)
             if not decision.to_thread:
                 assert decision.rule is not None
-                text, blocks = sb.in_cab_withheld(decision.rule)
+                text, blocks = sb.clip_withheld(position, decision.rule)
                 ts = await post(at_most_once(self.slack), row.channel, text, blocks, row.post_ts)
                 await self.events.finish_clip(clip.id, WITHHELD, ts, self.clock.now())
                 await self._audit(
                     row,
                     event,
                     position,
-                    f"in-cab clip withheld from the channel ({decision.rule})",
+                    f"{'in-cab' if decision.in_cab else 'road'} clip withheld from the channel "
+                    f"({decision.rule})",
                     decision="refused",
                     rule=decision.rule,
                 )

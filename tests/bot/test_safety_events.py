@@ -388,3 +388,24 @@ async def test_a_post_whose_answer_was_lost_is_found_not_posted_again(sqlite_url
         [row] = await stack.svc.safety.events.all()
         assert (row.state, row.post_ts) == (POSTED, message.ts)
         assert len([f for m in thread_of(stack, message) for f in m.files]) == 2
+
+
+async def test_clips_not_everyone_may_see_stay_out_of_the_channel(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'bot.db'}"
+    policy = '[requesters]\nroad_video = ["S0DISPATCH"]\nin_cab = ["S0SAFETY"]\n'
+    async with safety_stack(db, policy=policy, tmp_path=tmp_path) as stack:
+        raise_event(stack, "TRK-101", "hard_brake")
+        await deliver_webhooks(stack)
+        [message] = posts(stack)
+        replies = thread_of(stack, message)
+        assert [f for m in stack.slack.messages for f in m.files] == []
+        assert sorted(json.dumps(m.blocks).count("Policy rule") for m in replies) == [1, 1]
+        rules = {
+            (e.cameras, e.rule)
+            for e in await stack.svc.privacy.audit.entries()
+            if e.kind == "safety_event" and e.decision == "refused"
+        }
+        assert rules == {
+            ("front_facing", "requesters.road_video"),
+            ("driver_facing", "requesters.in_cab"),
+        }

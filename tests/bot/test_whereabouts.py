@@ -76,7 +76,9 @@ async def test_a_recalls_anchor_says_where_and_who(stack: Stack) -> None:
     # Kept on the row: later anchors (the poller's) show it too.
     stack.clock.advance(20 * 60)
     await stack.poll_all()
-    assert "*Where and who:*" in json.dumps(anchor.blocks, ensure_ascii=False) and "Done" in json.dumps(anchor.blocks, ensure_ascii=False)
+    assert "*Where and who:*" in json.dumps(
+        anchor.blocks, ensure_ascii=False
+    ) and "Done" in json.dumps(anchor.blocks, ensure_ascii=False)
 
 
 async def test_motive_failing_leaves_it_out_and_the_request_goes_on(stack: Stack) -> None:
