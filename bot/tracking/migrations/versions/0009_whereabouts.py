@@ -1,8 +1,8 @@
 """Where and who on an anchor: the place, speed and driver at the requested minute, when
 Motive's vehicle locations answered in time (see bot/tracking/whereabouts.py).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-07
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
