@@ -170,6 +170,7 @@ class Figures:
     lost: list[str] = field(default_factory=list)
     duplicate_creates: int = 0
     duplicate_replies: int = 0
+    duplicate_anchors: int = 0  # top-level posts beyond one per request (a retried anchor)
     unhandled_errors: int = 0
     injected: dict[str, int] = field(default_factory=dict)
     # What the privately answered requests were told (the first words of each answer).
@@ -369,6 +370,10 @@ def _tally(
         else:
             figures.lost.append(f"{text}: {row.state}, {row.last_error}")
     figures.duplicate_creates = sum(c - 1 for c in transport.creates.values() if c > 1)
+    anchors = {(r.channel, r.anchor_ts) for r in rows if r.anchor_ts}
+    places = {r.channel for r in rows}
+    posted = [m for m in slack.messages if m.thread_ts is None and m.channel in places]
+    figures.duplicate_anchors = len(posted) - len(anchors)
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ async def test_slack_failing_with_429_and_5xx_loses_and_doubles_no_delivery() ->
     assert figures.lost == []
     assert figures.delivered == 12
     assert figures.duplicate_replies == 0 and figures.duplicate_creates == 0
+    assert figures.duplicate_anchors == 0
     assert figures.unhandled_errors == 0
     failed_methods = {key.split()[0] for key in figures.injected}
     assert failed_methods == set(SLACK_METHODS)
