@@ -53,15 +53,20 @@ def _open_sqlite(path: str) -> None:
         connection.close()
 
 
+def sqlite_problem(url: str) -> str | None:
+    """For a SQLite URL: None when its file opens; otherwise one line naming it and the reason.
+    Blocking (a local file): for the start, before any event loop runs."""
+    try:
+        _open_sqlite(make_url(url).database or ":memory:")
+    except sqlite3.Error as e:
+        return f"DATABASE_URL: cannot open {where(url)} ({reason(e)})"
+    return None
+
+
 async def unreachable(url: str) -> str | None:
     """None when the database answers; otherwise one line naming it and the reason."""
-    parsed = make_url(url)
-    if parsed.drivername.startswith("sqlite"):
-        try:
-            await asyncio.to_thread(_open_sqlite, parsed.database or ":memory:")
-        except sqlite3.Error as e:
-            return f"DATABASE_URL: cannot open {where(url)} ({reason(e)})"
-        return None
+    if make_url(url).drivername.startswith("sqlite"):
+        return await asyncio.to_thread(sqlite_problem, url)
     engine = create_async_engine(async_database_url(url))
     try:
         async with asyncio.timeout(CONNECT_SECONDS):
