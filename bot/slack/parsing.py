@@ -641,6 +641,13 @@ def _dangling(
             word=word,
             allowed="camera words joined by and, a comma or +",
         )
+    if word.lower() == "for":
+        return ParseError(
+            f"After {word!r} comes how long, like for 2 min or for half an hour; I found no "
+            "length after it.",
+            word=word,
+            allowed="a length after it",
+        )
     return ParseError(
         f"After {word!r} comes when, like {word} 14:05, {word} 2:15pm or {word} noon; "
         "I found no time after it.",
@@ -1332,6 +1339,8 @@ def parse_snapshot(text: str) -> SnapshotFields:
             _target(tokens[j], j, fields, "/snapshot")
         elif tokens[j].lower() in CAMERA_WORDS:
             cameras.append(j)
+        elif tokens[j].lower() in CAMERA_JOINERS and _is_camera(tokens, j - 1):
+            continue  # "front and driver": two cameras, which a snapshot answers below
         elif tokens[j].lower() in ALL_WORDS:
             fields.all_cameras = True
             fields.words["position"] = tokens[j]
@@ -1354,7 +1363,15 @@ def parse_snapshot(text: str) -> SnapshotFields:
             f"A snapshot takes one camera; you named {len(cameras)}: {named}.",
             word=named,
             allowed="one of front, driver, left, right, rear",
-            example=_fix("/snapshot", tokens, {j: [] for j in cameras[1:]}),
+            example=_fix(
+                "/snapshot",
+                tokens,
+                {
+                    j: []
+                    for j in range(cameras[0] + 1, cameras[-1] + 1)
+                    if j in cameras or tokens[j].lower() in CAMERA_JOINERS
+                },
+            ),
         )
     if cameras:
         word = tokens[cameras[0]]

@@ -129,3 +129,19 @@ def test_the_message_shortcut_reads_2_15_as_the_command_does() -> None:
         command = read("TRK-102 2:15", now).start_time
         message = find_in_text("TRK-102 cut off around 2:15", now=now, tz=CHICAGO).start
         assert message == command, now
+
+
+def test_cameras_joined_on_a_snapshot_are_two_cameras() -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_snapshot("TRK-101 front and driver")
+    assert caught.value.message == "A snapshot takes one camera; you named 2: front driver."
+    assert caught.value.example == "/snapshot TRK-101 front"
+
+
+def test_for_with_no_length_after_it_says_so() -> None:
+    e = refused("TRK-101 14:05 for")
+    assert e.message == (
+        "After 'for' comes how long, like for 2 min or for half an hour; I found no length "
+        "after it."
+    )
+    assert (e.word, e.example) == ("for", "")
