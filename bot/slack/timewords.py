@@ -229,22 +229,38 @@ def clock_time(token: str, next_token: str, *, bare: bool = False) -> Clock | No
     return Clock(time(hour, minute, second), taken, twelve)
 
 
+def _by_first_word(phrases: list[str]) -> dict[str, list[tuple[str, ...]]]:
+    """Phrases by their first word, longest first: a word is looked up once, not per phrase."""
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in sorted(phrases, key=lambda p: -len(p.split())):
+        words = tuple(phrase.split())
+        index.setdefault(words[0], []).append(words)
+    return index
+
+
+_LENGTHS = dict(LENGTH_PHRASES)
+_LENGTH_INDEX = _by_first_word(list(_LENGTHS))
+_PART_INDEX = _by_first_word(list(DAY_PARTS))
+
+
+def _phrase_at(
+    index: dict[str, list[tuple[str, ...]]], tokens: list[str], i: int
+) -> tuple[str, int] | None:
+    for words in index.get(tokens[i].lower(), ()):
+        if tuple(t.lower() for t in tokens[i : i + len(words)]) == words:
+            return " ".join(words), len(words)
+    return None
+
+
 def length_phrase(tokens: list[str], i: int) -> tuple[int, int] | None:
     """A length said as a phrase ("half an hour"): seconds, and how many words it took."""
-    for phrase, seconds in LENGTH_PHRASES:
-        words = phrase.split()
-        if [t.lower() for t in tokens[i : i + len(words)]] == words:
-            return seconds, len(words)
-    return None
+    found = _phrase_at(_LENGTH_INDEX, tokens, i)
+    return (_LENGTHS[found[0]], found[1]) if found else None
 
 
 def day_part(tokens: list[str], i: int) -> tuple[str, int] | None:
     """A part of the day ("this morning", "tonight"): its name, and how many words it took."""
-    for name in DAY_PARTS:
-        words = name.split()
-        if [t.lower() for t in tokens[i : i + len(words)]] == words:
-            return name, len(words)
-    return None
+    return _phrase_at(_PART_INDEX, tokens, i)
 
 
 def amount(tokens: list[str], i: int) -> tuple[float, int] | None:
