@@ -371,8 +371,10 @@ class FakeSlack:
         ]
         return self._page(every, p)
 
-    def _page(self, every: list[Message], p: dict[str, Any]) -> dict[str, Any]:
-        limit = int(p.get("limit") or 100)
+    def _page(
+        self, every: list[Message], p: dict[str, Any], *, default_limit: int = 100
+    ) -> dict[str, Any]:
+        limit = int(p.get("limit") or default_limit)
         cursor = str(p.get("cursor") or "")
         if cursor and not cursor.startswith("page-"):
             return self._error("invalid_cursor")
@@ -403,28 +405,7 @@ class FakeSlack:
         every = [parent, *self.thread(channel, ts)]
         # Pages as Slack gives them: at most `limit` messages, oldest first, and a cursor to the
         # next page while there is one (Slack's own cursors are opaque too).
-        limit = int(p.get("limit") or 1000)
-        cursor = str(p.get("cursor") or "")
-        if cursor and not cursor.startswith("page-"):
-            return self._error("invalid_cursor")
-        start = int(cursor.removeprefix("page-")) if cursor else 0
-        page = every[start : start + limit]
-        more = start + limit < len(every)
-        return {
-            "ok": True,
-            "messages": [
-                {
-                    "ts": m.ts,
-                    "text": m.text,
-                    "blocks": m.blocks,
-                    "files": m.files,
-                    "thread_ts": m.thread_ts,
-                }
-                for m in page
-            ],
-            "has_more": more,
-            "response_metadata": {"next_cursor": f"page-{start + limit}" if more else ""},
-        }
+        return self._page(every, p, default_limit=1000)
 
     def m_views_open(self, p: dict[str, Any]) -> dict[str, Any]:
         if not p.get("trigger_id"):
