@@ -26,7 +26,6 @@ from bot.audit import Audit, Subject
 from bot.background import Background
 from bot.safety import blocks as sb
 from bot.safety.access import clip_decision
-from bot.safety.clips import stream_clip
 from bot.safety.metrics import SAFETY_EVENTS
 from bot.safety.routing import route
 from bot.safety.store import (
@@ -43,7 +42,7 @@ from bot.safety.store import (
     SafetyEventRow,
 )
 from bot.slack.web import SLACK_FAILURES, at_most_once, post, slack_error
-from bot.tracking.delivery import Unsure, UploadFailed
+from bot.tracking.delivery import Unsure, UploadFailed, stream_clip
 from bot.tracking.store import Store
 from motive import contract as c
 from motive.client import MotiveClient

@@ -84,6 +84,64 @@ class Unsure(Exception):
         super().__init__(slack_error(cause))
 
 
+async def stream_clip(
+    *,
+    slack: AsyncWebClient,
+    motive: MotiveClient,
+    url: str,
+    filename: str,
+    title: str,
+    comment: str,
+    channel: str,
+    thread_ts: str | None,
+    ceiling_mb: int,
+    keep_file_id: Callable[[str], Awaitable[None]],
+) -> tuple[str, int]:
+    """Motive's download streamed into Slack's external upload, a chunk at a time (a clip is
+    never held in memory whole), then shared: ("file:ID", bytes). The one upload path for clips,
+    a recall's and a safety event's. Too large, or of unknown size: UploadFailed (the caller
+    posts the link). `keep_file_id(file_id)` is awaited before the share, so that a crash after
+    it can be followed up by looking for the file in the thread. A share that may have gone
+    through: Unsure."""
+    async with (
+        httpx.AsyncClient(timeout=UPLOAD_TIMEOUT, verify=tls_context()) as http,
+        motive.stream_media(url) as media,
+    ):
+        size = int(media.headers.get("content-length") or 0)
+        if size <= 0:
+            raise UploadFailed("Motive did not say how large the clip is")
+        if size > ceiling_mb * MEGABYTE:
+            raise UploadFailed(
+                f"the clip is {size / MEGABYTE:,.0f} MB, above the {ceiling_mb} MB the policy "
+                "allows for uploads"
+            )
+        got = await slack.files_getUploadURLExternal(filename=filename, length=size)
+        file_id, upload_url = str(got["file_id"]), str(got["upload_url"])
+        await keep_file_id(file_id)
+        try:
+            sent = await http.post(
+                upload_url,
+                content=media.aiter_bytes(CLIP_CHUNK),
+                headers={"Content-Length": str(size), "Content-Type": "video/mp4"},
+            )
+            sent.raise_for_status()
+        except httpx.HTTPError as e:
+            raise UploadFailed(f"the upload did not go through ({type(e).__name__})") from e
+    try:
+        # Never re-sent blindly by the SDK: a 500 may come after Slack shared it.
+        await at_most_once(slack).files_completeUploadExternal(
+            files=[{"id": file_id, "title": title}],
+            channel_id=channel,
+            thread_ts=thread_ts,
+            initial_comment=comment,
+        )
+    except SLACK_FAILURES as e:
+        if _maybe_shared(e):
+            raise Unsure(e) from e
+        raise
+    return f"file:{file_id}", size
+
+
 def anchor_of(
     row: TrackedRequest, status: str, detail: str | None = None, *, motive_word: bool = False
 ) -> bk.AnchorInfo:
@@ -338,54 +396,33 @@ class Deliverer:
         *,
         dm: bool,
     ) -> str:
-        """Motive's download streamed into Slack's upload URL, a chunk at a time: a clip is
-        never held in memory whole. Too large (or of unknown size): UploadFailed, and a link."""
+        """The clip into the thread (or the requester's DM), streamed by `stream_clip`. Too
+        large (or of unknown size): UploadFailed, and a link."""
         assert cam.download_url is not None
-        ceiling = self.policy.video_upload.max_megabytes
         name = row.request.target.name
         label = bk.camera_label(pos.value)
-        async with (
-            httpx.AsyncClient(timeout=UPLOAD_TIMEOUT, verify=tls_context()) as http,
-            self.motive.stream_media(cam.download_url) as media,
-        ):
-            size = int(media.headers.get("content-length") or 0)
-            if size <= 0:
-                raise UploadFailed("Motive did not say how large the clip is")
-            if size > ceiling * MEGABYTE:
-                raise UploadFailed(
-                    f"the clip is {size / MEGABYTE:,.0f} MB, above the {ceiling} MB the policy "
-                    "allows for uploads"
-                )
-            filename = f"recall-{name}-{pos.value}.mp4".replace(" ", "_")
-            got = await self.slack.files_getUploadURLExternal(filename=filename, length=size)
-            file_id, upload_url = str(got["file_id"]), str(got["upload_url"])
-            await self.store.note_delivery_file(delivery.id, file_id)
-            try:
-                sent = await http.post(
-                    upload_url,
-                    content=media.aiter_bytes(CLIP_CHUNK),
-                    headers={"Content-Length": str(size), "Content-Type": "video/mp4"},
-                )
-                sent.raise_for_status()
-            except httpx.HTTPError as e:
-                raise UploadFailed(f"the upload did not go through ({type(e).__name__})") from e
         channel = await open_dm(self.slack, row.requester) if dm else row.channel
-        try:
-            await self.writes.files_completeUploadExternal(
-                files=[{"id": file_id, "title": f"{name}, {label}"}],
-                channel_id=channel,
-                thread_ts=None if dm else row.thread,
-                initial_comment=f"{label} from {escape(name)}: the clip itself, kept in Slack.",
-            )
-        except SLACK_FAILURES as e:
-            if _maybe_shared(e):
-                raise Unsure(e) from e
-            raise
+
+        async def keep(file_id: str) -> None:
+            await self.store.note_delivery_file(delivery.id, file_id)
+
+        ref, size = await stream_clip(
+            slack=self.slack,
+            motive=self.motive,
+            url=cam.download_url,
+            filename=f"recall-{name}-{pos.value}.mp4".replace(" ", "_"),
+            title=f"{name}, {label}",
+            comment=f"{label} from {escape(name)}: the clip itself, kept in Slack.",
+            channel=channel,
+            thread_ts=None if dm else row.thread,
+            ceiling_mb=self.policy.video_upload.max_megabytes,
+            keep_file_id=keep,
+        )
         where = f"by DM to {row.requester}" if dm else "into the thread"
         await self.audit_delivery(
             row, [pos], f"clip uploaded {where} ({size} bytes)", channel=channel
         )
-        return f"file:{file_id}"
+        return ref
 
     async def snapshot(self, row: TrackedRequest, url: str, expires: datetime | None) -> bool:
         """The image, uploaded into the thread (or, in-cab under a policy that says so, to the
