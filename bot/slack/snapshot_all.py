@@ -12,8 +12,15 @@ from bot.metrics import REQUESTS
 from bot.privacy import decision_word, narrow, narrowed_note, refusal, subject_of
 from bot.services import Services
 from bot.slack import blocks as bk
-from bot.slack.submit import ASKED_MOTIVE, Asker, _point_to, _refusal, keep
-from bot.slack.web import SLACK_FAILURES, post_anchor, slack_error, update
+from bot.slack.submit import (
+    ASKED_MOTIVE,
+    Asker,
+    keep,
+    motive_refusal,
+    point_to,
+    post_creating_anchor,
+)
+from bot.slack.web import SLACK_FAILURES, slack_error, update
 from bot.tracking.delivery import anchor_of
 from bot.tracking.poller import CREATE_LEASE
 from bot.tracking.schedule import next_delay
@@ -81,27 +88,15 @@ async def _submit_all(svc: Services, requests: list[SnapshotRequest], asker: Ask
     if held is not leader:
         REQUESTS.labels(kind="snapshot", outcome="duplicate_local").inc()
         await audit(f"not sent: the same request #{held.id} is still in flight")
-        await _point_to(svc, held, asker)
+        await point_to(svc, held, asker)
         return None
     try:
         text, blocks = bk.anchor(anchor_of(leader, "creating"))
-        place = await post_anchor(
-            svc.slack,
-            asker.channel,
-            asker.user,
-            text,
-            blocks,
-            asker.reply,
-            asker.thread_ts,
-            marker=f"anchor-{leader.id}",
-        )
+        place = await post_creating_anchor(svc, leader, asker, text, blocks)
     except BaseException:
         # Nothing went to Motive: free the keys (shielded, so a shutdown cannot skip it).
         await asyncio.shield(svc.store.release(leader.id))
         raise
-    leader.channel, leader.anchor_ts = place.channel, place.ts
-    if asker.thread_ts and place.channel == asker.channel:
-        leader.thread_ts = asker.thread_ts
     for row in rows:  # the captures go out right after: an orphan of these may have asked
         row.channel, row.create_sent_at = place.channel, now
         await svc.store.set(row.id, channel=place.channel, create_sent_at=now)
@@ -129,7 +124,7 @@ async def _create(svc: Services, row: TrackedRequest) -> None:
     except OutcomeUnknownError as e:
         problem = f"{e.message} Check the Motive dashboard before asking again."
     except MotiveError as e:
-        problem = _refusal(e)
+        problem = motive_refusal(e)
     now = svc.clock.now()
     if answer is not None:
         first = next_delay(

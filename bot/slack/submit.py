@@ -124,7 +124,7 @@ async def _submit(
     async def duplicate(existing: TrackedRequest) -> None:
         REQUESTS.labels(kind=kind, outcome="duplicate_local").inc()
         await audit(f"not sent: the same request #{existing.id} is still in flight")
-        await _point_to(svc, existing, asker, request)
+        await point_to(svc, existing, asker, request)
 
     now = svc.clock.now()
     if isinstance(request, RecallRequest):
@@ -161,23 +161,11 @@ async def _submit(
             await audit("not sent: the pre-flight check stopped it (no footage or quota)")
             return None
         text, blocks = bk.anchor(anchor_of(row, "creating", checked.note))
-        place = await post_anchor(
-            svc.slack,
-            asker.channel,
-            asker.user,
-            text,
-            blocks,
-            asker.reply,
-            asker.thread_ts,
-            marker=f"anchor-{row.id}",
-        )
+        place = await post_creating_anchor(svc, row, asker, text, blocks)
     except BaseException:
         # Nothing went to Motive: free the key (shielded, so a shutdown cannot skip it).
         await asyncio.shield(svc.store.release(row.id))
         raise
-    row.channel, row.anchor_ts = place.channel, place.ts
-    if asker.thread_ts and place.channel == asker.channel:
-        row.thread_ts = asker.thread_ts
     row.create_sent_at = svc.clock.now()
     # From here a crash leaves "creating" with the create possibly sent: reported, never repeated.
     await svc.store.set(
@@ -213,8 +201,8 @@ async def _submit(
             )
             await audit(f"unknown: {e.message}", row)
         else:
-            await _end(svc, row, place, FAILED, "refused", _refusal(e))
-            await audit(_refusal(e), row)
+            await _end(svc, row, place, FAILED, "refused", motive_refusal(e))
+            await audit(motive_refusal(e), row)
         return row.id
 
     first = next_delay(
@@ -339,7 +327,29 @@ SHUTDOWN_UNKNOWN = (
 ANCHOR_WAIT_SECONDS = 3.0
 
 
-async def _point_to(
+async def post_creating_anchor(
+    svc: Services, row: TrackedRequest, asker: Asker, text: str, blocks: list[bk.Block]
+) -> Place:
+    """The anchor of `row` (a request, or a snapshot group's leader) where the asker is, posted
+    at most once (marked with the row's id, looked for before a second try), and noted on the
+    row: its channel and ts, and the asker's thread when it went there."""
+    place = await post_anchor(
+        svc.slack,
+        asker.channel,
+        asker.user,
+        text,
+        blocks,
+        asker.reply,
+        asker.thread_ts,
+        marker=f"anchor-{row.id}",
+    )
+    row.channel, row.anchor_ts = place.channel, place.ts
+    if asker.thread_ts and place.channel == asker.channel:
+        row.thread_ts = asker.thread_ts
+    return place
+
+
+async def point_to(
     svc: Services,
     existing: TrackedRequest,
     asker: Asker,
@@ -445,7 +455,7 @@ async def _unknown(svc: Services, row: TrackedRequest, place: Place, why: str) -
     REQUESTS.labels(kind=row.kind, outcome="unknown").inc()
 
 
-def _refusal(e: MotiveError) -> str:
+def motive_refusal(e: MotiveError) -> str:
     if isinstance(e, QuotaExhaustedError):
         return f"Motive refused: the monthly quota is spent ({e.message})"
     return f"Motive refused the request: {e.message}"

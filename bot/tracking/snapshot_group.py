@@ -20,13 +20,12 @@ import httpx
 from bot.policy import Route
 from bot.slack import blocks as bk
 from bot.slack.timefmt import escape
-from bot.slack.web import SLACK_FAILURES, open_dm, post
+from bot.slack.web import SLACK_FAILURES, maybe_done, open_dm, post
 from bot.tracking.decision import DeliverSnapshot, Failed, GaveUp, Outcome, Wait, decide
 from bot.tracking.delivery import (
     UPLOAD_TIMEOUT,
     Deliverer,
     Unsure,
-    _maybe_shared,
     withheld_line,
 )
 from bot.tracking.store import (
@@ -255,7 +254,7 @@ async def _send_images(
                 initial_comment=text,
             )
         except SLACK_FAILURES as e:
-            if _maybe_shared(e):
+            if maybe_done(e):
                 raise Unsure(e) from e
             raise
         await deliverer.audit_delivery(
