@@ -40,10 +40,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
-from slack_sdk.signature import SignatureVerifier
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -51,6 +49,7 @@ from bot.config import Settings
 from bot.offline.fakeslack import FakeSlack
 from bot.offline.loopback import serve_on_loopback
 from bot.offline.retries import quick_slack_retries
+from bot.offline.signing import Signer, command_body
 from bot.server import build_server
 from bot.services import Services, build_services
 from bot.slack.app import build_bolt_app
@@ -281,26 +280,13 @@ async def run(
             async with httpx.AsyncClient(timeout=60) as http:
                 for i, (command, text) in enumerate(commands(n)):
                     before = len(slack.responses)
-                    body = urlencode(
-                        {
-                            "team_id": "T0FLEET",
-                            "channel_id": "C0DISPATCH",
-                            "user_id": "U0DISPATCH",
-                            "command": command,
-                            "text": text,
-                            "response_url": f"{slack_url}/respond/{i}",
-                            "trigger_id": f"trig-{i}",
-                            "api_app_id": "A0MOTIVE",
-                        }
+                    body = command_body(
+                        command,
+                        text,
+                        response_url=f"{slack_url}/respond/{i}",
+                        trigger_id=f"trig-{i}",
                     )
-                    ts = str(int(time.time()))
-                    headers = {
-                        "X-Slack-Request-Timestamp": ts,
-                        "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
-                            timestamp=ts, body=body
-                        ),
-                        "Content-Type": "application/x-www-form-urlencoded",
-                    }
+                    headers = Signer(SECRET).headers(body)
                     answer = await http.post(f"{url}/slack/events", content=body, headers=headers)
                     if answer.status_code != 200:
                         figures.lost.append(f"{text}: HTTP {answer.status_code}")

@@ -31,13 +31,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
-from slack_sdk.signature import SignatureVerifier
 
 from bench.faults import SECRET, bot
 from bot.offline.fakeslack import Channel, FakeSlack
+from bot.offline.signing import Signer, command_body
 from bot.tracking.store import DONE, FAILED
 from motive.clock import ManualClock
 from motive.simulator import SimConfig, Simulator
@@ -55,26 +54,15 @@ class Sender:
         self, command: str, text: str, user: str = "U0DISPATCH", channel: str = "C0DISPATCH"
     ) -> int:
         self.n += 1
-        body = urlencode(
-            {
-                "team_id": "T0FLEET",
-                "channel_id": channel,
-                "user_id": user,
-                "command": command,
-                "text": text,
-                "response_url": f"{self.slack_url}/respond/{self.n}",
-                "trigger_id": f"trig-{self.n}",
-                "api_app_id": "A0MOTIVE",
-            }
+        body = command_body(
+            command,
+            text,
+            response_url=f"{self.slack_url}/respond/{self.n}",
+            trigger_id=f"trig-{self.n}",
+            user=user,
+            channel=channel,
         )
-        ts = str(int(time.time()))
-        headers = {
-            "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
-                timestamp=ts, body=body
-            ),
-            "Content-Type": "application/x-www-form-urlencoded",
-        }
+        headers = Signer(SECRET).headers(body)
         answer = await self.http.post(f"{self.url}/slack/events", content=body, headers=headers)
         return answer.status_code
 
