@@ -82,33 +82,18 @@ def _serve(args: argparse.Namespace) -> int:
     settings = settings_or_refuse()
     setup_logging(settings.log_level, settings.log_json)
     log = logging.getLogger("motive-bot")
-    missing = [
-        name
-        for name, value in (
-            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
-            (
-                "SLACK_SIGNING_SECRET or SLACK_APP_TOKEN",
-                settings.slack_signing_secret or settings.slack_app_token,
-            ),
-            # Only the real Motive needs a key; a simulator or test server may not.
-            (
-                "MOTIVE_API_KEY",
-                settings.motive_api_key
-                or not settings.motive_api_url.startswith("https://api.gomotive.com")
-                or None,
-            ),
-        )
-        if value is None
-    ]
-    if missing:
+    from bot.config import MissingSettings
+
+    role = args.role
+    try:
+        settings.for_role(role)
+    except MissingSettings as e:
         print(
-            f"motive-bot serve needs {', '.join(missing)} (see README.md); "
-            "`motive-bot console` runs without any credentials.",
+            f"motive-bot serve {e}; `motive-bot console` runs without any credentials.",
             file=sys.stderr,
         )
         return 2
     database_or_refuse(settings.database_url)
-    role = args.role
     from bot.policy import PolicyError
 
     try:

@@ -2,13 +2,16 @@
 
 Every setting is checked here, when the settings are read: a bad one stops the start with one
 line naming it and what it may be (`load_settings`), not with a traceback from wherever it is
-first used.
+first used. What each `motive-bot serve --role` needs besides is declared here too
+(`Settings.for_role`): a missing credential is refused by the model, not by the command line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +21,11 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # The URL schemes the store has a driver for: the plain ones as people write them, and the
 # async ones the code turns them into.
 DATABASE_SCHEMES = ("sqlite", "sqlite+aiosqlite", "postgresql", "postgres", "postgresql+asyncpg")
+# `motive-bot serve --role`: web answers Slack and webhooks, worker runs the poller, all does both.
+Role = Literal["all", "web", "worker"]
+ROLES: tuple[Role, ...] = get_args(Role)
+# Only the real Motive needs a key; a simulator or test server may not.
+REAL_MOTIVE_URL = "https://api.gomotive.com"
 
 
 def _http_url(value: str) -> str:
@@ -114,6 +122,45 @@ class Settings(BaseSettings):
             raise ValueError(f"{scheme} is not supported")
         return value
 
+    def for_role(self, role: str) -> Settings:
+        """These settings, if they have what `motive-bot serve --role ROLE` needs (`NEEDS`);
+        otherwise MissingSettings naming every variable still to set, in `NEEDS`' order."""
+        if role not in ROLES:
+            raise ValueError(f"{role!r} is not a role: one of {', '.join(ROLES)}")
+        missing = tuple(need.names for need in NEEDS if role in need.roles and not need.met(self))
+        if missing:
+            raise MissingSettings(role, missing)
+        return self
+
+
+@dataclass(frozen=True)
+class Need:
+    """A setting (or one of a few) that `serve` cannot start without, in the roles that need
+    it; `names` is how the refusal names it."""
+
+    names: str
+    met: Callable[[Settings], bool]
+    roles: frozenset[Role] = frozenset(ROLES)
+
+
+# Each test is the one `serve` has always made, quirks included: an empty value (`VAR=`) counts
+# as set, except an empty MOTIVE_API_KEY, or an empty signing secret with no app token.
+NEEDS: tuple[Need, ...] = (
+    # Every role posts to Slack: answers (web), deliveries and safety events (worker).
+    Need("SLACK_BOT_TOKEN", lambda s: s.slack_bot_token is not None),
+    # How Slack's requests reach the bot: signed HTTP requests, or Socket Mode. A worker answers
+    # none itself, but `serve` has always refused every role without one.
+    Need(
+        "SLACK_SIGNING_SECRET or SLACK_APP_TOKEN",
+        lambda s: (s.slack_signing_secret or s.slack_app_token) is not None,
+    ),
+    # Every role asks Motive: requests and lookups (web), polls and event reads (worker).
+    Need(
+        "MOTIVE_API_KEY",
+        lambda s: bool(s.motive_api_key) or not s.motive_api_url.startswith(REAL_MOTIVE_URL),
+    ),
+)
+
 
 def _without_password(url: str) -> str:
     from sqlalchemy.engine import make_url
@@ -127,6 +174,15 @@ def _without_password(url: str) -> str:
 
 class SettingsError(Exception):
     """Settings that cannot be used; str() is one line per setting at fault."""
+
+
+class MissingSettings(SettingsError):
+    """Settings a role cannot start without are not set; str() is the one line that says so."""
+
+    def __init__(self, role: str, missing: tuple[str, ...]) -> None:
+        self.role = role
+        self.missing = missing
+        super().__init__(f"needs {', '.join(missing)} (see README.md)")
 
 
 def refusal_lines(error: ValidationError) -> list[str]:
