@@ -87,6 +87,35 @@ def test_a_bad_setting_is_one_line_and_exit_2(
     assert "hunter2" not in out.stderr and "Traceback" not in out.stderr
 
 
+# (role, variables left out of the environment, what the refusal names). Without
+# MOTIVE_API_URL the bot talks to the real Motive, which needs MOTIVE_API_KEY.
+MISSING = [
+    ("all", ("SLACK_BOT_TOKEN",), "SLACK_BOT_TOKEN"),
+    ("web", ("SLACK_SIGNING_SECRET",), "SLACK_SIGNING_SECRET or SLACK_APP_TOKEN"),
+    ("worker", ("SLACK_BOT_TOKEN", "MOTIVE_API_URL"), "SLACK_BOT_TOKEN, MOTIVE_API_KEY"),
+]
+
+
+@pytest.mark.parametrize(("role", "unset", "named"), MISSING, ids=[r for r, _, _ in MISSING])
+def test_a_role_missing_a_credential_is_one_line_and_exit_2(
+    tmp_path: Path, role: str, unset: tuple[str, ...], named: str
+) -> None:
+    env = {k: v for k, v in _clean_env(tmp_path).items() if k not in unset}
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--role", role],
+        env=env,
+        cwd=tmp_path,  # no .env from the repository
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (out.returncode, out.stderr) == (
+        2,
+        f"motive-bot serve needs {named} (see README.md); "
+        "`motive-bot console` runs without any credentials.\n",
+    )
+
+
 def test_an_unreachable_postgresql_is_one_line_with_host_and_reason(tmp_path: Path) -> None:
     port = _closed_port()
     out = _serve(tmp_path, DATABASE_URL=f"postgresql://postgres@127.0.0.1:{port}/bot")
