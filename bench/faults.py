@@ -23,7 +23,7 @@ left (bounded). In between:
 Every command is then accounted for: delivered (its result in the thread), reported (a failure or
 "outcome unknown" on its anchor, or a private answer), or lost. Duplicate creates are create
 bodies that reached the simulator more than once; duplicate thread replies are deliveries whose
-block id shows twice in a thread. `tests/bot/test_faults.py` runs the same with a few requests.
+block id shows twice in a thread. `tests/tracking/test_faults.py` runs the same with a few requests.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from bot.offline.signing import Signer, command_body
 from bot.server import build_server
 from bot.services import Services, build_services
 from bot.slack.app import build_bolt_app
-from bot.tracking.store import DONE, FAILED, UNKNOWN
+from bot.store.database import DONE, FAILED, UNKNOWN
 from motive.client import MotiveClient
 from motive.clock import ManualClock
 from motive.simulator import SimConfig, Simulator, build_app
@@ -69,7 +69,7 @@ MOTIVE_FAULTS = (
     ("read_timeout_after", 0.03),
     ("malformed_json", 0.03),
 )
-# How an anchor says a request ended without media (bot.slack.blocks.STATUS_LABELS).
+# How an anchor says a request ended without media (bot.render.blocks.STATUS_LABELS).
 ENDED_WORDS = ("Failed", "Motive refused", "Gave up", "Cancelled at Motive")
 SLACK_METHODS = ("chat.postMessage", "chat.update", "files.completeUploadExternal")
 

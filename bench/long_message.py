@@ -28,10 +28,10 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from bench.big_bodies import ServedBot, serving_bot
+from bot.grammar.parsing import find_in_text
 from bot.offline.signing import Signer, command_body, interaction_body
 from bot.offline.stack import SIGNING_SECRET
 from bot.slack.listeners.shortcuts import get_dashcam_video
-from bot.slack.parsing import find_in_text
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 ZONE = ZoneInfo("America/Chicago")

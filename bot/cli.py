@@ -33,7 +33,7 @@ def settings_or_refuse() -> Settings:
 def database_or_refuse(url: str) -> None:
     """Open the database once before anything starts: a wrong host, a stopped server or an
     unopenable file is one line with where and why."""
-    from bot.tracking.reach import sqlite_problem, unreachable
+    from bot.store.reach import sqlite_problem, unreachable
 
     # A SQLite file is opened in place (no event loop to start for it: ~1 ms, not 4-40 ms).
     sqlite = url.startswith("sqlite")
@@ -94,7 +94,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
         return 2
     database_or_refuse(settings.database_url)
-    from bot.policy import PolicyError
+    from bot.access.policy import PolicyError
 
     try:
         svc = build_services(settings, role=role)
@@ -114,7 +114,7 @@ def _serve(args: argparse.Namespace) -> int:
         # collector's full passes, whose pauses would stall acks.
         gc.freeze()
         if socket_mode and bolt is not None and settings.slack_app_token is not None:
-            from bot.slack.socket_mode import SocketModeHandler
+            from bot.slack.ingress.socket_mode import SocketModeHandler
 
             handler = SocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
             await handler.connect_async()  # not start(): the scheduler runs beside it
@@ -315,14 +315,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _migrate(args: argparse.Namespace) -> int:
     from bot.logs import setup_logging
-    from bot.tracking.store import Store
+    from bot.store.database import Store
 
     settings = settings_or_refuse()
     setup_logging(settings.log_level, settings.log_json)
     database_or_refuse(settings.database_url)
 
     async def run() -> tuple[str | None, str | None]:
-        from bot.tracking.migrate import migrate
+        from bot.store.migrate import migrate
 
         store = Store(settings.database_url)
         try:
@@ -338,8 +338,8 @@ def _migrate(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from bot.audit import Audit, to_csv, to_json
-    from bot.tracking.store import Store
+    from bot.access.audit import Audit, to_csv, to_json
+    from bot.store.database import Store
 
     since = None
     if args.since:
@@ -372,7 +372,7 @@ def _audit(args: argparse.Namespace) -> int:
 def _policy_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bot.policy import PolicyError, describe, load_policy
+    from bot.access.policy import PolicyError, describe, load_policy
 
     try:
         policy = load_policy(Path(args.file))

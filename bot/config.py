@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(
         default=400, ge=1, description="a whole number of days, 1 or more"
     )
-    # A channel id: safety events are posted (see bot/safety); None: the feature is off.
+    # A channel id: safety events are posted (see bot/tracking/safety_events.py); None: the feature is off.
     safety_channel: str | None = Field(
         default=None,
         pattern=r"^[CG][A-Z0-9]{2,}$",

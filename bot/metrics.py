@@ -56,3 +56,8 @@ WEBHOOK_TRUST_CHANGES = Counter(
     "finished that no webhook announced",
     ["to"],
 )
+SAFETY_EVENTS = Counter(
+    "motive_bot_safety_events_total",
+    "Safety events: received (webhooks), posted, withdrawn, clips_uploaded",
+    ["what"],
+)

@@ -17,11 +17,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.bounded_bodies import BoundedBodies
 from bot.metrics import IN_FLIGHT, POLL_BACKLOG
 from bot.services import Services
-from bot.slack.post_ack import holding
-from bot.slack.requests import bolt_request
+from bot.slack.ingress.bolt_request import bolt_request
+from bot.slack.ingress.bounded_bodies import BoundedBodies
+from bot.slack.ingress.post_ack import holding
 from bot.tracking import webhook_receiver
 from bot.tracking.trust import export_trust
 

@@ -7,22 +7,22 @@ from dataclasses import dataclass, field
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.audit import Audit
+from bot.access.audit import Audit
+from bot.access.fleet import Fleet, UserZones
+from bot.access.policy import PolicyFile
+from bot.access.privacy import Privacy
 from bot.background import Background
 from bot.config import Settings
 from bot.metrics import observe_motive
-from bot.policy import PolicyFile
-from bot.privacy import Privacy
-from bot.safety.service import SafetyEvents
-from bot.slack.lookups import Fleet, UserZones
-from bot.slack.my_requests import MyRequests
-from bot.slack.usergroups import UserGroups
-from bot.slack.web import web_client
-from bot.slack.workspace import Workspace
+from bot.requests.my_requests import MyRequests
+from bot.slack.ingress.workspace import Workspace
+from bot.slack_api.usergroups import UserGroups
+from bot.slack_api.web import web_client
+from bot.store.database import Store, new_worker_id
+from bot.store.rate_bucket import StoreBucket
 from bot.tracking.delivery import Deliverer
-from bot.tracking.poller import Tracker
-from bot.tracking.ratelimit import StoreBucket
-from bot.tracking.store import Store, new_worker_id
+from bot.tracking.safety_events import SafetyEvents
+from bot.tracking.worker import Tracker
 from motive.client import MotiveClient
 from motive.clock import Clock, SystemClock
 from motive.ratelimit import RateLimiter

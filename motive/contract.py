@@ -13,6 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# --- timing ------------------------------------------------------------------------------------
+
+# How long a recall's upload usually takes once asked for, in minutes (DOCUMENTED: Motive's help
+# center, 10-12 minutes with the engine on and in coverage). The schedule's first poll and the
+# anchor's "expect it by" both read it.
+UPLOAD_MINUTES = (10, 12)
+
 # --- paths ------------------------------------------------------------------------------------
 
 RECALLS_PATH = "/v1/video_recall_requests"  # DOCUMENTED (create; a list call is not documented)

@@ -3,7 +3,7 @@
 Motive's limit is per company, not per process: where several processes call Motive with one
 key, they must share one bucket. `RateLimiter` is what the client needs of a bucket; this
 module's `TokenBucket` is one process's own, and a deployment of several processes hands the
-client a shared one (the bot keeps one in its database: bot/tracking/ratelimit.py).
+client a shared one (the bot keeps one in its database: bot/store/rate_bucket.py).
 """
 
 from __future__ import annotations

@@ -11,12 +11,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck, settings
 from starlette.types import ASGIApp
 
 from bot.offline.loopback import serve_on_loopback
 from motive.client import MotiveClient
 from motive.clock import ManualClock
 from motive.simulator import SimConfig, Simulator, build_app
+
+# The running stack, its databases and its fixtures, for every room's tests.
+pytest_plugins = ["tests.support.stack"]
+
+# Hypothesis times each example (`deadline`) and the drawing of its inputs (`too_slow`): on a
+# machine whose cores are busy both fail tests that are correct. A property test here asserts
+# what holds, never how fast; speed is measured in bench/.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 
 class ThreadedServer:

@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from bot.grammar.parsing import ParseError, parse_when
 from bot.offline.printer import Printer
 from bot.offline.prompt import Prompt
 from bot.offline.stack import Stack
-from bot.slack.parsing import ParseError, parse_when
 
 Answer = dict[str, Any]  # a block's state, as Slack puts it in view.state.values
 

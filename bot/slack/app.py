@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.background import Background
-from bot.services import Services
+from bot.slack.ingress.payload_guard import PayloadGuard
+from bot.slack.ingress.post_ack import acks_first, start_after_ack
+from bot.slack.ingress.replay import ReplayGuard
+from bot.slack.ingress.workspace import Workspace, WorkspaceGuard
 from bot.slack.listeners import register
-from bot.slack.payload_guard import PayloadGuard
-from bot.slack.post_ack import acks_first, start_after_ack
-from bot.slack.replay import ReplayGuard
-from bot.slack.workspace import Workspace, WorkspaceGuard
+
+if TYPE_CHECKING:
+    from bot.background import Background
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 # The logger of Bolt's signature check (get_bolt_logger names it after RequestVerification).

@@ -1,1 +1,2 @@
-"""Following requests at Motive until they finish, and delivering the result exactly once."""
+"""Following requests at Motive until they finish (the worker, its schedule and decisions, the
+webhook and its trust), delivering the result exactly once, and safety events."""

@@ -2,7 +2,7 @@
 
 No HTTP, no database, no clock of its own: the poller fetches, calls `decide`, and acts on what
 comes back (waits, delivers, or finishes the request). Tested as a table in
-tests/bot/test_decision.py.
+tests/tracking/test_decision.py.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.slack.blocks import camera_label
+from bot.render.blocks import camera_label
+from bot.store.database import Answer, TrackedRequest
 from bot.tracking.schedule import next_delay, safety_net_delay
-from bot.tracking.store import Answer, TrackedRequest
 from motive.errors import MotiveError, NotFoundError, RateLimitError
 from motive.models import (
     KNOWN_RECALL_STATUSES,

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import policy as pol
-from bot.audit import UNKNOWN_USER, Subject
-from bot.slack import blocks as bk
-from bot.slack.timefmt import escape
-from bot.slack.web import (
+from bot.access import policy as pol
+from bot.access.audit import UNKNOWN_USER, Subject
+from bot.render import blocks as bk
+from bot.render.timefmt import escape
+from bot.slack_api.web import (
     SLACK_FAILURES,
     Place,
     at_most_once,
@@ -34,7 +34,7 @@ from bot.slack.web import (
     slack_error,
     update,
 )
-from bot.tracking.store import Delivery, Store, TrackedRequest
+from bot.store.database import Delivery, Store, TrackedRequest
 from motive.client import MotiveClient
 from motive.clock import Clock
 from motive.errors import MotiveError
@@ -43,7 +43,7 @@ from motive.rules import CameraPosition, SnapshotRequest
 from motive.tls import tls_context
 
 if TYPE_CHECKING:
-    from bot.privacy import Privacy
+    from bot.access.privacy import Privacy
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import random
 
-# How long a recall's upload usually takes once asked for (Motive's help center: 10-12 minutes
-# with the engine on and in coverage); the anchor tells the requester when to expect it.
-UPLOAD_MINUTES = (10, 12)
 # kind -> (first wait, growth per poll, longest wait), in seconds
 PROFILES: dict[str, tuple[float, float, float]] = {
     "recall": (240.0, 1.35, 68.0),

@@ -17,18 +17,11 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from bot.policy import Route
-from bot.slack import blocks as bk
-from bot.slack.timefmt import escape
-from bot.slack.web import SLACK_FAILURES, maybe_done, open_dm, post
-from bot.tracking.decision import DeliverSnapshot, Failed, GaveUp, Outcome, Wait, decide
-from bot.tracking.delivery import (
-    UPLOAD_TIMEOUT,
-    Deliverer,
-    Unsure,
-    withheld_line,
-)
-from bot.tracking.store import (
+from bot.access.policy import Route
+from bot.render import blocks as bk
+from bot.render.timefmt import escape
+from bot.slack_api.web import SLACK_FAILURES, maybe_done, open_dm, post
+from bot.store.database import (
     DONE,
     FAILED,
     FINAL_STATES,
@@ -37,12 +30,19 @@ from bot.tracking.store import (
     Progress,
     TrackedRequest,
 )
+from bot.tracking.decision import DeliverSnapshot, Failed, GaveUp, Outcome, Wait, decide
+from bot.tracking.delivery import (
+    UPLOAD_TIMEOUT,
+    Deliverer,
+    Unsure,
+    withheld_line,
+)
 from motive.errors import MotiveError
 from motive.models import ImageCapture
 from motive.tls import tls_context
 
 if TYPE_CHECKING:
-    from bot.tracking.poller import Tracker
+    from bot.tracking.worker import Tracker
 
 log = logging.getLogger(__name__)
 

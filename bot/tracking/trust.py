@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Boolean, Integer, String, Table, Text, bindparam, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Table, bindparam, select, update
 
 from bot.metrics import WEBHOOK_LAST_VERIFIED, WEBHOOK_TRUST_CHANGES, WEBHOOK_TRUSTED
+from bot.store.database import TRACKING, Store, TrackedRequest
+from bot.store.models import WebhookTrustRow
 from bot.tracking.schedule import PROFILES
-from bot.tracking.store import TRACKING, Base, Store, TrackedRequest, UTCDateTime
 from motive.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -34,19 +34,6 @@ ROW_ID = 1
 RECENT = timedelta(hours=1)  # a webhook older than this no longer vouches for the next ones
 HOLD = timedelta(minutes=30)  # after a distrust, webhooks earlier than this do not restore trust
 CACHE_SECONDS = 5.0
-
-
-class WebhookTrustRow(Base):
-    __tablename__ = "webhook_trust"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    trusted: Mapped[bool] = mapped_column(Boolean, default=False)
-    last_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # Why it is not trusted (None while trusted, or before any webhook came).
-    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # The recall whose unannounced finish ended the trust, for the log and /healthz.
-    motive_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from slack_bolt.async_app import AsyncApp
 
-from bot.services import Services
 from bot.slack.listeners import actions, commands, events, options, shortcuts, views
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 
 def register(app: AsyncApp, svc: Services) -> None:

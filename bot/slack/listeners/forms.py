@@ -9,16 +9,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.privacy import restrict_view
-from bot.services import Services
+from bot.access.privacy import restrict_view
+from bot.render.modals import RECALL_CALLBACK, Origin, loading_view, recall_modal, snapshot_modal
 from bot.slack.listeners.replies import after_ack, via_origin
-from bot.slack.modals import RECALL_CALLBACK, Origin, loading_view, recall_modal, snapshot_modal
-from bot.slack.web import Reply
 from motive.errors import MotiveError
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from bot.slack_api.web import Reply
 
 
 @dataclass(frozen=True)

@@ -5,18 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.services import Services
-from bot.slack import blocks as bk
-from bot.slack.modals import Origin
-from bot.slack.post_ack import start_after_ack
-from bot.slack.submit import ASKED_MOTIVE, Asker
-from bot.slack.web import SLACK_FAILURES, Reply, open_dm, slack_error
+from bot.render import blocks as bk
+from bot.requests.submit import ASKED_MOTIVE, Asker
+from bot.slack.ingress.post_ack import start_after_ack
+from bot.slack_api.web import SLACK_FAILURES, Reply, open_dm, slack_error
+
+if TYPE_CHECKING:
+    from bot.render.modals import Origin
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.services import Services
-from bot.slack import ids
+from bot.render import ids
 from bot.slack.listeners.actions import (
     home_buttons,
     modal_controls,
@@ -13,6 +13,9 @@ from bot.slack.listeners.actions import (
     refresh_links,
     safety_buttons,
 )
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 
 def register(app: AsyncApp, svc: Services) -> None:

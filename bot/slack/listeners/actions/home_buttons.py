@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import Services
-from bot.slack.home import HOME_OPEN_RECALL, HOME_OPEN_SNAPSHOT
+from bot.render.home import HOME_OPEN_RECALL, HOME_OPEN_SNAPSHOT
 from bot.slack.listeners.forms import open_form_for_dm
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 
 def register(app: AsyncApp, svc: Services) -> None:

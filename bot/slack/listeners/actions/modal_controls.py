@@ -5,15 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.privacy import restrict_view
-from bot.services import Services
-from bot.slack.listeners.replies import after_ack, submitter, via_origin
-from bot.slack.modals import (
+from bot.access.privacy import restrict_view
+from bot.render.modals import (
     RECALL_CALLBACK,
     Origin,
     quota_text,
@@ -21,8 +19,12 @@ from bot.slack.modals import (
     recall_modal,
     snapshot_modal,
 )
-from bot.slack.web import SLACK_FAILURES, slack_error
+from bot.slack.listeners.replies import after_ack, submitter, via_origin
+from bot.slack_api.web import SLACK_FAILURES, slack_error
 from motive.rules import RecallType
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 

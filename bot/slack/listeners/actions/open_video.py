@@ -4,14 +4,16 @@ bot who did, on which message. The audit trail records it (who saw which footage
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.audit import UNKNOWN_USER, Subject
-from bot.services import Services
-from bot.slack import blocks as bk
+from bot.access.audit import UNKNOWN_USER, Subject
+from bot.render import blocks as bk
 from bot.slack.listeners.replies import after_ack, submitter
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 __all__ = ["handler"]
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot.services import Services
-from bot.slack import blocks as bk
+from bot.render import blocks as bk
 from bot.slack.listeners.replies import (
     after_ack,
     reply_after_ack,
@@ -17,7 +16,10 @@ from bot.slack.listeners.replies import (
     via_origin,
     via_respond,
 )
-from bot.slack.web import Place
+from bot.slack_api.web import Place
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:

@@ -9,23 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.safety.blocks import SAFETY_RECALL, SAFETY_SNAPSHOT
-from bot.services import Services
-from bot.slack import blocks as bk
+from bot.grammar.parsing import snapshot_all
+from bot.render import blocks as bk
+from bot.render.modals import Origin
+from bot.render.safety import SAFETY_RECALL, SAFETY_SNAPSHOT
+from bot.requests.snapshot_all import submit_all
+from bot.requests.submit import Asker
 from bot.slack.listeners.forms import Prefill, open_recall_form
 from bot.slack.listeners.replies import after_ack, via_origin
-from bot.slack.modals import Origin
-from bot.slack.parsing import snapshot_all
-from bot.slack.snapshot_all import submit_all
-from bot.slack.submit import Asker
-from motive.models import SafetyEvent
 from motive.rules import RuleViolation
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from motive.models import SafetyEvent
 
 EITHER_SIDE = timedelta(minutes=1)
 WINDOW_MINUTES = 2

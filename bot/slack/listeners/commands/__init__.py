@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from slack_bolt.async_app import AsyncApp
 
-from bot.services import Services
 from bot.slack.listeners.commands import recall, snapshot
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 RECALL, SNAPSHOT = "/recall", "/snapshot"  # as in manifest.yml
 COMMANDS = frozenset({RECALL, SNAPSHOT})

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.privacy import restrict_view
-from bot.services import Services
-from bot.slack import blocks as bk
-from bot.slack.listeners.replies import after_ack, reply_after_ack, via_respond
-from bot.slack.modals import RECALL_CALLBACK, Origin, loading_view, recall_modal
-from bot.slack.parsing import (
+from bot.access.privacy import restrict_view
+from bot.grammar.parsing import (
     ParseError,
     adopt_unit,
     corrected_example,
@@ -24,10 +20,16 @@ from bot.slack.parsing import (
     is_listing,
     parse_recall,
 )
-from bot.slack.submit import Asker, form_failed, submit
-from bot.slack.web import SLACK_FAILURES, Reply
+from bot.render import blocks as bk
+from bot.render.modals import RECALL_CALLBACK, Origin, loading_view, recall_modal
+from bot.requests.submit import Asker, form_failed, submit
+from bot.slack.listeners.replies import after_ack, reply_after_ack, via_respond
+from bot.slack_api.web import SLACK_FAILURES, Reply
 from motive.errors import MotiveError
 from motive.rules import RuleViolation
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.services import Services
-from bot.slack import blocks as bk
 from bot.slack.listeners.replies import after_ack
+
+if TYPE_CHECKING:
+    from bot.render import blocks as bk
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 

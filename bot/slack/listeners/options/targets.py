@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.services import Services
-from bot.slack.modals import option_value, read_view
-from bot.slack.post_ack import start_after_ack
+from bot.render.modals import option_value, read_view
+from bot.slack.ingress.post_ack import start_after_ack
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 TEXT_LIMIT = 75  # Slack's limit on an option's text
 

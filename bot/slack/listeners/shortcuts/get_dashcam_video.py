@@ -6,16 +6,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import Services
+from bot.grammar.parsing import find_in_text
+from bot.render.modals import Origin
 from bot.slack.listeners.forms import Prefill, open_recall_form
 from bot.slack.listeners.replies import via_origin
-from bot.slack.modals import Origin
-from bot.slack.parsing import find_in_text
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import Services
 from bot.slack.listeners.forms import open_form_for_dm
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from slack_bolt.async_app import AsyncApp
 
-from bot.services import Services
+from bot.render.modals import RECALL_CALLBACK, SNAPSHOT_CALLBACK
 from bot.slack.listeners.views import recall_submit, snapshot_submit
-from bot.slack.modals import RECALL_CALLBACK, SNAPSHOT_CALLBACK
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 
 def register(app: AsyncApp, svc: Services) -> None:

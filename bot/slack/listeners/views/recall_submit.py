@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.services import Services
+from bot.render.modals import Origin, read_view
+from bot.requests.submit import submit
 from bot.slack.listeners.replies import accept_form, submitter
-from bot.slack.modals import Origin, read_view
-from bot.slack.submit import submit
 from motive.rules import RuleViolation, check_equipment, validate_recall
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.services import Services
+from bot.grammar.parsing import snapshot_all
+from bot.render.modals import ALL_CAMERAS, ModalFields, Origin, read_view
+from bot.requests.snapshot_all import submit_all
+from bot.requests.submit import submit
 from bot.slack.listeners.replies import accept_form, submitter
-from bot.slack.modals import ALL_CAMERAS, ModalFields, Origin, read_view
-from bot.slack.parsing import snapshot_all
-from bot.slack.snapshot_all import submit_all
-from bot.slack.submit import submit
 from motive.rules import RuleViolation, check_equipment, validate_snapshot
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:

@@ -1,0 +1,147 @@
+"""Issue 24's findings, each as it was met in the console: hints that changed the footage, loops,
+nonsense, words dropped, and the 12-hour time read two ways. Written failing, before the fix."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.grammar.parsing import (
+    ParseError,
+    RecallFields,
+    find_in_text,
+    parse_recall,
+    parse_snapshot,
+)
+
+CHICAGO = ZoneInfo("America/Chicago")
+NOW = datetime(2026, 11, 21, 20, 30, tzinfo=UTC)  # Saturday 14:30 in Chicago
+EVENING = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # Saturday 21:00 in Chicago
+
+
+def read(text: str, now: datetime = NOW) -> RecallFields:
+    return parse_recall(text, now=now, tz=CHICAGO)
+
+
+def refused(text: str, now: datetime = NOW) -> ParseError:
+    with pytest.raises(ParseError) as caught:
+        read(text, now)
+    return caught.value
+
+
+def local(fields: RecallFields) -> str:
+    assert fields.start_time is not None
+    return fields.start_time.astimezone(CHICAGO).strftime("%Y-%m-%d %H:%M")
+
+
+def test_last_night_11pm_is_a_time_not_the_right_camera() -> None:
+    f = read("TRK-101 last night 11pm")
+    assert (local(f), f.camera_positions) == ("2026-11-20 23:00", None)
+    # Misspelled, the hint is the time word, never the right camera.
+    e = refused("TRK-101 last nigth 11pm")
+    assert "right" not in e.example.split()
+    assert e.example == "/recall TRK-101 last night 11pm"
+
+
+def test_half_an_hour_ago_is_not_an_hour_ago() -> None:
+    assert local(read("TRK-101 half an hour ago")) == "2026-11-21 14:00"
+    e = refused("TRK-101 hlf an hour ago")
+    assert e.example != "/recall TRK-101 an hour ago"
+    assert e.example in ("", "/recall TRK-101 half an hour ago")
+
+
+def test_midnight_is_a_time_never_side_right() -> None:
+    assert local(read("TRK-101 midnight")) == "2026-11-21 00:00"
+    e = refused("TRK-101 midnite")
+    assert "side_right" not in e.message and "side_right" not in e.example
+
+
+def test_this_is_never_corrected_to_thursday() -> None:
+    assert local(read("TRK-101 this morning 9")) == "2026-11-21 09:00"
+    e = refused("TRK-101 this 14:05")
+    assert "thurs" not in e.message.lower() and "thurs" not in e.example
+
+
+def test_and_between_cameras_is_read_and_never_corrected_to_january() -> None:
+    f = read("TRK-101 14:05 front and driver")
+    assert [p.value for p in f.camera_positions or ()] == ["front_facing", "driver_facing"]
+    e = refused("TRK-101 14:05 and")
+    assert "jan" not in e.message.split() and "jan" not in e.example.split()
+
+
+def test_inside_is_not_a_misspelled_mins() -> None:
+    e = refused("TRK-101 inside 14:05")
+    assert "mins" not in e.message and "mins" not in e.example
+
+
+def test_a_decimal_length_is_read_and_no_hint_repeats_the_command() -> None:
+    f = read("TRK-101 14:05 1.5 min")
+    assert f.duration == 1.5  # the rules then ask for a whole minute
+    assert local(read("TRK-101 1.5 min ago")) == "2026-11-21 14:28"
+
+
+def test_yesterday_at_3_is_read_and_no_chain_of_hints() -> None:
+    assert local(read("TRK-101 yesterday at 3")) == "2026-11-20 15:00"
+    e = refused("TRK-101 yesterday at")
+    assert "sat" not in e.example.lower().split()
+
+
+def test_a_clock_without_a_colon_and_a_truck_word_keep_their_words() -> None:
+    assert local(read("TRK-101 1405")) == "2026-11-21 14:05"
+    f = read("truck 101 14:05")
+    assert (f.vehicle_number, local(f)) == ("101", "2026-11-21 14:05")
+
+
+def test_a_clock_with_a_dot_is_a_time_not_a_date() -> None:
+    assert local(read("TRK-101 14.05")) == "2026-11-21 14:05"
+
+
+def test_an_unclosed_quote_on_snapshot_offers_a_snapshot() -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_snapshot('asset:"Reefer 12 rear')
+    # Named, with how to quote; no stand-in command (it would be another unit's footage).
+    assert "timelapse" not in caught.value.example and caught.value.example == ""
+    assert caught.value.message.startswith('A quote is not closed in asset:"Reefer;')
+
+
+def test_a_future_time_is_answered_recalls_are_for_the_past() -> None:
+    e = refused("TRK-101 in 10 min")
+    assert "Recalls are for the past" in e.message and e.word == "in 10 min"
+    assert e.example == ""
+
+
+def test_asset_with_a_space_after_the_colon() -> None:
+    f = read('asset: "Flatbed 7" 20m ago')
+    assert (f.asset_name, f.vehicle_number) == ("Flatbed 7", None)
+
+
+def test_a_12_hour_time_is_the_latest_that_has_passed_and_the_anchor_says_so() -> None:
+    # At 9 pm, "2:15" is this afternoon's, not last night's.
+    f = read("TRK-102 2:15 front", EVENING)
+    assert local(f) == "2026-11-21 14:15"
+    assert f.anchor_note == "2:15 → 14:15 today"
+
+
+def test_the_message_shortcut_reads_2_15_as_the_command_does() -> None:
+    for now in (NOW, EVENING, datetime(2026, 11, 21, 9, 0, tzinfo=UTC)):
+        command = read("TRK-102 2:15", now).start_time
+        message = find_in_text("TRK-102 cut off around 2:15", now=now, tz=CHICAGO).start
+        assert message == command, now
+
+
+def test_cameras_joined_on_a_snapshot_are_two_cameras() -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_snapshot("TRK-101 front and driver")
+    assert caught.value.message == "A snapshot takes one camera; you named 2: front driver."
+    assert caught.value.example == "/snapshot TRK-101 front"
+
+
+def test_for_with_no_length_after_it_says_so() -> None:
+    e = refused("TRK-101 14:05 for")
+    assert e.message == (
+        "After 'for' comes how long, like for 2 min or for half an hour; I found no length "
+        "after it."
+    )
+    assert (e.word, e.example) == ("for", "")
