@@ -1,6 +1,6 @@
 """Everything about Motive and nothing about Slack."""
 
-from motive.client import MotiveClient, UnexpectedResponseError
+from motive.client import MotiveClient
 from motive.errors import (
     APIConnectionError,
     APIStatusError,
@@ -17,6 +17,7 @@ from motive.errors import (
     PermissionDeniedError,
     QuotaExhaustedError,
     RateLimitError,
+    UnexpectedResponseError,
     UnprocessableEntityError,
 )
 

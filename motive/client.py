@@ -22,6 +22,7 @@ from motive.errors import (
     MotiveError,
     OutcomeUnknownError,
     RateLimitError,
+    UnexpectedResponseError,
     error_from_response,
 )
 from motive.models import (
@@ -46,10 +47,6 @@ log = logging.getLogger(__name__)
 
 # Called after every attempt with (endpoint name, outcome): the HTTP status, or an error kind.
 Observer = Callable[[str, str], None]
-
-
-class UnexpectedResponseError(MotiveError):
-    """Motive answered 2xx with a body we cannot read."""
 
 
 class MotiveClient:

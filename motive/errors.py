@@ -1,4 +1,39 @@
-"""The exception tree, in the style of openai-python: one class per kind of failure."""
+"""The exception tree, in the style of openai-python: one class per kind of failure.
+
+Everything `MotiveClient` raises about Motive is a `MotiveError`; catch a branch to handle a
+kind of failure. "Retried" means retried by `MotiveClient.request` itself, with jittered backoff,
+up to `max_retries` times (a presigned media download is tried once). "Unknown" means a create may
+or may not have been carried out: it is never retried (that could spend quota twice) and the user
+is told to check. (`tests/motive/test_error_tree.py` holds this drawing to the classes below.)
+
+    MotiveError                     anything that went wrong talking to Motive
+    ├── APIConnectionError          Motive not reached (`sent` False), or the connection broke
+    │   │                           after a call creating nothing was sent (`sent` True); retried
+    │   ├── APITimeoutError         no answer in time to a call that creates nothing; retried
+    │   └── OutcomeUnknownError     a create was sent and no answer came back (timeout, broken
+    │                               connection); never retried; unknown
+    ├── APIStatusError              an error status with no class of its own; not retried
+    │   ├── BadRequestError         400; not retried
+    │   ├── AuthenticationError     401: a missing or revoked key; not retried
+    │   ├── PermissionDeniedError   403; not retried
+    │   ├── NotFoundError           404; not retried
+    │   ├── ConflictError           409 (never raised itself: a 409 is a DuplicateRequestError)
+    │   │   └── DuplicateRequestError   409, or 422 saying "duplicate": Motive already has this
+    │   │                               request in flight; not retried
+    │   ├── UnprocessableEntityError    422 with no class of its own; not retried
+    │   │   └── NoFootageError      422 mentioning footage: the window has none; not retried
+    │   ├── RateLimitError          429 without "quota": retried after Retry-After (or backoff),
+    │   │                           raised at once if Retry-After is beyond `retry_cap_seconds`
+    │   ├── QuotaExhaustedError     422 or 429 saying "quota": the month's recalls are spent;
+    │   │                           not retried
+    │   └── InternalServerError     5xx: retried, except on a create, where only a 503 is retried
+    │                               (another 5xx may follow a create that happened: unknown)
+    └── UnexpectedResponseError     2xx with a body that is not JSON or not the expected shape;
+                                    not retried; on a create, unknown (Motive may have acted)
+
+A request that breaks Motive's rules is refused before anything is sent, with a
+`motive.rules.RuleViolation` (a `ValueError`, not part of this tree).
+"""
 
 from __future__ import annotations
 
@@ -41,6 +76,10 @@ class OutcomeUnknownError(APIConnectionError):
 
     def __init__(self, message: str = "Motive may or may not have created the request.") -> None:
         super().__init__(message, sent=True)
+
+
+class UnexpectedResponseError(MotiveError):
+    """Motive answered 2xx with a body we cannot read."""
 
 
 class APIStatusError(MotiveError):

@@ -42,12 +42,12 @@ from bot.tracking import whereabouts
 from bot.tracking.delivery import anchor_of
 from bot.tracking.schedule import next_delay
 from bot.tracking.worker import CREATE_LEASE, MADE_MARKER
-from motive.client import UnexpectedResponseError
 from motive.errors import (
     InternalServerError,
     MotiveError,
     OutcomeUnknownError,
     QuotaExhaustedError,
+    UnexpectedResponseError,
 )
 from motive.rules import RecallRequest, SnapshotRequest
 

@@ -11,7 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from motive import contract
-from motive.client import UnexpectedResponseError, _parse
+from motive.client import _parse
+from motive.errors import UnexpectedResponseError
 from motive.models import ImageCapture, Quota, Recall, Timelines, parse_time
 from motive.rules import validate_snapshot
 from motive.simulator import SimConfig

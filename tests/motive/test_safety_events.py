@@ -14,7 +14,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.offline.loopback import serve_on_loopback
-from motive.client import MotiveClient, UnexpectedResponseError
+from motive.client import MotiveClient
+from motive.errors import UnexpectedResponseError
 from motive.models import SafetyEvent
 from motive.simulator import send_event_webhooks
 from motive.webhooks import parse_event, verify
