@@ -4,18 +4,34 @@ Every rule from Motive's two documents lives here. The slash-command parser, the
 and the simulator all call these functions; none of them restates a rule. Each violation is a
 `RuleViolation` naming the field, the value given and what is allowed, in a sentence a dispatcher
 understands.
+
+A `RecallRequest` or `SnapshotRequest` checks itself when it is made (its `__post_init__`), however
+it is made: by `validate_recall` / `validate_snapshot`, directly, by `dataclasses.replace`, or read
+back by pydantic from the store (where a broken rule is a `ValidationError` carrying the
+`RuleViolation`). It runs the validators' own checks and keeps what they read (a start time in
+UTC, a tuple of positions), so any request that exists obeys every rule about the request itself.
+
+Three kinds of rule are the validators' alone, because they are not about the request itself:
+
+- the clock: a recall's window must have ended by now (no start in the future, no window running
+  past now). A request holds no clock and its `__post_init__` has no `now` to ask: the wall
+  clock would be wrong for the simulator and the tests, which run on a clock of their own. The
+  rule only grows truer as time passes, so a request that passed it when made still passes it
+  when read back, and nothing is lost by not asking again.
+- the unit: a smart dashcam's limits (`smart_dashcam`) and the cameras a unit carries
+  (`check_equipment`) depend on the vehicle, which the fleet list knows and the request does not.
+- the form: `kind` and `installed` in `validate_snapshot` only choose which positions a refusal
+  offers; they change no verdict.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from motive import contract
 
@@ -163,6 +179,21 @@ def _raise_all(found: list[RuleViolation]) -> None:
         raise first
 
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _attempt(
+    found: list[RuleViolation], check: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
+) -> _T | None:
+    """What `check` returns; None if it found a violation, which is kept in `found`."""
+    try:
+        return check(*args, **kwargs)
+    except RuleViolation as e:
+        found.append(e)
+        return None
+
+
 # --- targets --------------------------------------------------------------------------------
 
 
@@ -213,6 +244,19 @@ def validate_target(vehicle_number: object = None, asset_name: object = None) ->
     )
 
 
+def _target_again(target: object) -> Target:
+    """A request's target checked as `validate_target` checks one (and cleaned as it cleans)."""
+    if isinstance(target, Target) and target.kind == "vehicle":
+        return validate_target(target.name, None)
+    if isinstance(target, Target) and target.kind == "asset":
+        return validate_target(None, target.name)
+    raise TargetViolation(
+        f"A request is for a vehicle or an asset; got {target!r}.",
+        value=target,
+        allowed="exactly one of vehicle number or asset name",
+    )
+
+
 # --- recalls --------------------------------------------------------------------------------
 
 
@@ -241,42 +285,34 @@ def camera_selection(positions: Sequence[CameraPosition] | None) -> CameraSelect
     return CameraSelection(dash, omni, road_only, tuple(positions))
 
 
-# A RecallRequest or SnapshotRequest exists only once the rules have passed it: made inside
-# validate_recall / validate_snapshot, or read back by `restoring()` from where this code put it.
-_CHECKED: ContextVar[bool] = ContextVar("_CHECKED", default=False)
-
-
-@contextmanager
-def _checked() -> Iterator[None]:
-    token = _CHECKED.set(True)
-    try:
-        yield
-    finally:
-        _CHECKED.reset(token)
-
-
-@contextmanager
-def restoring() -> Iterator[None]:
-    """Read back (e.g. through pydantic) a request that the validators made earlier and that was
-    stored since: the bot's own store, never input from outside."""
-    with _checked():
-        yield
-
-
-class _ValidatedOnly:
-    def __post_init__(self) -> None:
-        if not _CHECKED.get():
-            maker = "validate_recall" if isinstance(self, RecallRequest) else "validate_snapshot"
-            raise TypeError(f"{type(self).__name__} is made by {maker}, which checks the rules")
-
-
 @dataclass(frozen=True)
-class RecallRequest(_ValidatedOnly):
+class RecallRequest:
+    """A video recall that obeys Motive's rules: made, it checks itself as `validate_recall` would
+    (without the clock and the unit; see the module's docstring), raising the first
+    `RuleViolation` with the rest in `.also`."""
+
     target: Target
     start_time: datetime
     duration: int
     recall_type: RecallType
     camera_positions: tuple[CameraPosition, ...] | None
+
+    def __post_init__(self) -> None:
+        found: list[RuleViolation] = []
+        target = _attempt(found, _target_again, self.target)
+        start, minutes, rtype, positions = _recall_rules(
+            found, self.start_time, self.duration, self.recall_type, self.camera_positions
+        )
+        _raise_all(found)
+        # What the checks read, kept: a start time in UTC (the body writes it with a Z), a tuple.
+        for name, value in (
+            ("target", target),
+            ("start_time", start),
+            ("duration", minutes),
+            ("recall_type", rtype),
+            ("camera_positions", positions),
+        ):
+            object.__setattr__(self, name, value)
 
     @property
     def end_time(self) -> datetime:
@@ -299,10 +335,9 @@ class RecallRequest(_ValidatedOnly):
 
     def with_cameras(self, positions: Sequence[CameraPosition | str] | None) -> RecallRequest:
         """The same recall from other cameras (a policy narrowing the choice), the camera
-        rule checked again: the only way to change a validated request."""
+        rule checked again (as it is on any request made, `dataclasses.replace` too)."""
         checked = parse_camera_positions(None if positions is None else list(positions))
-        with _checked():
-            return dataclasses.replace(self, camera_positions=checked)
+        return dataclasses.replace(self, camera_positions=checked)
 
     def dedupe_key(self) -> str:
         cams = ",".join(sorted(p.value for p in self.camera_positions or ())) or "*"
@@ -459,6 +494,28 @@ def parse_camera_positions(value: object) -> tuple[CameraPosition, ...] | None:
     return tuple(out)
 
 
+def _recall_rules(
+    found: list[RuleViolation],
+    start_time: object,
+    duration: object,
+    recall_type: object,
+    camera_positions: object,
+    *,
+    smart_dashcam: bool = False,
+) -> tuple[datetime | None, int | None, RecallType | None, tuple[CameraPosition, ...] | None]:
+    """The rules about a recall's own fields, in the order its refusals are told: what each
+    field reads as (None for one at fault; its violation is kept in `found`)."""
+    start = _attempt(found, parse_start_time, start_time)
+    rtype = _attempt(found, parse_recall_type, recall_type)
+    minutes = _attempt(found, _duration_int, duration)
+    positions = _attempt(found, parse_camera_positions, camera_positions)
+    if rtype is not None and minutes is not None:
+        _attempt(found, check_duration, rtype, minutes, smart_dashcam=smart_dashcam)
+    elif rtype is not None and smart_dashcam:
+        _attempt(found, check_duration, rtype, 1, smart_dashcam=True)
+    return start, minutes, rtype, positions
+
+
 def validate_recall(
     *,
     vehicle_number: object = None,
@@ -470,25 +527,14 @@ def validate_recall(
     now: datetime,
     smart_dashcam: bool = False,
 ) -> RecallRequest:
-    """Check a recall against every rule; raise the first violation (with the rest in `.also`)."""
+    """Check a recall against every rule; raise the first violation (with the rest in `.also`).
+    `now` and `smart_dashcam` bring the rules of the clock and of the unit, which the request
+    cannot check itself."""
     found: list[RuleViolation] = []
-
-    def attempt(fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except RuleViolation as e:
-            found.append(e)
-            return None
-
-    target = attempt(validate_target, vehicle_number, asset_name)
-    start: datetime | None = attempt(parse_start_time, start_time)
-    rtype: RecallType | None = attempt(parse_recall_type, recall_type)
-    minutes: int | None = attempt(_duration_int, duration)
-    positions = attempt(parse_camera_positions, camera_positions)
-    if rtype is not None and minutes is not None:
-        attempt(check_duration, rtype, minutes, smart_dashcam=smart_dashcam)
-    elif rtype is not None and smart_dashcam:
-        attempt(check_duration, rtype, 1, smart_dashcam=True)
+    target = _attempt(found, validate_target, vehicle_number, asset_name)
+    start, minutes, rtype, positions = _recall_rules(
+        found, start_time, duration, recall_type, camera_positions, smart_dashcam=smart_dashcam
+    )
     if start is not None:
         if start > now:
             found.append(
@@ -511,8 +557,7 @@ def validate_recall(
             )
     _raise_all(found)
     assert target is not None and start is not None and rtype is not None and minutes is not None
-    with _checked():
-        return RecallRequest(target, start, minutes, rtype, positions)
+    return RecallRequest(target, start, minutes, rtype, positions)
 
 
 def check_equipment(
@@ -557,9 +602,20 @@ def check_equipment(
 
 
 @dataclass(frozen=True)
-class SnapshotRequest(_ValidatedOnly):
+class SnapshotRequest:
+    """An image capture that obeys Motive's rules: made, it checks itself as `validate_snapshot`
+    would, raising the first `RuleViolation` with the rest in `.also`."""
+
     target: Target
     position: CameraPosition
+
+    def __post_init__(self) -> None:
+        found: list[RuleViolation] = []
+        target = _attempt(found, _target_again, self.target)
+        position = _snapshot_rules(found, target, self.position)
+        _raise_all(found)
+        object.__setattr__(self, "target", target)
+        object.__setattr__(self, "position", position)
 
     @property
     def camera_type(self) -> CameraType:
@@ -576,23 +632,17 @@ def allowed_snapshot_positions(kind: TargetKind) -> tuple[CameraPosition, ...]:
     return SNAPSHOT_POSITIONS[kind]
 
 
-def validate_snapshot(
-    *,
-    vehicle_number: object = None,
-    asset_name: object = None,
+def _snapshot_rules(
+    found: list[RuleViolation],
+    target: Target | None,
     position: object,
+    *,
     kind: TargetKind | None = None,
     installed: frozenset[CameraPosition] | None = None,
-) -> SnapshotRequest:
-    """`kind`: the kind of unit a form asked for, so that a missing target still gets the
-    positions that kind can have. `installed`: what the fleet list says the unit carries (None:
-    it does not say), so that a refusal offers only cameras the unit has."""
-    found: list[RuleViolation] = []
-    target: Target | None = None
-    try:
-        target = validate_target(vehicle_number, asset_name)
-    except RuleViolation as e:
-        found.append(e)
+) -> CameraPosition | None:
+    """The rules about a snapshot's position, for `target` (None: at fault, its violation
+    already in `found`): the position as read (None if it cannot be read), each violation kept
+    in `found`. `kind` and `installed` only choose what a refusal offers (`validate_snapshot`)."""
     valid = allowed_snapshot_positions(target.kind if target else kind or "vehicle")
     offered = [p for p in valid if installed is None or p in installed] or list(valid)
     allowed = _or_list(p.word for p in offered)
@@ -634,7 +684,23 @@ def validate_snapshot(
                 f"{why}; for {target.label} use {allowed}.", value=pos.value, allowed=allowed
             )
         )
+    return pos
+
+
+def validate_snapshot(
+    *,
+    vehicle_number: object = None,
+    asset_name: object = None,
+    position: object,
+    kind: TargetKind | None = None,
+    installed: frozenset[CameraPosition] | None = None,
+) -> SnapshotRequest:
+    """`kind`: the kind of unit a form asked for, so that a missing target still gets the
+    positions that kind can have. `installed`: what the fleet list says the unit carries (None:
+    it does not say), so that a refusal offers only cameras the unit has."""
+    found: list[RuleViolation] = []
+    target = _attempt(found, validate_target, vehicle_number, asset_name)
+    pos = _snapshot_rules(found, target, position, kind=kind, installed=installed)
     _raise_all(found)
     assert target is not None and pos is not None
-    with _checked():
-        return SnapshotRequest(target, pos)
+    return SnapshotRequest(target, pos)

@@ -50,7 +50,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from bot.config import async_database_url
 from motive.clock import Clock, SystemClock
 from motive.models import ImageCapture, Recall
-from motive.rules import RecallRequest, SnapshotRequest, restoring
+from motive.rules import RecallRequest, SnapshotRequest
 
 # Our states. "creating": anchor posted, Motive create under way (a crash here leaves the outcome
 # unknown, and we say so rather than create twice). "tracking": Motive has it, we poll.
@@ -181,10 +181,11 @@ class TrackedRequest(Base):
 
     @property
     def request(self) -> Request:
-        with restoring():  # a request the validators made before it was stored
-            if self.kind == "recall":
-                return _RECALL.validate_python(self.request_data)
-            return _SNAPSHOT.validate_python(self.request_data)
+        """The stored request, read back through its own checks (a row that breaks Motive's
+        rules is a pydantic `ValidationError` carrying the `RuleViolation`)."""
+        if self.kind == "recall":
+            return _RECALL.validate_python(self.request_data)
+        return _SNAPSHOT.validate_python(self.request_data)
 
     @request.setter
     def request(self, value: Request) -> None:

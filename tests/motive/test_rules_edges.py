@@ -1,7 +1,7 @@
 """Motive's rules (motive/rules.py), written against the survivors of a mutation run (TESTING.md,
 run I): the cameras a unit cannot have and what the refusal offers instead, a smart dashcam's
-rules when the duration itself is unreadable, the only way to change a validated recall's
-cameras, and what the guard against requests made around the validators says."""
+rules when the duration itself is unreadable, changing a validated recall's cameras, and what a
+request made around the validators says."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from motive.rules import (
     Target,
     check_equipment,
     validate_recall,
+    validate_snapshot,
 )
 
 NOW = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
@@ -125,7 +126,7 @@ def test_an_unreadable_type_and_duration_are_each_said_once() -> None:
         ]
 
 
-# --- the only way to change a validated recall ----------------------------------------------
+# --- changing a validated recall's cameras ----------------------------------------------------
 
 
 def test_other_cameras_are_checked_again_and_the_rest_is_kept() -> None:
@@ -151,10 +152,20 @@ def test_other_cameras_are_checked_again_and_the_rest_is_kept() -> None:
 # --- requests made around the validators -----------------------------------------------------
 
 
-def test_the_guard_names_the_class_and_the_validator_that_makes_it() -> None:
-    recall = "RecallRequest is made by validate_recall, which checks the rules"
-    with pytest.raises(TypeError, match=f"^{re.escape(recall)}$"):
-        RecallRequest(TRUCK, NOW, 2, RecallType.REGULAR, None)
-    snapshot = "SnapshotRequest is made by validate_snapshot, which checks the rules"
-    with pytest.raises(TypeError, match=f"^{re.escape(snapshot)}$"):
-        SnapshotRequest(TRAILER, P.REAR)
+def test_a_request_made_directly_says_the_rule_it_breaks_or_is_the_validators() -> None:
+    recall = "Regular recalls last 1, 2 or 3 minutes; you asked for 4."
+    with pytest.raises(DurationViolation, match=f"^{re.escape(recall)}$"):
+        RecallRequest(TRUCK, NOW, 4, RecallType.REGULAR, None)
+    snapshot = (
+        'front is a dashcam camera, and dashcams are only on vehicles; for asset "Reefer 12" '
+        "use left, right or rear."
+    )
+    with pytest.raises(PositionViolation, match=f"^{re.escape(snapshot)}$"):
+        SnapshotRequest(TRAILER, P.FRONT_FACING)
+    start = datetime(2026, 11, 21, 19, 0, tzinfo=UTC)
+    assert RecallRequest(TRUCK, start, 2, RecallType.REGULAR, None) == validate_recall(
+        vehicle_number="TRK-101", start_time=start, duration=2, now=NOW
+    )
+    assert SnapshotRequest(TRAILER, P.REAR) == validate_snapshot(
+        asset_name="Reefer 12", position="rear"
+    )
