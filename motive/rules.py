@@ -115,6 +115,10 @@ def _and_list(items: Iterable[object]) -> str:
     return _or_list(items, "and")
 
 
+# What a refusal about a camera list allows, worded once (every request made checks its cameras).
+_ANY_CAMERA = _or_list(p.word for p in CameraPosition)
+
+
 # --- violations -----------------------------------------------------------------------------
 
 
@@ -462,7 +466,7 @@ def check_duration(recall_type: RecallType, duration: int, *, smart_dashcam: boo
 def parse_camera_positions(value: object) -> tuple[CameraPosition, ...] | None:
     if value is None:
         return None
-    allowed = _or_list(p.word for p in CameraPosition)
+    allowed = _ANY_CAMERA
     if isinstance(value, str | bytes) or not isinstance(value, Sequence | set | frozenset):
         raise CameraPositionsViolation(
             f"Cameras must be a list of positions; got {value!r}.", value=value, allowed=allowed
