@@ -1232,7 +1232,10 @@ def _same_clock(a: RecallFields, b: RecallFields, tz: ZoneInfo | None) -> bool:
     clock = b.words.get("start_time", "").lower().split()
     if "ago" in clock or "now" in clock:
         return a.start_time == b.start_time
-    return a.start_time.astimezone(tz).time() == b.start_time.astimezone(tz).time()
+    try:
+        return a.start_time.astimezone(tz).time() == b.start_time.astimezone(tz).time()
+    except OverflowError:  # a time past year 9999 in the zone: compare the instants instead
+        return a.start_time == b.start_time
 
 
 def _unknown_word(
