@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from bench.big_bodies import ServedBot, serving_bot
-from bot.grammar.parsing import find_in_text
+from bot.grammar.mentions import find_in_text
 from bot.offline.signing import Signer, command_body, interaction_body
 from bot.offline.stack import SIGNING_SECRET
 from bot.slack.listeners.shortcuts import get_dashcam_video

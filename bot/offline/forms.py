@@ -8,7 +8,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from bot.grammar.parsing import ParseError, parse_when
+from bot.grammar.recall import parse_when
+from bot.grammar.tokens import ParseError
 from bot.offline.printer import Printer
 from bot.offline.prompt import Prompt
 from bot.offline.stack import Stack

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.grammar.parsing import (
+from bot.grammar.words import (
     CAMERA_EXAMPLES,
     CAMERA_WORDS,
     DEFAULT_DURATION,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.grammar.parsing import DEFAULT_DURATION
+from bot.grammar.words import DEFAULT_DURATION
 from bot.render import ids
 from bot.render.blocks import Block, camera_label, quota_line
 from bot.render.ids import RECALL_CALLBACK, SNAPSHOT_CALLBACK

@@ -8,13 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.grammar.parsing import (
-    ParseError,
-    RecallFields,
-    find_in_text,
-    parse_recall,
-    parse_snapshot,
-)
+from bot.grammar.mentions import find_in_text
+from bot.grammar.recall import RecallFields, parse_recall
+from bot.grammar.snapshot import parse_snapshot
+from bot.grammar.tokens import ParseError
 
 CHICAGO = ZoneInfo("America/Chicago")
 NOW = datetime(2026, 11, 21, 20, 30, tzinfo=UTC)  # Saturday 14:30 in Chicago

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.grammar import parsing
-from bot.grammar.parsing import PHRASES_TRIED, find_in_text
+from bot.grammar import mentions
+from bot.grammar.mentions import PHRASES_TRIED, find_in_text
 from bot.slack.listeners.shortcuts.get_dashcam_video import NAMES_TRIED, READ_CHARS, readable
 from tests.support.stack import Stack
 
@@ -35,13 +35,13 @@ def test_a_long_message_is_read_to_the_last_whole_word_within_the_limit() -> Non
 class Counted:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls = 0
-        real = parsing.parse_recall
+        real = mentions.parse_recall
 
         def counting(*args: Any, **kwargs: Any) -> Any:
             self.calls += 1
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(parsing, "parse_recall", counting)
+        monkeypatch.setattr(mentions, "parse_recall", counting)
 
 
 def test_a_text_of_time_like_words_costs_at_most_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.grammar.parsing import parse_recall, parse_snapshot
+from bot.grammar.recall import parse_recall
+from bot.grammar.snapshot import parse_snapshot
 from tests.support.stack import Stack
 
 NOW = datetime(2026, 11, 21, 21, 0, tzinfo=UTC)

@@ -1,5 +1,5 @@
 """The parser's answers word for word, written against the mutants that survived
-`scripts/mutation 'bot.grammar.parsing*'`: what a refusal says (its word, what is allowed, the
+`scripts/mutation 'bot.grammar.parsing*'` (since split into the modules of `bot/grammar/`): what a refusal says (its word, what is allowed, the
 corrected command), which instant a wall time near a clock change means, and the boundaries
 (a time equal to now, a skipped time equal to now)."""
 
@@ -11,21 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.access.fleet import FleetUnit, Match
-from bot.grammar.parsing import (
-    ParseError,
-    RecallFields,
-    adopt_unit,
-    corrected_example,
-    explain,
-    find_in_text,
-    is_help,
-    is_listing,
-    parse_recall,
-    parse_snapshot,
-    parse_when,
-    tokenize,
-    unescape,
-)
+from bot.grammar.corrections import adopt_unit, corrected_example, explain
+from bot.grammar.mentions import find_in_text
+from bot.grammar.recall import RecallFields, parse_recall, parse_when
+from bot.grammar.snapshot import parse_snapshot
+from bot.grammar.tokens import ParseError, is_help, is_listing, tokenize, unescape
 from motive.rules import CameraPosition as P
 from motive.rules import RecallTypeViolation, RuleViolation
 

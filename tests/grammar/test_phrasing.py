@@ -12,18 +12,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.access.fleet import FleetUnit, month_first
-from bot.grammar.parsing import (
-    CAMERA_EXAMPLES,
-    DURATION_EXAMPLES,
-    WHEN_EXAMPLES,
-    WHEN_HINTS,
-    ParseError,
-    RecallFields,
-    corrected_example,
-    explain,
-    parse_recall,
-    parse_snapshot,
-)
+from bot.grammar.corrections import corrected_example, explain
+from bot.grammar.recall import RecallFields, parse_recall
+from bot.grammar.snapshot import parse_snapshot
+from bot.grammar.tokens import ParseError
+from bot.grammar.words import CAMERA_EXAMPLES, DURATION_EXAMPLES, WHEN_EXAMPLES, WHEN_HINTS
 from bot.render.blocks import help_message
 from motive.rules import CameraPosition as P
 from motive.rules import RecallType, RuleViolation, SmartDashcamDurationViolation

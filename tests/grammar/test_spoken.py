@@ -17,12 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.grammar.parsing import (
-    ParseError,
-    RecallFields,
-    corrected_example,
-    parse_recall,
-)
+from bot.grammar.corrections import corrected_example
+from bot.grammar.recall import RecallFields, parse_recall
+from bot.grammar.tokens import ParseError
 from motive.rules import RuleViolation
 
 CHICAGO = ZoneInfo("America/Chicago")

@@ -1,5 +1,5 @@
 """The time words of /recall at their edges, written against the mutants that survived
-`scripts/mutation 'bot.grammar.timewords*'`: the last minute and second of a clock, the hour of
+`scripts/mutation 'bot.grammar.timewords*'` (now `bot.grammar.times`): the last minute and second of a clock, the hour of
 am/pm, counts of seconds, a or one of a unit, offsets after a time, dates with a year, day-first
 dates in a month-first locale, Feb 29, what a refused date names, and a clock change of half an
 hour. Every "now" is a fixed instant: the tests read the same on any day."""
@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.grammar.parsing import ParseError, RecallFields, parse_recall
-from bot.grammar.timewords import BadDate, day_words
+from bot.grammar.recall import RecallFields, parse_recall
+from bot.grammar.times import BadDate, day_words
+from bot.grammar.tokens import ParseError
 
 CHICAGO = ZoneInfo("America/Chicago")
 NOW = datetime(2026, 11, 21, 20, 30, tzinfo=UTC)  # Saturday 14:30 in Chicago

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.grammar.parsing import DEFAULT_DURATION
+from bot.grammar.words import DEFAULT_DURATION
 from bot.render import blocks as bk
 from bot.render.modals import Origin, read_view, recall_modal
 from motive.contract import UPLOAD_MINUTES

@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.grammar.parsing import snapshot_all
+from bot.grammar.snapshot import snapshot_all
 from bot.render import blocks as bk
 from bot.render.modals import Origin
 from bot.render.safety import SAFETY_RECALL, SAFETY_SNAPSHOT

@@ -11,15 +11,9 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access.privacy import restrict_view
-from bot.grammar.parsing import (
-    ParseError,
-    adopt_unit,
-    corrected_example,
-    explain,
-    is_help,
-    is_listing,
-    parse_recall,
-)
+from bot.grammar.corrections import adopt_unit, corrected_example, explain
+from bot.grammar.recall import parse_recall
+from bot.grammar.tokens import ParseError, is_help, is_listing
 from bot.render import blocks as bk
 from bot.render.modals import RECALL_CALLBACK, Origin, loading_view, recall_modal
 from bot.requests.submit import Asker, form_failed, submit

@@ -10,15 +10,9 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access.privacy import restrict_view
-from bot.grammar.parsing import (
-    ParseError,
-    adopt_unit,
-    corrected_example,
-    explain,
-    is_help,
-    is_listing,
-    parse_snapshot,
-)
+from bot.grammar.corrections import adopt_unit, corrected_example, explain
+from bot.grammar.snapshot import parse_snapshot
+from bot.grammar.tokens import ParseError, is_help, is_listing
 from bot.render import blocks as bk
 from bot.render.modals import Origin, snapshot_modal
 from bot.requests.snapshot_all import submit_all

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.grammar.parsing import find_in_text
+from bot.grammar.mentions import find_in_text
 from bot.render.modals import Origin
 from bot.slack.listeners.forms import Prefill, open_recall_form
 from bot.slack.listeners.replies import via_origin

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.grammar.parsing import snapshot_all
+from bot.grammar.snapshot import snapshot_all
 from bot.render.modals import ALL_CAMERAS, ModalFields, Origin, read_view
 from bot.requests.snapshot_all import submit_all
 from bot.requests.submit import submit
