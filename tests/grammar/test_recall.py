@@ -1,4 +1,7 @@
-"""The inline grammar: every form in DESIGN.md, the user's own time zone, and bad words."""
+"""The inline grammar's main forms: a time of day read in the user's own zone (and still ahead
+meaning yesterday), am/pm, a date and time, relative times, every camera word, a duration with
+its unit apart, each type's default duration, words that cannot be read, /snapshot's forms, and
+a corrected command for a rule violation."""
 
 from __future__ import annotations
 
@@ -7,7 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.grammar.parsing import ParseError, corrected_example, parse_recall, parse_snapshot
+from bot.grammar.corrections import corrected_example
+from bot.grammar.recall import parse_recall
+from bot.grammar.snapshot import parse_snapshot
+from bot.grammar.tokens import ParseError
 from motive.rules import CameraPosition as P
 from motive.rules import RecallType, RuleViolation
 
