@@ -53,7 +53,7 @@ from bot.offline.signing import Signer, command_body
 from bot.server import build_server
 from bot.services import Services, build_services
 from bot.slack.app import build_bolt_app
-from bot.store.database import DONE, FAILED, UNKNOWN
+from bot.store.models import DONE, FAILED, UNKNOWN
 from motive.client import MotiveClient
 from motive.clock import ManualClock
 from motive.simulator import SimConfig, Simulator, build_app

@@ -37,7 +37,7 @@ import httpx
 from bench.faults import SECRET, bot
 from bot.offline.fakeslack import Channel, FakeSlack
 from bot.offline.signing import Signer, command_body
-from bot.store.database import DONE, FAILED
+from bot.store.models import DONE, FAILED
 from motive.clock import ManualClock
 from motive.simulator import SimConfig, Simulator
 from motive.simulator.state import Fault

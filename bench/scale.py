@@ -73,8 +73,8 @@ async def worker(db_url: str, latency: float) -> None:
     spawned = float(os.environ["BENCH_SPAWNED"])
     from bot.config import Settings
     from bot.services import build_services
-    from bot.store.database import Store
     from bot.store.rate_bucket import StoreBucket
+    from bot.store.requests import Store
     from motive.client import MotiveClient
     from motive.clock import SystemClock
 
@@ -139,7 +139,8 @@ def with_db(url: str, name: str) -> str:
 
 async def load(db_url: str, n: int) -> None:
     """`n` tracked recalls, processing, none due for hours (the bot's own row model)."""
-    from bot.store.database import Store, TrackedRequest, answer_dump
+    from bot.store.models import TrackedRequest, answer_dump
+    from bot.store.requests import Store
     from motive.models import Recall
     from motive.rules import validate_recall
 

@@ -33,7 +33,7 @@ from bot.config import Settings
 from bot.offline.fakeslack import FakeSlack
 from bot.offline.stack import WEBHOOK_SECRET, build_stack
 from bot.services import build_services
-from bot.store.database import DONE, TRACKING, TrackedRequest, answer_dump
+from bot.store.models import DONE, TRACKING, TrackedRequest, answer_dump
 from motive.client import MotiveClient
 from motive.clock import ManualClock, SystemClock
 from motive.models import Recall

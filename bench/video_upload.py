@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.offline.fakeslack import FakeSlack
 from bot.offline.loopback import serve_on_loopback
 from bot.services import build_services
-from bot.store.database import TrackedRequest
+from bot.store.models import TrackedRequest
 from motive.client import MotiveClient
 from motive.clock import ManualClock
 from motive.rules import CameraPosition, RecallRequest, RecallType, Target

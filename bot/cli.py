@@ -315,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _migrate(args: argparse.Namespace) -> int:
     from bot.logs import setup_logging
-    from bot.store.database import Store
+    from bot.store.requests import Store
 
     settings = settings_or_refuse()
     setup_logging(settings.log_level, settings.log_json)
@@ -339,7 +339,7 @@ def _audit(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from bot.access.audit import Audit, to_csv, to_json
-    from bot.store.database import Store
+    from bot.store.requests import Store
 
     since = None
     if args.since:

@@ -18,8 +18,9 @@ from bot.requests.my_requests import MyRequests
 from bot.slack.ingress.workspace import Workspace
 from bot.slack_api.usergroups import UserGroups
 from bot.slack_api.web import web_client
-from bot.store.database import Store, new_worker_id
+from bot.store.queue import new_worker_id
 from bot.store.rate_bucket import StoreBucket
+from bot.store.requests import Store
 from bot.tracking.delivery import Deliverer
 from bot.tracking.safety_events import SafetyEvents
 from bot.tracking.worker import Tracker

@@ -19,8 +19,8 @@ from typing import Any, Literal
 
 from sqlalchemy import delete, func, select
 
-from bot.store.database import Store
 from bot.store.models import AuditEntry
+from bot.store.requests import Store
 from motive.clock import Clock
 from motive.rules import CameraPosition, RecallRequest, SnapshotRequest
 

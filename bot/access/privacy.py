@@ -18,7 +18,8 @@ from bot.access.audit import Audit, Subject
 from bot.access.fleet import Fleet, UserZones
 from bot.render import blocks as bk
 from bot.slack_api.usergroups import UserGroups
-from bot.store.database import DailyLimit, Store
+from bot.store.opening import DailyLimit
+from bot.store.requests import Store
 from motive.clock import Clock
 from motive.rules import (
     OMNICAM_POSITIONS,

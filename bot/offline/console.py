@@ -29,7 +29,7 @@ from bot.offline.forms import FormFiller
 from bot.offline.printer import Printer
 from bot.offline.prompt import Prompt, TerminalLines
 from bot.offline.stack import Stack, build_stack
-from bot.store.database import TrackedRequest
+from bot.store.models import TrackedRequest
 from motive.simulator import SimConfig, SimError, Simulator
 
 ACCELERATION = 300.0  # a 10-minute upload takes 2 seconds

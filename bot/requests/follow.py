@@ -20,7 +20,7 @@ from bot.access.audit import Subject
 from bot.metrics import REQUESTS
 from bot.render import blocks as bk
 from bot.slack_api.web import Reply, permalink, post_anchor
-from bot.store.database import TrackedRequest
+from bot.store.models import TrackedRequest
 from bot.tracking.delivery import anchor_of
 from bot.tracking.worker import CREATE_LEASE
 

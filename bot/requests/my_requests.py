@@ -21,7 +21,8 @@ from bot.background import Background
 from bot.render import home
 from bot.render.blocks import Block
 from bot.slack_api.web import SLACK_FAILURES, slack_error
-from bot.store.database import FAILED, Store, TrackedRequest
+from bot.store.models import FAILED, TrackedRequest
+from bot.store.requests import Store
 from motive.client import MotiveClient
 from motive.errors import MotiveError
 from motive.models import QuotaInfo

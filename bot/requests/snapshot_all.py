@@ -21,7 +21,7 @@ from bot.requests.submit import (
     post_creating_anchor,
 )
 from bot.slack_api.web import SLACK_FAILURES, slack_error, update
-from bot.store.database import FAILED, TRACKING, TrackedRequest
+from bot.store.models import FAILED, TRACKING, TrackedRequest
 from bot.tracking.delivery import anchor_of
 from bot.tracking.schedule import next_delay
 from bot.tracking.snapshot_group import OWN_FAILED

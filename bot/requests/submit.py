@@ -27,17 +27,9 @@ from bot.slack_api.web import (
     slack_error,
     update,
 )
-from bot.store.database import (
-    DATABASE_FAILURES,
-    FAILED,
-    PENDING,
-    TRACKING,
-    UNKNOWN,
-    Answer,
-    DailyLimitReached,
-    TrackedRequest,
-    answer_dump,
-)
+from bot.store.database import DATABASE_FAILURES
+from bot.store.models import FAILED, PENDING, TRACKING, UNKNOWN, Answer, TrackedRequest, answer_dump
+from bot.store.opening import DailyLimitReached
 from bot.tracking import whereabouts
 from bot.tracking.delivery import anchor_of
 from bot.tracking.schedule import next_delay

@@ -14,13 +14,12 @@ row with the next take, so every process follows it.
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Float, Integer, Table, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Table, select, update
 
-from bot.store.database import Base, Store, UTCDateTime, insert_for
+from bot.store.database import Database, insert_for
+from bot.store.models import RateBucketRow
 from motive.clock import Clock
 from motive.ratelimit import fitted
 
@@ -29,21 +28,11 @@ KEEP_FOR_URGENT = 2.0  # tokens polls leave in the bucket for calls someone is w
 LONGEST_WAIT = 5.0  # seconds between looks at the bucket while waiting for a token
 
 
-class RateBucketRow(Base):
-    __tablename__ = "motive_rate_bucket"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tokens: Mapped[float] = mapped_column(Float)
-    capacity: Mapped[float] = mapped_column(Float)
-    refill_per_second: Mapped[float] = mapped_column(Float)
-    stamp: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
 class StoreBucket:
     """A `motive.ratelimit.RateLimiter` kept in the store, shared by every process."""
 
     def __init__(
-        self, store: Store, clock: Clock, *, limit: int = 120, period_seconds: float = 60.0
+        self, store: Database, clock: Clock, *, limit: int = 120, period_seconds: float = 60.0
     ) -> None:
         self.store = store
         self.clock = clock

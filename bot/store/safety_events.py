@@ -1,4 +1,5 @@
-"""One row per Motive safety event, and one per clip delivered into its thread.
+"""Motive's safety events in the store: one row per event, and one per clip delivered into its
+thread (the tables, and the words their states take, are in `models.py`).
 
 The event row is the claim: whoever holds it (an atomic UPDATE with a lease, as requests are
 claimed) is the only process that posts, edits or uploads for that event, so a webhook arriving
@@ -10,81 +11,26 @@ alters the post is an edit, and one that does not is nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    or_,
-    select,
-    update,
-)
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import or_, select, update
 
-from bot.store.database import Base, Store, UTCDateTime
+from bot.store.database import Database, insert_for
+from bot.store.models import CLIP_DONE, CLIP_POSTING, NEW, POSTED, SafetyClip, SafetyEventRow
 from motive.models import SafetyEvent
-
-NEW, POSTED, WITHDRAWN, LEFT_OUT = "new", "posted", "withdrawn", "left_out"
-# Clip rows: "posting" (reserved; a file id is kept before the share), then one of the others.
-CLIP_POSTING, UPLOADED, LINKED, WITHHELD = "posting", "uploaded", "linked", "withheld"
-CLIP_DONE = frozenset({UPLOADED, LINKED, WITHHELD})
-# `shown` of a new event whose post was sent without its answer recorded (a crash, or Slack
-# failing after posting): before posting again, the channel is searched for it.
-POSTING = "posting"
-
-
-class SafetyEventRow(Base):
-    __tablename__ = "safety_events"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    motive_id: Mapped[str] = mapped_column(String(64), unique=True)
-    type: Mapped[str] = mapped_column(String(64))  # Motive's latest word
-    posted_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    start_time: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(16), index=True)
-    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
-    withdrawn_why: Mapped[str | None] = mapped_column(Text, nullable=True)
-    channel: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    post_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    shown: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-    @property
-    def event(self) -> SafetyEvent:
-        return SafetyEvent.model_validate(self.data)
-
-
-class SafetyClip(Base):
-    __tablename__ = "safety_event_clips"
-    __table_args__ = (UniqueConstraint("event_id", "position"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("safety_events.id"), index=True)
-    position: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16))
-    file_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    ts: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 def dump(event: SafetyEvent) -> dict[str, Any]:
     return event.model_dump(mode="json")
 
 
+@dataclass(frozen=True)
 class EventStore:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    """The safety events and their clips in `store`."""
+
+    store: Database
 
     async def record(self, events: Sequence[SafetyEvent], now: datetime) -> None:
         """Keep Motive's latest word about each event: a new one becomes a row, once, however
@@ -240,17 +186,6 @@ class EventStore:
                 .where(SafetyClip.id == clip_id)
                 .values(status=status, ts=ts, posted_at=now)
             )
-
-
-def insert_for(sqlite: bool) -> Any:
-    """The dialect's INSERT (it has ON CONFLICT), imported on use as the request store does."""
-    if sqlite:
-        from sqlalchemy.dialects.sqlite import insert
-
-        return insert
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-    return pg_insert
 
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:

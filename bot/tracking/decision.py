@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.render.blocks import camera_label
-from bot.store.database import Answer, TrackedRequest
+from bot.store.models import Answer, TrackedRequest
 from bot.tracking.schedule import next_delay, safety_net_delay
 from motive.errors import MotiveError, NotFoundError, RateLimitError
 from motive.models import (

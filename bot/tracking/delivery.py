@@ -34,7 +34,8 @@ from bot.slack_api.web import (
     slack_error,
     update,
 )
-from bot.store.database import Delivery, Store, TrackedRequest
+from bot.store.models import Delivery, TrackedRequest
+from bot.store.requests import Store
 from motive.client import MotiveClient
 from motive.clock import Clock
 from motive.errors import MotiveError

@@ -29,8 +29,7 @@ from bot.background import Background
 from bot.metrics import SAFETY_EVENTS
 from bot.render import safety as sb
 from bot.slack_api.web import SLACK_FAILURES, at_most_once, post, slack_error
-from bot.store.database import Store
-from bot.store.safety_events import (
+from bot.store.models import (
     LEFT_OUT,
     LINKED,
     NEW,
@@ -39,10 +38,11 @@ from bot.store.safety_events import (
     UPLOADED,
     WITHDRAWN,
     WITHHELD,
-    EventStore,
     SafetyClip,
     SafetyEventRow,
 )
+from bot.store.requests import Store
+from bot.store.safety_events import EventStore
 from bot.tracking.delivery import Unsure, UploadFailed, stream_clip
 from motive import contract as c
 from motive.client import MotiveClient

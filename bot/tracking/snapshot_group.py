@@ -21,15 +21,8 @@ from bot.access.policy import Route
 from bot.render import blocks as bk
 from bot.render.timefmt import escape
 from bot.slack_api.web import SLACK_FAILURES, maybe_done, open_dm, post
-from bot.store.database import (
-    DONE,
-    FAILED,
-    FINAL_STATES,
-    IN_FLIGHT_STATES,
-    Delivery,
-    Progress,
-    TrackedRequest,
-)
+from bot.store.models import DONE, FAILED, FINAL_STATES, IN_FLIGHT_STATES, Delivery, TrackedRequest
+from bot.store.queue import Progress
 from bot.tracking.decision import DeliverSnapshot, Failed, GaveUp, Outcome, Wait, decide
 from bot.tracking.delivery import (
     UPLOAD_TIMEOUT,

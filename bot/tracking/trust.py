@@ -23,8 +23,8 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, select, update
 
 from bot.metrics import WEBHOOK_LAST_VERIFIED, WEBHOOK_TRUST_CHANGES, WEBHOOK_TRUSTED
-from bot.store.database import TRACKING, Store, TrackedRequest
-from bot.store.models import WebhookTrustRow
+from bot.store.models import TRACKING, TrackedRequest, WebhookTrustRow
+from bot.store.requests import Store
 from bot.tracking.schedule import PROFILES
 from motive.clock import Clock
 

@@ -30,16 +30,9 @@ from bot.access.policy import known_position
 from bot.background import Background
 from bot.config import Settings
 from bot.metrics import DELIVERY_LAG, REQUESTS, UNKNOWN_STATUS
-from bot.store.database import (
-    DONE,
-    FAILED,
-    PENDING,
-    TRACKING,
-    UNKNOWN,
-    Progress,
-    Store,
-    TrackedRequest,
-)
+from bot.store.models import DONE, FAILED, PENDING, TRACKING, UNKNOWN, TrackedRequest
+from bot.store.queue import Progress
+from bot.store.requests import Store
 from bot.tracking import snapshot_group
 from bot.tracking.decision import (
     DeliverRecall,

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.access.audit import Audit, Event, Subject
 from bot.cli import main
 from bot.logs import quiet_noisy
-from bot.store.database import Store
+from bot.store.requests import Store
 from motive.clock import ManualClock
 
 SUBJECT = Subject("snapshot", "TRK-101", "front_facing")

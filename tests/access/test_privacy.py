@@ -21,8 +21,8 @@ from bot.access.audit import Audit, Subject
 from bot.access.policy import SETTLE_SECONDS
 from bot.cli import main
 from bot.offline.fakeslack import FakeSlack
-from bot.store.database import TRACKING, Store, TrackedRequest
-from bot.store.models import AuditEntry
+from bot.store.models import TRACKING, AuditEntry, TrackedRequest
+from bot.store.requests import Store
 from motive.clock import ManualClock
 from motive.rules import CameraPosition as P
 from motive.simulator import SimConfig

@@ -22,8 +22,7 @@ import pytest
 from bot.offline.fakeslack import Message
 from bot.render.home import HOME_OPEN_RECALL, HOME_OPEN_SNAPSHOT
 from bot.render.safety import SAFETY_RECALL, SAFETY_SNAPSHOT
-from bot.store.database import DONE, UNKNOWN, TrackedRequest
-from bot.store.models import AuditEntry
+from bot.store.models import DONE, UNKNOWN, AuditEntry, TrackedRequest
 from motive.rules import RecallRequest
 from motive.simulator import SimConfig
 from motive.simulator.state import Fault

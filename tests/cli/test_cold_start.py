@@ -48,7 +48,7 @@ def test_a_current_database_starts_without_alembic(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'bot.db'}"
     code = f"""
 import asyncio, json, sys
-from bot.store.database import Store
+from bot.store.requests import Store
 
 async def main():
     store = Store({url!r})

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.store.database import TRACKING
+from bot.store.models import TRACKING
 from motive.clock import ManualClock
 from motive.simulator import SimConfig
 from motive.simulator.fleet import build_fleet, timelines

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.store.database import DONE, TRACKING
+from bot.store.models import DONE, TRACKING
 from tests.support.stack import Stack, running_stack
 
 DM = "DU0DISPATCH"  # the fake Slack's DM with the dispatcher

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from bot.offline.fakeslack import FakeSlack
-from bot.store.database import DONE, TRACKING
+from bot.store.models import DONE, TRACKING
 from bot.tracking.worker import CREATE_LEASE
 from motive.clock import ManualClock
 from motive.simulator import SimConfig, Simulator

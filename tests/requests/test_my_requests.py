@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from bot.render.home import HOME_OPEN_RECALL, HOME_OPEN_SNAPSHOT
-from bot.store.database import DONE, TRACKING, TrackedRequest
+from bot.store.models import DONE, TRACKING, TrackedRequest
 from tests.support.stack import Stack
 
 

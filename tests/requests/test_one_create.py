@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.offline.fakeslack import FakeSlack
-from bot.store.database import DONE, FAILED, TRACKING, UNKNOWN, TrackedRequest
+from bot.store.models import DONE, FAILED, TRACKING, UNKNOWN, TrackedRequest
 from bot.tracking.worker import DELIVERY_LEASE, LEASE
 from motive.clock import ManualClock
 from motive.simulator import SimConfig, Simulator

@@ -25,7 +25,7 @@ from bot.offline.fakeslack import BOT_USER
 from bot.offline.signing import command_body
 from bot.slack.app import build_bolt_app
 from bot.slack.ingress.socket_mode import SocketModeHandler
-from bot.store.database import DONE, FAILED, TRACKING, TrackedRequest
+from bot.store.models import DONE, FAILED, TRACKING, TrackedRequest
 from motive.clock import ManualClock
 from motive.simulator import Fault
 from motive.webhooks import SIGNATURE_HEADER, sign

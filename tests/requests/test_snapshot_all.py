@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.store.database import DONE, FAILED, TrackedRequest
+from bot.store.models import DONE, FAILED, TrackedRequest
 from tests.support.stack import Stack
 
 

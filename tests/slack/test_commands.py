@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bot.store.database import TRACKING
+from bot.store.models import TRACKING
 from motive.simulator import SimConfig
 from tests.support.stack import Stack, running_stack, wait_for
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.offline.fakeslack import Message
-from bot.store.database import DONE, TRACKING
+from bot.store.models import DONE, TRACKING
 from tests.support.stack import Stack
 from tests.tracking.test_safety_events import SAFETY, posts, safety_stack
 

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.offline.fakeslack import Message
-from bot.store.database import DONE, TRACKING
+from bot.store.models import DONE, TRACKING
 from tests.support.stack import Stack
 
 CHICAGO = ZoneInfo("America/Chicago")  # the fake Slack's zone for every user

@@ -1,8 +1,8 @@
-"""The store on real SQLite and real PostgreSQL: claims, deliveries, due rows, the URL forms."""
+"""The store on real SQLite and real PostgreSQL: the URL forms, rows that come back typed and in
+UTC, due rows and duplicates, the clock's stamps, rows migrated from before the typed request."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from bot.config import async_database_url
-from bot.store.database import CREATING, DONE, TRACKING, Progress, Store, TrackedRequest
+from bot.store.models import CREATING, DONE, TRACKING, TrackedRequest
+from bot.store.queue import Progress
+from bot.store.requests import Store
 from motive.clock import ManualClock
 from motive.models import ImageCapture, Recall
 from motive.rules import RecallRequest, validate_recall, validate_snapshot
@@ -115,47 +117,6 @@ async def test_the_request_and_motives_answer_come_back_typed(any_db_url: str) -
     await store.close()
 
 
-async def test_only_one_worker_holds_a_claim(any_db_url: str) -> None:
-    store = Store(any_db_url)
-    await store.create_schema()
-    r = await store.add(row())
-    results = await asyncio.gather(
-        *(store.claim(r.id, f"w{i}", NOW, timedelta(minutes=2)) for i in range(8))
-    )
-    assert results.count(True) == 1
-    winner = f"w{results.index(True)}"
-    assert not await store.claim(r.id, "late", NOW + timedelta(minutes=1), timedelta(minutes=2))
-    assert not await store.claim(r.id, winner, NOW + timedelta(minutes=1), timedelta(minutes=2))
-    assert await store.claim(
-        r.id, "late", NOW + timedelta(minutes=4), timedelta(minutes=2)
-    )  # expired
-    await store.release_many("late", [(r.id, None)])
-    assert await store.claim(r.id, "again", NOW + timedelta(minutes=4), timedelta(minutes=2))
-    await store.close()
-
-
-async def test_finished_requests_cannot_be_claimed(any_db_url: str) -> None:
-    store = Store(any_db_url)
-    await store.create_schema()
-    r = await store.add(row(state=DONE))
-    assert not await store.claim(r.id, "w", NOW, timedelta(minutes=2))
-    await store.close()
-
-
-async def test_a_delivery_is_reserved_once(any_db_url: str) -> None:
-    store = Store(any_db_url)
-    await store.create_schema()
-    r = await store.add(row())
-    got = await asyncio.gather(*(store.begin_delivery(r.id, "links", NOW) for _ in range(6)))
-    assert [fresh for _, fresh in got].count(True) == 1
-    first = got[0][0]
-    assert first is not None
-    await store.finish_delivery(first.id, "9.9", NOW)
-    assert await store.begin_delivery(r.id, "links", NOW) == (None, False)
-    assert (await store.delivery(r.id, "links")).ts == "9.9"  # type: ignore[union-attr]
-    await store.close()
-
-
 async def test_due_and_duplicates(any_db_url: str) -> None:
     store = Store(any_db_url)
     await store.create_schema()
@@ -172,16 +133,6 @@ async def test_due_and_duplicates(any_db_url: str) -> None:
     assert await store.count_in_flight() == 2
     assert await store.by_motive_id("recall", "81234") is not None
     assert await store.by_motive_id("snapshot", "81234") is None
-    await store.close()
-
-
-async def test_sqlite_claims_left_by_a_crash_are_cleared(sqlite_url: str) -> None:
-    store = Store(sqlite_url)
-    await store.create_schema()
-    r = await store.add(row())
-    assert await store.claim(r.id, "dead-process", NOW, timedelta(minutes=2))
-    assert await store.clear_claims() == 1
-    assert await store.claim(r.id, "new-process", NOW, timedelta(minutes=2))
     await store.close()
 
 

@@ -16,9 +16,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
-import bot.store.safety_events  # noqa: F401  (its tables are part of the models compared)
-from bot.store.database import Base, Store
 from bot.store.migrate import alembic_config, current, head, migrate
+from bot.store.models import Base
+from bot.store.requests import Store
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,8 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.store.database import TRACKING, Store
+from bot.store.models import TRACKING
 from bot.store.rate_bucket import KEEP_FOR_URGENT, StoreBucket
+from bot.store.requests import Store
 from bot.tracking.worker import Tracker
 from motive.clock import ManualClock
 from tests.support.stack import Stack

@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from bot.offline.fakeslack import FakeSlack, find_openapi
 from bot.offline.stack import PATIENCE, SIGNING_SECRET, WEBHOOK_SECRET, Stack, build_stack
-from bot.store.database import Store
+from bot.store.requests import Store
 from motive.clock import ManualClock
 from motive.simulator import SimConfig, Simulator
 from tests.conftest import shared_server

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.store.database import TRACKING, TrackedRequest
+from bot.store.models import TRACKING, TrackedRequest
 from bot.tracking.decision import (
     DeliverRecall,
     DeliverSnapshot,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.store.database import DONE, TRACKING, TrackedRequest
+from bot.store.models import DONE, TRACKING, TrackedRequest
 from motive import contract
 from motive.models import parse_time
 from motive.simulator import SimConfig, variants

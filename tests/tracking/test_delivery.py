@@ -9,8 +9,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.store.database import DONE, FAILED, TRACKING, Delivery
-from bot.store.database import TrackedRequest as TR
+from bot.store.models import DONE, FAILED, TRACKING, Delivery
+from bot.store.models import TrackedRequest as TR
 from bot.tracking import delivery as delivery_module
 from bot.tracking.delivery import Unsure, UploadFailed, _maybe_shared, _why
 from tests.support.stack import Stack

@@ -14,7 +14,8 @@ from typing import Any, ClassVar
 import httpx
 
 from bot.offline.stack import serve_backends
-from bot.store.database import DONE, TRACKING, Store, TrackedRequest
+from bot.store.models import DONE, TRACKING, TrackedRequest
+from bot.store.requests import Store
 from bot.tracking.worker import Tracker
 from motive.clock import ManualClock, SystemClock
 from motive.simulator import SimConfig, Simulator

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from bot.offline.fakeslack import Channel, FakeSlack, Message
-from bot.store.safety_events import LEFT_OUT, POSTED, WITHDRAWN
+from bot.store.models import LEFT_OUT, POSTED, WITHDRAWN
 from motive.clock import ManualClock
 from motive.simulator import SimConfig, Simulator, send_event_webhooks
 from motive.simulator.events import SimEvent

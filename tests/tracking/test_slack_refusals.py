@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.store.database import FAILED, TRACKING, TrackedRequest
+from bot.store.models import FAILED, TRACKING, TrackedRequest
 from tests.support.stack import Stack
 
 DM = "DU0DISPATCH"  # the fake Slack's DM with the dispatcher

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.store.database import DONE, TRACKING, TrackedRequest
+from bot.store.models import DONE, TRACKING, TrackedRequest
 from bot.tracking.decision import (
     DeliverRecall,
     Failed,

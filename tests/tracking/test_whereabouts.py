@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.store.database import TRACKING
+from bot.store.models import TRACKING
 from bot.tracking.whereabouts import describe, nearest
 from motive.models import breadcrumbs
 from motive.simulator import Fault

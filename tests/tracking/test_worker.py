@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.store.database import DONE, FAILED, TRACKING, UNKNOWN, TrackedRequest
+from bot.store.models import DONE, FAILED, TRACKING, UNKNOWN, TrackedRequest
 from bot.tracking.schedule import PROFILES
 from bot.tracking.worker import Tracker
 from motive.webhooks import sign
@@ -217,8 +217,8 @@ async def test_half_done_delivery_is_found_in_the_thread_not_posted_again(stack:
     # As if the process died after Slack took the post but before the store recorded it.
     from sqlalchemy import update
 
-    from bot.store.database import Delivery
-    from bot.store.database import TrackedRequest as TR
+    from bot.store.models import Delivery
+    from bot.store.models import TrackedRequest as TR
 
     async with stack.svc.store.sessions() as s, s.begin():
         await s.execute(update(Delivery).values(status="posting", ts=None))
@@ -420,7 +420,7 @@ async def test_links_under_an_unknown_status_word_are_delivered(stack: Stack) ->
 async def _snapshot_named(stack: Stack, name: str) -> TrackedRequest:
     """A tracked snapshot whose target is called `name`; Motive's capture is Reefer 12's (the
     simulator's fleet has no unit with such a name, and the capture is fetched by id)."""
-    from bot.store.database import TrackedRequest as TR
+    from bot.store.models import TrackedRequest as TR
     from motive.rules import validate_snapshot
 
     capture = await stack.svc.motive.image_captures.create(
@@ -468,8 +468,8 @@ async def test_upload_found_in_the_thread_by_its_file_id_after_a_crash(stack: St
     # As if the process died after Slack shared the file but before the store recorded it.
     from sqlalchemy import update
 
-    from bot.store.database import Delivery
-    from bot.store.database import TrackedRequest as TR
+    from bot.store.models import Delivery
+    from bot.store.models import TrackedRequest as TR
 
     async with stack.svc.store.sessions() as s, s.begin():
         await s.execute(update(Delivery).values(status="posting", ts=None))

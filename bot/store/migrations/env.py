@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-import bot.store.models  # (the audit trail's and the webhook trust's tables)
-import bot.store.rate_bucket  # (its table is part of the schema)
-import bot.store.safety_events  # noqa: F401  (its tables are part of the schema)
-from bot.store.database import Base
+from bot.store.models import Base  # every table of the schema is declared there
 
 connection = context.config.attributes["connection"]
 context.configure(
