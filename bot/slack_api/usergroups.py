@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -21,26 +22,30 @@ from motive.clock import Clock
 log = logging.getLogger(__name__)
 
 
+@dataclass(eq=False)
 class UserGroups:
-    def __init__(self, slack: AsyncWebClient, clock: Clock, ttl_seconds: float = 300.0) -> None:
-        self._slack = slack
-        self._clock = clock
-        self._ttl = ttl_seconds
-        self._members: dict[str, tuple[float, frozenset[str]]] = {}
+    """Members of the policy's user groups, each group's kept for `ttl_seconds`."""
+
+    slack: AsyncWebClient
+    clock: Clock
+    ttl_seconds: float = 300.0
+    _members: dict[str, tuple[float, frozenset[str]]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     async def members(self, group: str) -> frozenset[str]:
         hit = self._members.get(group)
-        if hit is not None and self._clock.monotonic() - hit[0] < self._ttl:
+        if hit is not None and self.clock.monotonic() - hit[0] < self.ttl_seconds:
             return hit[1]
         try:
-            answer = await self._slack.usergroups_users_list(usergroup=group)
+            answer = await self.slack.usergroups_users_list(usergroup=group)
         except SLACK_FAILURES as e:
             log.warning(
                 "members of user group %s unknown (%s); counted as empty", group, slack_error(e)
             )
             return frozenset()
         found = frozenset(str(u) for u in answer.get("users") or [])
-        self._members[group] = (self._clock.monotonic(), found)
+        self._members[group] = (self.clock.monotonic(), found)
         return found
 
     async def groups_of(self, user: str, groups: Iterable[str]) -> frozenset[str]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -70,12 +70,14 @@ class TrustState:
         }
 
 
+@dataclass(eq=False)
 class WebhookTrust:
-    def __init__(self, store: Store, clock: Clock, *, cache_seconds: float = CACHE_SECONDS) -> None:
-        self.store = store
-        self.clock = clock
-        self.cache_seconds = cache_seconds
-        self._cached: tuple[datetime, TrustState] | None = None
+    """The trust row, read through a cache of `cache_seconds`, and its switches."""
+
+    store: Store
+    clock: Clock
+    cache_seconds: float = field(default=CACHE_SECONDS, kw_only=True)
+    _cached: tuple[datetime, TrustState] | None = field(default=None, init=False, repr=False)
 
     async def state(self, *, fresh: bool = False) -> TrustState:
         now = self.clock.now()
