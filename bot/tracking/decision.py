@@ -1,7 +1,8 @@
 """What one poll means: a pure function from a stored request and Motive's answer to an outcome.
 
-No HTTP, no database, no clock of its own: the poller fetches, calls `decide`, and acts on what
-comes back (waits, delivers, or finishes the request). Tested as a table in
+No HTTP, no database, no clock of its own, and no Slack: the poller fetches, calls `decide`, and
+acts on what comes back (waits, delivers, or finishes the request); what is said in Slack is
+worded by bot.tracking.delivery and bot.render. Tested as a table in
 tests/tracking/test_decision.py.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.render.blocks import camera_label
 from bot.store.models import Answer, TrackedRequest
 from bot.tracking.schedule import next_delay, safety_net_delay
 from motive.errors import MotiveError, NotFoundError, RateLimitError
@@ -87,12 +87,24 @@ class DeliverSnapshot:
 
 
 @dataclass(frozen=True)
+class CameraFailure:
+    """Why one camera of a recall has no footage, in Motive's words (`position`: Motive's word
+    for the camera)."""
+
+    position: str | None
+    message: str
+
+
+@dataclass(frozen=True)
 class Failed:
-    """Motive will not produce the media; `reason` says why, for the thread."""
+    """Motive will not produce the media; `reason` says why, for the thread. Where Motive gave
+    its reasons camera by camera, `reason` leads up to them and `cameras` holds them; the
+    thread's sentence names each camera (`delivery.problem_words`)."""
 
     reason: str
     answer: Answer | None = None
     unannounced: bool = False  # found by a poll while the webhook was trusted to announce it
+    cameras: tuple[CameraFailure, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,10 +177,13 @@ def _recall(recall: Recall) -> Outcome | None:
             return DeliverRecall(recall, status)
         return None
     if recall.status in TERMINAL_RECALL_STATUSES:
-        reason = (
-            recall.failure_reason or _camera_reasons(cameras) or f"Motive reported {recall.status}."
-        )
-        return Failed(f"Motive could not produce the footage: {reason}", recall)
+        failed = "Motive could not produce the footage:"
+        if recall.failure_reason:
+            return Failed(f"{failed} {recall.failure_reason}", recall)
+        each = tuple(CameraFailure(c.position, c.error_message) for c in cameras if c.error_message)
+        if each:
+            return Failed(failed, recall, cameras=each)
+        return Failed(f"{failed} Motive reported {recall.status}.", recall)
     return None
 
 
@@ -193,10 +208,4 @@ def _gave_up(row: TrackedRequest, status: str | None) -> str:
         f"Motive had not finished after {hours:g} hours (last status: {status or 'unknown'}). "
         "The truck has probably been off or out of coverage; ask again once it is back on the "
         "road."
-    )
-
-
-def _camera_reasons(cameras: list[RecallCamera]) -> str:
-    return "; ".join(
-        f"{camera_label(c.position)}: {c.error_message}" for c in cameras if c.error_message
     )

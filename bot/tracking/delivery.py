@@ -36,6 +36,7 @@ from bot.slack_api.web import (
 )
 from bot.store.models import Delivery, TrackedRequest
 from bot.store.requests import Store
+from bot.tracking.decision import Failed, GaveUp
 from motive.client import MotiveClient
 from motive.clock import Clock
 from motive.errors import MotiveError
@@ -784,6 +785,16 @@ def withheld_line(row: TrackedRequest, positions: Sequence[str | None]) -> str:
     """The thread's word for media the policy kept back (it names no one but the requester)."""
     labels = ", ".join(bk.camera_label(p) for p in positions)
     return f":no_entry: Not shown: {labels}. The policy does not let <@{row.requester}> see it."
+
+
+def problem_words(outcome: Failed | GaveUp) -> str:
+    """Why a request ended without media, in the thread's words: the decision's reason, then
+    each camera's own where Motive gave its reasons camera by camera, each camera named here
+    (the decision names none)."""
+    if isinstance(outcome, GaveUp) or not outcome.cameras:
+        return outcome.reason
+    cameras = "; ".join(f"{bk.camera_label(c.position)}: {c.message}" for c in outcome.cameras)
+    return f"{outcome.reason} {cameras}"
 
 
 def _marker(row: TrackedRequest, key: str) -> str:

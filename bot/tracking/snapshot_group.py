@@ -28,6 +28,7 @@ from bot.tracking.delivery import (
     UPLOAD_TIMEOUT,
     Deliverer,
     Unsure,
+    problem_words,
     withheld_line,
 )
 from motive.errors import MotiveError
@@ -97,7 +98,7 @@ async def _member_ended(
     elif isinstance(outcome, Failed | GaveUp):
         if outcome.answer is not None:
             await tracker.store.record_answer(row.id, outcome.answer)
-        await tracker._finish(row, FAILED, "failed", outcome.reason)
+        await tracker._finish(row, FAILED, "failed", problem_words(outcome))
     assert row.group_id is not None
     # The leader may be waiting on this one: poll it now (skipped if it is being polled, in
     # which case its own next poll comes GROUP_WAIT later).
@@ -115,8 +116,9 @@ async def _own_ended(
     elif isinstance(outcome, Failed | GaveUp):
         if outcome.answer is not None:
             await tracker.store.record_answer(row.id, outcome.answer)
-        await tracker.store.set(row.id, motive_status=OWN_FAILED, last_error=outcome.reason)
-        row.motive_status, row.last_error = OWN_FAILED, outcome.reason
+        reason = problem_words(outcome)
+        await tracker.store.set(row.id, motive_status=OWN_FAILED, last_error=reason)
+        row.motive_status, row.last_error = OWN_FAILED, reason
 
 
 async def _leader_step(tracker: Tracker, leader: TrackedRequest) -> Progress | None:

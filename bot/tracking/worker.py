@@ -44,7 +44,7 @@ from bot.tracking.decision import (
     Wait,
     decide,
 )
-from bot.tracking.delivery import Deliverer, Refused
+from bot.tracking.delivery import Deliverer, Refused, problem_words
 from bot.tracking.schedule import safety_net_delay
 from bot.tracking.trust import WebhookTrust
 from motive.client import MotiveClient
@@ -465,7 +465,7 @@ class Tracker:
             if outcome.answer is not None:
                 await self.store.record_answer(row.id, outcome.answer)
             status = "gave_up" if isinstance(outcome, GaveUp) else "failed"
-            done = await self._finish(row, FAILED, status, outcome.reason)
+            done = await self._finish(row, FAILED, status, problem_words(outcome))
             return None if done else await self.retry_delivery(row, now)
         answer = outcome.recall if isinstance(outcome, DeliverRecall) else outcome.capture
         if not await self.store.extend_claim(row.id, self.worker_id, now + DELIVERY_LEASE):

@@ -1,7 +1,8 @@
 """The poller's decision as a table: a stored request and Motive's answer in, an outcome out.
 
 No HTTP and no database: the rows are built in memory, the answers are Motive's models, and the
-schedule's jitter draw is fixed, so every delay is exact.
+schedule's jitter draw is fixed, so every delay is exact. An outcome that ends a request is also
+checked in the words the thread gets (`delivery.problem_words`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 
 from bot.store.models import TRACKING, TrackedRequest
 from bot.tracking.decision import (
+    CameraFailure,
     DeliverRecall,
     DeliverSnapshot,
     Failed,
@@ -25,6 +27,7 @@ from bot.tracking.decision import (
     Wait,
     decide,
 )
+from bot.tracking.delivery import problem_words
 from bot.tracking.schedule import next_delay
 from motive.errors import APIConnectionError, NotFoundError, RateLimitError
 from motive.models import ImageCapture, Recall
@@ -103,6 +106,7 @@ class Case:
     kind: str = "recall"
     stored_status: str = "pending"
     now: datetime = NOW
+    said: str | None = None  # the thread's words, where they are not the outcome's reason alone
 
 
 def _recall_cases() -> list[Case]:
@@ -148,8 +152,11 @@ def _recall_cases() -> list[Case]:
              cancelled, Failed("Motive could not produce the footage: Motive reported cancelled.",
                                cancelled)),
         Case("completed but no camera has a link: each camera's reason",
-             empty_done, Failed("Motive could not produce the footage: Rear: The rear camera was "
-                                "disconnected.", empty_done)),
+             empty_done, Failed("Motive could not produce the footage:", empty_done,
+                                cameras=(CameraFailure("rear", "The rear camera was "
+                                                                "disconnected."),)),
+             said="Motive could not produce the footage: Rear: The rear camera was "
+                  "disconnected."),
         Case("429 with Retry-After: exactly that long, not the backoff",
              rate_limited(42.0), Wait(NOW + timedelta(seconds=42),
                                       error="Motive is rate limiting us.")),
@@ -209,7 +216,10 @@ CASES = _recall_cases() + _snapshot_cases()
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_decision_table(case: Case) -> None:
     row = tracked(case.kind, status=case.stored_status)
-    assert decide(row, case.fetched, case.now, SCHEDULE) == case.expected
+    outcome = decide(row, case.fetched, case.now, SCHEDULE)
+    assert outcome == case.expected
+    if isinstance(outcome, Failed | GaveUp):
+        assert problem_words(outcome) == (case.said or outcome.reason)
 
 
 def test_the_decision_changes_nothing_it_is_given() -> None:

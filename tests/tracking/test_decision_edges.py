@@ -1,7 +1,8 @@
 """The poller's decision (bot/tracking/decision.py), written against the survivors of a mutation
 run (TESTING.md, run J): the safety-net pace while Motive's webhook is trusted, which finished
 recalls a poll marks as missed by the webhook, Motive's own status word on the anchor, and the
-wording of a request given up with no status ever seen and of several cameras' reasons."""
+wording of a request given up with no status ever seen and of several cameras' reasons (the
+decision gives them camera by camera; `delivery.problem_words` names each camera)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from bot.tracking.decision import (
+    CameraFailure,
     DeliverRecall,
     DeliverSnapshot,
     Failed,
@@ -18,6 +20,7 @@ from bot.tracking.decision import (
     Wait,
     decide,
 )
+from bot.tracking.delivery import problem_words
 from bot.tracking.schedule import next_delay
 from motive.errors import APIConnectionError
 from tests.tracking.test_decision import (
@@ -130,9 +133,16 @@ def test_each_cameras_reason_is_given_in_turn() -> None:
     nothing = recall("failed", front, REAR_BROKEN)
     outcome = decide(tracked(), nothing, NOW, Schedule())
     assert outcome == Failed(
-        "Motive could not produce the footage: Road-facing: The lens was covered.; "
-        "Rear: The rear camera was disconnected.",
+        "Motive could not produce the footage:",
         nothing,
+        cameras=(
+            CameraFailure("front_facing", "The lens was covered."),
+            CameraFailure("rear", "The rear camera was disconnected."),
+        ),
+    )
+    assert problem_words(outcome) == (
+        "Motive could not produce the footage: Road-facing: The lens was covered.; "
+        "Rear: The rear camera was disconnected."
     )
 
 
