@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,7 @@ MEGABYTE = 1_000_000
 THREAD_PAGES = 50  # pages of 200 replies read, at most, looking for a half-done delivery
 LINKED = "linked"  # a clip delivery that ended as a link (the ts column of its row)
 
+# Puts one delivery in Slack (given its row and its marker): the ts of what it posted.
 Send = Callable[[Delivery, str], Awaitable[str]]
 
 
@@ -162,26 +164,20 @@ def anchor_of(
     )
 
 
+@dataclass(kw_only=True, eq=False)  # eq=False: one deliverer is one deliverer (hashable)
 class Deliverer:
-    def __init__(
-        self,
-        *,
-        store: Store,
-        slack: AsyncWebClient,
-        motive: MotiveClient,
-        clock: Clock,
-        privacy: Privacy | None = None,
-    ) -> None:
-        self.store = store
-        self.slack = slack
-        self.motive = motive
-        self.clock = clock
-        self.privacy = privacy
+    """Puts requests' results into Slack, each delivery exactly once (`deliver_once`)."""
+
+    store: Store
+    slack: AsyncWebClient
+    motive: MotiveClient
+    clock: Clock
+    privacy: Privacy | None = None
 
     @property
     def writes(self) -> AsyncWebClient:
         """The client for posts and file shares: the SDK never sends one twice (a 500 may come
-        after Slack posted); `_once`'s next try looks in the thread for it first."""
+        after Slack posted); `deliver_once`'s next try looks in the thread for it first."""
         return at_most_once(self.slack)
 
     @property
@@ -299,7 +295,7 @@ class Deliverer:
                     )
                     return ts
 
-                if not await self._once(row, "links_private", send_dm, dm=True):
+                if not await self.deliver_once(row, "links_private", send_dm, dm=True):
                     return False
         videos = await self._videos(row, public, dm=False)
         if videos is None:
@@ -328,7 +324,7 @@ class Deliverer:
                 )
             return ts
 
-        return await self._once(row, "links", send)
+        return await self.deliver_once(row, "links", send)
 
     @staticmethod
     def _results(
@@ -381,7 +377,7 @@ class Deliverer:
                 return LINKED
 
         key = f"video-{pos.value}"
-        if not await self._once(row, key, send, dm=dm):
+        if not await self.deliver_once(row, key, send, dm=dm):
             return False, None
         if why is None:
             done = await self.store.delivery(row.id, key)
@@ -446,7 +442,7 @@ class Deliverer:
                 blocks = bk.marked([bk.section(line)], marker)
                 return await post(self.writes, row.channel, line, blocks, row.thread)
 
-            return await self._once(row, "image", refuse)
+            return await self.deliver_once(row, "image", refuse)
         private = where is pol.Route.REQUESTER
 
         async def send(delivery: Delivery, marker: str) -> str:
@@ -466,7 +462,7 @@ class Deliverer:
             await self.audit_delivery(row, [request.position], f"image {how}", channel=dm)
             return ts
 
-        if not await self._once(row, "image", send, dm=private):
+        if not await self.deliver_once(row, "image", send, dm=private):
             return False
         if not private:
             return True
@@ -476,7 +472,7 @@ class Deliverer:
             blocks = bk.marked([bk.section(line)], marker)
             return await post(self.writes, row.channel, line, blocks, row.thread)
 
-        return await self._once(row, "image_notice", notice)
+        return await self.deliver_once(row, "image_notice", notice)
 
     async def final_problem(self, row: TrackedRequest, problem: str) -> bool:
         """Why the request ended without media, one thread reply."""
@@ -487,7 +483,7 @@ class Deliverer:
         async def send(delivery: Delivery, marker: str) -> str:
             return await post(self.writes, row.channel, text, bk.marked(blocks, marker), row.thread)
 
-        return await self._once(row, "final", send)
+        return await self.deliver_once(row, "final", send)
 
     # --- refresh --------------------------------------------------------------------------
 
@@ -633,10 +629,16 @@ class Deliverer:
 
     # --- exactly once ---------------------------------------------------------------------
 
-    async def _once(self, row: TrackedRequest, key: str, send: Send, *, dm: bool = False) -> bool:
-        """Post one delivery unless it was posted already. True when it is (now) in Slack;
-        False when Slack failed for now; Refused when it refused for good. `dm`: it goes to
-        the requester's DM, where an earlier attempt is looked for."""
+    async def deliver_once(
+        self, row: TrackedRequest, key: str, send: Send, *, dm: bool = False
+    ) -> bool:
+        """Put one delivery of `row` in Slack (`key` names it among the request's deliveries)
+        unless it is there already: reserved in the store, `send` called with the row and the
+        marker its post carries (its first block's id), then recorded as posted. A delivery
+        found half-done is looked for where it was going before `send` is called again. True
+        when it is (now) in Slack; False when Slack failed for now (the caller tries again
+        later); Refused when Slack refused for good. `dm`: it goes to the requester's DM, where
+        an earlier attempt is looked for."""
         delivery, fresh = await self.store.begin_delivery(row.id, key, self.clock.now())
         if delivery is None:
             return True

@@ -77,11 +77,11 @@ async def poll(tracker: Tracker, row: TrackedRequest) -> Progress | None:
     """One poll of a grouped capture (the claim is held by the caller)."""
     leader = is_leader(row)
     if not (leader and capture_result(row) is not None):
-        fetched = await tracker._fetch(row)
+        fetched = await tracker.fetch(row)
         answered = tracker.clock.now()
-        outcome = decide(row, fetched, answered, await tracker._schedule())
+        outcome = decide(row, fetched, answered, await tracker.poll_schedule())
         if isinstance(outcome, Wait):
-            return await tracker._act(row, outcome, answered)
+            return await tracker.act_on(row, outcome, answered)
         if not leader:
             await _member_ended(tracker, row, outcome, answered)
             return None
@@ -94,11 +94,11 @@ async def _member_ended(
 ) -> None:
     if isinstance(outcome, DeliverSnapshot):
         await tracker.store.record_answer(row.id, outcome.capture, motive_done_at=now)
-        await tracker._finish(row, DONE, "success", None)
+        await tracker.finish(row, DONE, "success", None)
     elif isinstance(outcome, Failed | GaveUp):
         if outcome.answer is not None:
             await tracker.store.record_answer(row.id, outcome.answer)
-        await tracker._finish(row, FAILED, "failed", problem_words(outcome))
+        await tracker.finish(row, FAILED, "failed", problem_words(outcome))
     assert row.group_id is not None
     # The leader may be waiting on this one: poll it now (skipped if it is being polled, in
     # which case its own next poll comes GROUP_WAIT later).
@@ -136,7 +136,7 @@ async def _leader_step(tracker: Tracker, leader: TrackedRequest) -> Progress | N
     # the row, and must say what the anchor says ("Partly done", not "Done").
     await tracker.store.set(leader.id, motive_status=status)
     leader.motive_status = status
-    await tracker._finish(leader, DONE if good else FAILED, status, None)
+    await tracker.finish(leader, DONE if good else FAILED, status, None)
     return None
 
 
@@ -259,4 +259,4 @@ async def _send_images(
 
     if not results and not notes:
         return True
-    return await deliverer._once(leader, "images_private" if dm else "images", send, dm=dm)
+    return await deliverer.deliver_once(leader, "images_private" if dm else "images", send, dm=dm)

@@ -401,8 +401,9 @@ class Tracker:
                     next_poll_at=self.clock.now() + RETRY_INTERNAL, last_error="internal error"
                 )
 
-    async def _fetch(self, row: TrackedRequest) -> Fetched:
-        """Ask Motive about the request; an error is an answer too (the decision weighs it)."""
+    async def fetch(self, row: TrackedRequest) -> Fetched:
+        """Ask Motive about a claimed request (counted in `polls`); an error is an answer too
+        (the decision weighs it)."""
         assert row.motive_id is not None
         self.polls += 1
         try:
@@ -414,7 +415,9 @@ class Tracker:
         except MotiveError as e:
             return e
 
-    async def _schedule(self) -> Schedule:
+    async def poll_schedule(self) -> Schedule:
+        """This poll's schedule for `decision.decide`: the settings' poll times, a fresh jitter
+        draw, and whether Motive's webhook is trusted now."""
         return Schedule(
             first=self.settings.poll_first_seconds,
             longest=self.settings.poll_max_seconds,
@@ -426,14 +429,17 @@ class Tracker:
         """Fetch, decide, act. Returns what to record with the release (None: it ended)."""
         if row.group_id is not None:
             return await snapshot_group.poll(self, row)
-        fetched = await self._fetch(row)
+        fetched = await self.fetch(row)
         # Timed from the answer: the client may have waited out Retry-After on its retries.
         answered = self.clock.now()
-        schedule = await self._schedule()
+        schedule = await self.poll_schedule()
         outcome = decide(row, fetched, answered, schedule, announced=row.id in self._announced)
-        return await self._act(row, outcome, answered)
+        return await self.act_on(row, outcome, answered)
 
-    async def _act(self, row: TrackedRequest, outcome: Outcome, now: datetime) -> Progress | None:
+    async def act_on(self, row: TrackedRequest, outcome: Outcome, now: datetime) -> Progress | None:
+        """Carry out a claimed request's poll outcome (`now`: when Motive answered): record it
+        and wait, deliver it (exactly once), or finish the request with its reason. Returns what
+        to record with the release of the claim (None: the request ended)."""
         if isinstance(outcome, Wait):
             if outcome.unknown_status is not None:
                 UNKNOWN_STATUS.labels(kind=row.kind, status=outcome.unknown_status[:64]).inc()
@@ -465,7 +471,7 @@ class Tracker:
             if outcome.answer is not None:
                 await self.store.record_answer(row.id, outcome.answer)
             status = "gave_up" if isinstance(outcome, GaveUp) else "failed"
-            done = await self._finish(row, FAILED, status, problem_words(outcome))
+            done = await self.finish(row, FAILED, status, problem_words(outcome))
             return None if done else await self.retry_delivery(row, now)
         answer = outcome.recall if isinstance(outcome, DeliverRecall) else outcome.capture
         if not await self.store.extend_claim(row.id, self.worker_id, now + DELIVERY_LEASE):
@@ -483,7 +489,7 @@ class Tracker:
         if not delivered:
             # Slack would not take it now; come back, fetch fresh links, and try again.
             return await self.retry_delivery(row, now)
-        await self._finish(row, DONE, status, None)
+        await self.finish(row, DONE, status, None)
         return None
 
     async def retry_delivery(self, row: TrackedRequest, now: datetime) -> Progress:
@@ -508,10 +514,11 @@ class Tracker:
         REQUESTS.labels(kind=row.kind, outcome="slack_refused").inc()
         self.changed(row)
 
-    async def _finish(
+    async def finish(
         self, row: TrackedRequest, state: str, status: str, problem: str | None
     ) -> bool:
-        """The last word on a request: the thread reply (if a problem), anchor, and state.
+        """The last word on a request: the thread reply saying `problem` (if any), the anchor's
+        `status`, and its final `state` (DONE or FAILED) in the store; the Home tab is told.
         False if Slack would not take the reply (nothing is recorded then)."""
         if problem is not None and not await self.delivery.final_problem(row, problem):
             return False

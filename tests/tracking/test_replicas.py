@@ -42,14 +42,14 @@ class ProbedTracker(Tracker):
     overlaps: ClassVar[list[int]] = []
     fetches: ClassVar[list[tuple[str, int, Any]]] = []
 
-    async def _fetch(self, row: TrackedRequest) -> Any:
+    async def fetch(self, row: TrackedRequest) -> Any:
         self.fetches.append((self.worker_id, row.id, row.next_poll_at))
         if row.id in self.active:
             self.overlaps.append(row.id)
         self.active.add(row.id)
         try:
             await asyncio.sleep(0.005)
-            return await super()._fetch(row)
+            return await super().fetch(row)
         finally:
             self.active.discard(row.id)
 
