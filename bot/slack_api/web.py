@@ -68,7 +68,8 @@ def at_most_once(client: AsyncWebClient) -> AsyncWebClient:
     done it and then answered an error, or its answer may have been lost, and the SDK's server
     error and connection retries would send it again: a second post. Only rate limits are
     retried here (a 429 means Slack did nothing); the caller's own retry looks for what the
-    failed call may have done before it tries again (bot/tracking/delivery.py)."""
+    failed call may have done before it tries again (`post_once` here, `Deliverer.deliver_once`
+    in bot/tracking/delivery.py, a share's `Unsure` in bot/slack_api/uploads.py)."""
     once = copy.copy(client)
     once.retry_handlers = [
         h for h in client.retry_handlers if isinstance(h, AsyncRateLimitErrorRetryHandler)

@@ -4,7 +4,8 @@ Each delivery (the links, the image, the last word about a failure) is a row res
 store before anything is posted and marked posted after. A delivery found half-done (a crash, or
 Slack failing) is looked for in the thread before it is posted again: a posted message by its
 first block's id, an upload by the Slack file id the row remembered before the upload was
-shared. Nothing of that shows to people.
+shared. Nothing of that shows to people. Files go through bot.slack_api.uploads, the one upload
+path.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from bot.access import policy as pol
 from bot.access.audit import UNKNOWN_USER, Subject
 from bot.render import blocks as bk
 from bot.render.timefmt import escape
+from bot.slack_api import uploads
 from bot.slack_api.web import (
     SLACK_FAILURES,
     Place,
     at_most_once,
     find_marked,
-    maybe_done,
     open_dm,
     post,
     refused_for_good,
@@ -43,25 +44,17 @@ from motive.clock import Clock
 from motive.errors import MotiveError
 from motive.models import ImageCapture, Recall, RecallCamera
 from motive.rules import CameraPosition, SnapshotRequest
-from motive.tls import tls_context
 
 if TYPE_CHECKING:
     from bot.access.privacy import Privacy
 
 log = logging.getLogger(__name__)
 
-UPLOAD_TIMEOUT = 60.0  # seconds for each read or write of an upload (not the whole of it)
-CLIP_CHUNK = 1 << 16  # bytes of a clip held at once on their way from Motive to Slack
-MEGABYTE = 1_000_000
 THREAD_PAGES = 50  # pages of 200 replies read, at most, looking for a half-done delivery
 LINKED = "linked"  # a clip delivery that ended as a link (the ts column of its row)
 
 # Puts one delivery in Slack (given its row and its marker): the ts of what it posted.
 Send = Callable[[Delivery, str], Awaitable[str]]
-
-
-class UploadFailed(Exception):
-    """Slack's upload URL did not take the bytes."""
 
 
 class Refused(Exception):
@@ -79,71 +72,6 @@ REFUSAL_WORDS = {
     "is_archived": "the channel is archived",
     "not_in_channel": "I am not in the channel and could not join it",
 }
-
-
-class Unsure(Exception):
-    """Sharing an upload failed in a way that leaves open whether it is in the thread."""
-
-    def __init__(self, cause: BaseException) -> None:
-        super().__init__(slack_error(cause))
-
-
-async def stream_clip(
-    *,
-    slack: AsyncWebClient,
-    motive: MotiveClient,
-    url: str,
-    filename: str,
-    title: str,
-    comment: str,
-    channel: str,
-    thread_ts: str | None,
-    ceiling_mb: int,
-    keep_file_id: Callable[[str], Awaitable[None]],
-) -> tuple[str, int]:
-    """Motive's download streamed into Slack's external upload, a chunk at a time (a clip is
-    never held in memory whole), then shared: ("file:ID", bytes). The one upload path for clips,
-    a recall's and a safety event's. Too large, or of unknown size: UploadFailed (the caller
-    posts the link). `keep_file_id(file_id)` is awaited before the share, so that a crash after
-    it can be followed up by looking for the file in the thread. A share that may have gone
-    through: Unsure."""
-    async with (
-        httpx.AsyncClient(timeout=UPLOAD_TIMEOUT, verify=tls_context()) as http,
-        motive.stream_media(url) as media,
-    ):
-        size = int(media.headers.get("content-length") or 0)
-        if size <= 0:
-            raise UploadFailed("Motive did not say how large the clip is")
-        if size > ceiling_mb * MEGABYTE:
-            raise UploadFailed(
-                f"the clip is {size / MEGABYTE:,.0f} MB, above the {ceiling_mb} MB the policy "
-                "allows for uploads"
-            )
-        got = await slack.files_getUploadURLExternal(filename=filename, length=size)
-        file_id, upload_url = str(got["file_id"]), str(got["upload_url"])
-        await keep_file_id(file_id)
-        try:
-            sent = await http.post(
-                upload_url,
-                content=media.aiter_bytes(CLIP_CHUNK),
-                headers={"Content-Length": str(size), "Content-Type": "video/mp4"},
-            )
-            sent.raise_for_status()
-        except httpx.HTTPError as e:
-            raise UploadFailed(f"the upload did not go through ({type(e).__name__})") from e
-    try:
-        # Never re-sent blindly by the SDK: a 500 may come after Slack shared it.
-        await at_most_once(slack).files_completeUploadExternal(
-            files=[{"id": file_id, "title": title}],
-            channel_id=channel,
-            thread_ts=thread_ts,
-            initial_comment=comment,
-        )
-    except SLACK_FAILURES as e:
-        if _maybe_shared(e):
-            raise Unsure(e) from e
-        raise
-    return f"file:{file_id}", size
 
 
 def anchor_of(
@@ -176,8 +104,8 @@ class Deliverer:
 
     @property
     def writes(self) -> AsyncWebClient:
-        """The client for posts and file shares: the SDK never sends one twice (a 500 may come
-        after Slack posted); `deliver_once`'s next try looks in the thread for it first."""
+        """The client for posts: the SDK never sends one twice (a 500 may come after Slack
+        posted); `deliver_once`'s next try looks in the thread for it first."""
         return at_most_once(self.slack)
 
     @property
@@ -368,11 +296,13 @@ class Deliverer:
             nonlocal why
             try:
                 return await self._upload_clip(row, cam, pos, delivery, dm=dm)
-            except (MotiveError, UploadFailed, httpx.HTTPError, *SLACK_FAILURES) as e:
+            except (MotiveError, uploads.UploadFailed, httpx.HTTPError, *SLACK_FAILURES) as e:
                 if isinstance(e, MotiveError):
                     why = f"Motive's link did not give the clip ({e.message})"
+                elif isinstance(e, httpx.HTTPError):
+                    why = type(e).__name__
                 else:
-                    why = _why(e) if not isinstance(e, httpx.HTTPError) else type(e).__name__
+                    why = uploads.failure_words(e)
                 log.info("clip of request %s linked instead: %s", row.id, why)
                 return LINKED
 
@@ -394,8 +324,8 @@ class Deliverer:
         *,
         dm: bool,
     ) -> str:
-        """The clip into the thread (or the requester's DM), streamed by `stream_clip`. Too
-        large (or of unknown size): UploadFailed, and a link."""
+        """The clip into the thread (or the requester's DM), streamed by `uploads.stream_clip`.
+        Too large (or of unknown size): UploadFailed, and a link."""
         assert cam.download_url is not None
         name = row.request.target.name
         label = bk.camera_label(pos.value)
@@ -404,7 +334,7 @@ class Deliverer:
         async def keep(file_id: str) -> None:
             await self.store.note_delivery_file(delivery.id, file_id)
 
-        ref, size = await stream_clip(
+        ref, size = await uploads.stream_clip(
             slack=self.slack,
             motive=self.motive,
             url=cam.download_url,
@@ -449,10 +379,10 @@ class Deliverer:
             dm = await open_dm(self.slack, row.requester) if private else None
             try:
                 data = await self.motive.fetch_media(url)
-                ts = await self._upload(row, request, data, delivery, dm)
+                ts = await self._upload_image(row, request, data, delivery, dm)
                 how = "uploaded by DM to " + row.requester if dm else "uploaded into the thread"
-            except (MotiveError, UploadFailed, *SLACK_FAILURES) as e:
-                why = e.message if isinstance(e, MotiveError) else _why(e)
+            except (MotiveError, uploads.UploadFailed, *SLACK_FAILURES) as e:
+                why = e.message if isinstance(e, MotiveError) else uploads.failure_words(e)
                 text, blocks = bk.snapshot_link(url, expires, why)
                 blocks = bk.marked(blocks, marker)
                 ts = await post(
@@ -650,10 +580,10 @@ class Deliverer:
                 if ts is None:
                     ts = await send(delivery, marker)
                 break
-            except (Unsure, *SLACK_FAILURES) as e:
-                why = str(e) if isinstance(e, Unsure) else slack_error(e)
+            except (uploads.Unsure, *SLACK_FAILURES) as e:
+                why = str(e) if isinstance(e, uploads.Unsure) else slack_error(e)
                 log.warning("delivery %s of request %s failed: %s", key, row.id, why)
-                code = None if isinstance(e, Unsure) else refused_for_good(e)
+                code = None if isinstance(e, uploads.Unsure) else refused_for_good(e)
                 if code == "not_in_channel" and await self._join(row.channel):
                     look = False  # a clean refusal: nothing was posted; once more, now joined
                     continue
@@ -729,7 +659,7 @@ class Deliverer:
         )
         return None
 
-    async def _upload(
+    async def _upload_image(
         self,
         row: TrackedRequest,
         request: SnapshotRequest,
@@ -737,36 +667,24 @@ class Deliverer:
         delivery: Delivery,
         dm: str | None = None,
     ) -> str:
-        """Slack's three-step upload, with the file id stored before the file is shared."""
+        """The image into the thread (or the requester's DM `dm`), its Slack file id stored
+        before it is shared (`uploads.upload_and_share`)."""
         name = request.target.name
+        label = bk.camera_label(request.position)
         filename = f"snapshot-{name}-{request.position.value}.jpg".replace(" ", "_")
-        got = await self.slack.files_getUploadURLExternal(filename=filename, length=len(data))
-        file_id, upload_url = str(got["file_id"]), str(got["upload_url"])
-        await self.store.note_delivery_file(delivery.id, file_id)
-        try:
-            async with httpx.AsyncClient(timeout=UPLOAD_TIMEOUT, verify=tls_context()) as http:
-                (await http.post(upload_url, content=data)).raise_for_status()
-        except httpx.HTTPError as e:
-            raise UploadFailed(f"the upload did not go through ({type(e).__name__})") from e
-        try:
-            await self.writes.files_completeUploadExternal(
-                files=[
-                    {
-                        "id": file_id,
-                        "title": f"Snapshot {name}, {bk.camera_label(request.position)}",
-                    }
-                ],
-                channel_id=dm or row.channel,
-                thread_ts=None if dm else row.thread,
-                # Shown as a message: a name holding <!channel> must not become a ping.
-                initial_comment=f"Snapshot from {escape(name)}, {bk.camera_label(request.position)}.",
-            )
-        except SLACK_FAILURES as e:
-            if _maybe_shared(e):
-                # The file may be in the thread after all: the next try looks for it there.
-                raise Unsure(e) from e
-            raise
-        return f"file:{file_id}"
+
+        async def keep(file_id: str) -> None:
+            await self.store.note_delivery_file(delivery.id, file_id)
+
+        return await uploads.upload_and_share(
+            self.slack,
+            uploads.File(filename, f"Snapshot {name}, {label}", data, len(data)),
+            channel=dm or row.channel,
+            thread_ts=None if dm else row.thread,
+            # Shown as a message: a name holding <!channel> must not become a ping.
+            comment=f"Snapshot from {escape(name)}, {label}.",
+            keep_file_id=keep,
+        )
 
 
 def positions(cameras: Sequence[RecallCamera]) -> list[CameraPosition]:
@@ -801,13 +719,3 @@ def problem_words(outcome: Failed | GaveUp) -> str:
 
 def _marker(row: TrackedRequest, key: str) -> str:
     return f"delivery-{row.id}-{key}"
-
-
-def _why(e: BaseException) -> str:
-    return str(e) if isinstance(e, UploadFailed) else slack_error(e)
-
-
-def _maybe_shared(e: BaseException) -> bool:
-    """Whether a failed share may still have put the file in the thread: yes unless Slack
-    answered with a plain refusal."""
-    return maybe_done(e)

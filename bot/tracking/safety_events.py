@@ -28,6 +28,7 @@ from bot.access.safety_routing import route
 from bot.background import Background
 from bot.metrics import SAFETY_EVENTS
 from bot.render import safety as sb
+from bot.slack_api.uploads import Unsure, UploadFailed, stream_clip
 from bot.slack_api.web import SLACK_FAILURES, at_most_once, post, slack_error
 from bot.store.models import (
     LEFT_OUT,
@@ -43,7 +44,6 @@ from bot.store.models import (
 )
 from bot.store.requests import Store
 from bot.store.safety_events import EventStore
-from bot.tracking.delivery import Unsure, UploadFailed, stream_clip
 from motive import contract as c
 from motive.client import MotiveClient
 from motive.clock import Clock

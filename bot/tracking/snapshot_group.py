@@ -15,25 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-import httpx
-
 from bot.access.policy import Route
 from bot.render import blocks as bk
 from bot.render.timefmt import escape
-from bot.slack_api.web import SLACK_FAILURES, maybe_done, open_dm, post
+from bot.slack_api import uploads
+from bot.slack_api.web import open_dm, post
 from bot.store.models import DONE, FAILED, FINAL_STATES, IN_FLIGHT_STATES, Delivery, TrackedRequest
 from bot.store.queue import Progress
 from bot.tracking.decision import DeliverSnapshot, Failed, GaveUp, Outcome, Wait, decide
-from bot.tracking.delivery import (
-    UPLOAD_TIMEOUT,
-    Deliverer,
-    Unsure,
-    problem_words,
-    withheld_line,
-)
+from bot.tracking.delivery import Deliverer, problem_words, withheld_line
 from motive.errors import MotiveError
 from motive.models import ImageCapture
-from motive.tls import tls_context
 
 if TYPE_CHECKING:
     from bot.tracking.worker import Tracker
@@ -206,27 +198,29 @@ async def _send_images(
                 images.append((r, await deliverer.motive.fetch_media(r.url)))
             except MotiveError as e:
                 failed.append((r.position, f"the image could not be downloaded ({e.message})"))
-        files: list[dict[str, str]] = []
+        files: list[uploads.Uploaded] = []
+        shown: list[str] = []  # the cameras of `files`, in turn
+
+        async def keep(file_id: str) -> None:
+            # Kept before anything is shared: after a crash the thread is searched for it.
+            await deliverer.store.note_delivery_file(delivery.id, file_id)
+
         for r, data in images:
             filename = f"snapshot-{name}-{r.position}.jpg".replace(" ", "_")
-            got = await deliverer.slack.files_getUploadURLExternal(
-                filename=filename, length=len(data)
-            )
-            file_id, upload_url = str(got["file_id"]), str(got["upload_url"])
-            if not files:
-                # Kept before anything is shared: after a crash the thread is searched for it.
-                await deliverer.store.note_delivery_file(delivery.id, file_id)
-            try:
-                async with httpx.AsyncClient(timeout=UPLOAD_TIMEOUT, verify=tls_context()) as http:
-                    (await http.post(upload_url, content=data)).raise_for_status()
-            except httpx.HTTPError as e:
-                failed.append((r.position, f"the upload did not go through ({type(e).__name__})"))
-                continue
             title = f"Snapshot {name}, {bk.camera_label(r.position)}"
-            files.append({"id": file_id, "title": title, "position": r.position})
+            try:
+                uploaded = await uploads.upload(
+                    deliverer.slack,
+                    uploads.File(filename, title, data, len(data)),
+                    keep_file_id=None if files else keep,
+                )
+            except uploads.UploadFailed as e:
+                failed.append((r.position, str(e)))
+                continue
+            files.append(uploaded)
+            shown.append(r.position)
         order = [r.position for r in results]
         failed.sort(key=lambda f: order.index(f[0]) if f[0] in order else len(order))
-        shown = [f["position"] for f in files]
         text = "\n".join([comment(label, shown, failed), *notes]) if results else "\n".join(notes)
         where = f"by DM to {leader.requester}" if dm else "into the thread"
         if not files:
@@ -241,21 +235,11 @@ async def _send_images(
                     cameras_text=",".join(order),
                 )
             return ts
-        try:
-            await deliverer.writes.files_completeUploadExternal(
-                files=[{"id": f["id"], "title": f["title"]} for f in files],
-                channel_id=channel,
-                thread_ts=thread,
-                initial_comment=text,
-            )
-        except SLACK_FAILURES as e:
-            if maybe_done(e):
-                raise Unsure(e) from e
-            raise
+        await uploads.share(deliverer.slack, files, channel=channel, thread_ts=thread, comment=text)
         await deliverer.audit_delivery(
             leader, None, f"images uploaded {where}", channel=channel, cameras_text=",".join(shown)
         )
-        return f"file:{files[0]['id']}"
+        return files[0].ref
 
     if not results and not notes:
         return True
