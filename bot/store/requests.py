@@ -6,7 +6,7 @@ queue's claims; `deliveries.py`: posts reserved once). Nothing here knows Slack.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -20,25 +20,44 @@ from bot.store.models import (
     TRACKING,
     UNKNOWN,
     Answer,
-    Delivery,
-    Request,
     TrackedRequest,
     answer_dump,
 )
-from bot.store.opening import DailyLimit, Opening
-from bot.store.queue import Progress, Queue
+from bot.store.opening import Opening
+from bot.store.queue import Queue
 from motive.clock import Clock
 
 
 class Store(Database):
     """One database and every query the bot makes of it: those on tracked requests here, the
-    others handed to the opening, the queue and the deliveries, which share its connection."""
+    others those of its opening, queue and deliveries, which share its connection."""
 
     def __init__(self, url: str, *, clock: Clock | None = None, echo: bool = False) -> None:
         super().__init__(url, clock=clock, echo=echo)
-        self._opening = Opening(self)
-        self._queue = Queue(self)
-        self._deliveries = Deliveries(self)
+        # The parts' own methods, signatures and defaults, on the one object callers hold.
+        opening = Opening(self)
+        self.in_flight_duplicate = opening.in_flight_duplicate
+        self.open_overlapping = opening.open_overlapping
+        self.open_request = opening.open_request
+        self.open_group = opening.open_group
+        self.recall_minutes = opening.recall_minutes
+        self.release = opening.release
+        queue = Queue(self)
+        self.claim = queue.claim
+        self.claim_due = queue.claim_due
+        self.claim_rows = queue.claim_rows
+        self.count_due = queue.count_due
+        self.extend_claim = queue.extend_claim
+        self.release_many = queue.release_many
+        self.clear_claims = queue.clear_claims
+        self.orphans = queue.orphans
+        deliveries = Deliveries(self)
+        self.begin_delivery = deliveries.begin_delivery
+        self.delivery = deliveries.delivery
+        self.delivery_pending_since = deliveries.delivery_pending_since
+        self.note_delivery_file = deliveries.note_delivery_file
+        self.finish_delivery = deliveries.finish_delivery
+        self.deliveries = deliveries.deliveries
 
     # --- requests -------------------------------------------------------------------------
 
@@ -196,95 +215,3 @@ class Store(Database):
                 .scalars()
                 .all()
             )
-
-    # --- opening and releasing requests (opening.py) ------------------------------------
-
-    async def in_flight_duplicate(self, dedupe_key: str) -> TrackedRequest | None:
-        return await self._opening.in_flight_duplicate(dedupe_key)
-
-    async def open_overlapping(self, request: Request) -> TrackedRequest | None:
-        return await self._opening.open_overlapping(request)
-
-    async def open_request(
-        self,
-        row: TrackedRequest,
-        *,
-        worker: str,
-        lease: timedelta,
-        overlap: bool = True,
-        limit: DailyLimit | None = None,
-    ) -> TrackedRequest:
-        return await self._opening.open_request(
-            row, worker=worker, lease=lease, overlap=overlap, limit=limit
-        )
-
-    async def open_group(
-        self, rows: Sequence[TrackedRequest], *, worker: str, lease: timedelta
-    ) -> TrackedRequest:
-        return await self._opening.open_group(rows, worker=worker, lease=lease)
-
-    async def recall_minutes(self, user: str, since: datetime) -> int:
-        return await self._opening.recall_minutes(user, since)
-
-    async def release(self, request_id: int) -> None:
-        await self._opening.release(request_id)
-
-    # --- the polling queue's claims (queue.py) ------------------------------------------
-
-    async def claim(self, request_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
-        return await self._queue.claim(request_id, worker, now, lease)
-
-    async def claim_due(
-        self, worker: str, now: datetime, lease: timedelta, limit: int
-    ) -> list[TrackedRequest]:
-        return await self._queue.claim_due(worker, now, lease, limit)
-
-    async def claim_rows(
-        self,
-        request_ids: Sequence[int],
-        worker: str,
-        now: datetime,
-        lease: timedelta,
-        *,
-        due_now: bool = False,
-    ) -> list[TrackedRequest]:
-        return await self._queue.claim_rows(request_ids, worker, now, lease, due_now=due_now)
-
-    async def count_due(self, now: datetime) -> int:
-        return await self._queue.count_due(now)
-
-    async def extend_claim(self, request_id: int, worker: str, until: datetime) -> bool:
-        return await self._queue.extend_claim(request_id, worker, until)
-
-    async def release_many(
-        self, worker: str, updates: Sequence[tuple[int, Progress | None]]
-    ) -> None:
-        await self._queue.release_many(worker, updates)
-
-    async def clear_claims(self) -> int:
-        return await self._queue.clear_claims()
-
-    async def orphans(self, now: datetime, quiet: timedelta) -> Sequence[TrackedRequest]:
-        return await self._queue.orphans(now, quiet)
-
-    # --- deliveries (deliveries.py) -----------------------------------------------------
-
-    async def begin_delivery(
-        self, request_id: int, key: str, now: datetime
-    ) -> tuple[Delivery | None, bool]:
-        return await self._deliveries.begin_delivery(request_id, key, now)
-
-    async def delivery(self, request_id: int, key: str) -> Delivery | None:
-        return await self._deliveries.delivery(request_id, key)
-
-    async def delivery_pending_since(self, request_id: int) -> datetime | None:
-        return await self._deliveries.delivery_pending_since(request_id)
-
-    async def note_delivery_file(self, delivery_id: int, file_id: str) -> None:
-        await self._deliveries.note_delivery_file(delivery_id, file_id)
-
-    async def finish_delivery(self, delivery_id: int, ts: str | None, now: datetime) -> None:
-        await self._deliveries.finish_delivery(delivery_id, ts, now)
-
-    async def deliveries(self, request_id: int | None = None) -> Sequence[Delivery]:
-        return await self._deliveries.deliveries(request_id)

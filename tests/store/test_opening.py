@@ -179,3 +179,22 @@ async def test_of_identical_snapshot_groups_opened_together_one_is_opened(store:
     assert [r.id for r in stored] == [r.id for r in won]
     assert {r.group_id for r in stored} == {won[0].id}
     assert stored[0].group_positions == ["front_facing", "driver_facing"]
+
+
+async def test_a_released_group_goes_whole_and_alone(store: Store) -> None:
+    """Releasing a snapshot group's leader frees every capture of it, and nothing of another
+    group or of a request of its own."""
+
+    def group(vehicle: str) -> list[TrackedRequest]:
+        return [
+            opening(validate_snapshot(vehicle_number=vehicle, position=p))
+            for p in ("front_facing", "driver_facing")
+        ]
+
+    first = group("TRK-101")
+    second = group("TRK-102")
+    assert await store.open_group(first, worker="w1", lease=LEASE) is first[0]
+    assert await store.open_group(second, worker="w1", lease=LEASE) is second[0]
+    alone = await store.open_request(opening(recall_at(50)), worker="w1", lease=LEASE)
+    await store.release(first[0].id)
+    assert [r.id for r in await store.all_requests()] == [*(r.id for r in second), alone.id]

@@ -86,6 +86,33 @@ async def test_a_request_made_due_now_is_claimed_at_once(store: Store) -> None:
     assert stored is not None and stored.claimed_by == "w1"
 
 
+async def test_made_due_now_are_the_named_rows_tracked_free_and_not_yet_due(store: Store) -> None:
+    """A webhook names its requests: only those move to now, and only when they are tracked,
+    nobody holds them and their poll was to come later (or was never set); one already overdue
+    keeps its place in the queue."""
+    later = NOW + timedelta(minutes=20)
+    overdue_at = NOW - timedelta(minutes=5)
+    named = await store.add(row(next_poll_at=later))
+    unset = await store.add(row(next_poll_at=None))
+    overdue = await store.add(row(next_poll_at=overdue_at))
+    creating = await store.add(row(state=CREATING, next_poll_at=later))
+    held = await store.add(row(next_poll_at=later))
+    unnamed = await store.add(row(next_poll_at=later))
+    assert await store.claim(held.id, "w2", NOW, LEASE)
+    names = [named.id, unset.id, overdue.id, creating.id, held.id]
+    got = await store.claim_rows(names, "w1", NOW, LEASE, due_now=True)
+    assert sorted(r.id for r in got) == [named.id, unset.id, overdue.id]
+    polls = {r.id: r.next_poll_at for r in await store.all_requests()}
+    assert polls == {
+        named.id: NOW,
+        unset.id: NOW,
+        overdue.id: overdue_at,
+        creating.id: later,
+        held.id: later,
+        unnamed.id: later,
+    }
+
+
 async def test_workers_claiming_together_take_different_rows(pg_url: str) -> None:
     """PostgreSQL, five workers' claims at once (`FOR UPDATE SKIP LOCKED`): every due row is
     claimed by exactly one, and none waits for another's rows."""
