@@ -9,6 +9,8 @@ and `deliveries.py`, which `Store` puts together).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from typing import Any
 
 from sqlalchemy import event, select
@@ -46,7 +48,7 @@ class Database:
         # notes people write, user ids, Motive's links.
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.url.startswith("sqlite"):
-            kwargs["connect_args"] = {"timeout": 30}
+            kwargs["connect_args"] = {"timeout": 30, "factory": RollbackOnClose}
         else:
             kwargs["pool_size"] = 10
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
@@ -65,6 +67,30 @@ class Database:
     async def ping(self) -> None:
         async with self.sessions() as s:
             await s.execute(select(1))
+
+
+class RollbackOnClose(sqlite3.Connection):
+    """A SQLite connection whose close ends its transaction first, whatever its cursors hold.
+
+    A task cancelled while it awaits a statement does not stop the statement: aiosqlite runs it
+    in its thread all the same, and SQLAlchemy, taking the cancellation for a lost connection,
+    closes the connection. A SELECT with rows left unread (a claim's look for an open or
+    overlapping request, after its BEGIN IMMEDIATE) is still active then, and SQLite closes a
+    connection with an active statement only when that statement is freed: until then it lives
+    on and keeps its transaction, the write lock included. The statement's cursor is held by
+    the cancelled call's frames and exception, which outlive the close (a stop keeps every
+    cancelled command until all have ended), so the other commands' shielded releases waited
+    out the busy timeout and failed with "database is locked", and their askers got the
+    generic error instead of "nothing was requested". A ROLLBACK ends the transaction even with
+    a statement active, so the lock goes with the close, on every path that closes (the
+    graceful close, aiosqlite's forced stop, a dispose); it drops only what the close would.
+    Retrying the release, or a longer timeout, would only wait longer for a lock that nothing
+    gives back."""
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):  # closed already, or failing: close all the same
+            self.rollback()  # nothing to do outside a transaction
+        super().close()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:

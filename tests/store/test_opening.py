@@ -5,12 +5,20 @@ the key: what keeps two people, or two replicas, from asking Motive for the same
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
+import threading
 from datetime import datetime, timedelta
 from typing import Any
+
+import pytest
+from sqlalchemy import event, make_url
+from sqlalchemy.util import await_only
 
 from bot.store.models import CREATING, DONE, UNKNOWN, TrackedRequest
 from bot.store.opening import DailyLimit, DailyLimitReached
 from bot.store.requests import Store
+from motive.clock import ManualClock
 from motive.rules import validate_recall, validate_snapshot
 from tests.store.rows import LEASE, NOW, RECALL
 
@@ -70,6 +78,57 @@ async def test_a_released_request_frees_its_key_and_only_its_own(store: Store) -
     assert await store.in_flight_duplicate(RECALL.dedupe_key()) is None
     fresh = opening()
     assert await store.open_request(fresh, worker="w2", lease=LEASE) is fresh
+
+
+async def test_a_claim_cancelled_inside_its_statement_leaves_no_lock_behind(
+    sqlite_url: str,
+) -> None:
+    """A stop cancels a command while its claim's SELECT runs (after BEGIN IMMEDIATE, rows not
+    yet read). aiosqlite finishes the statement in its thread and SQLAlchemy closes the
+    connection; the write lock must go with it, although the cancelled task (which keeps the
+    statement's cursor) is still referenced, as a stop's gather keeps it. It used to stay:
+    other commands' shielded releases waited out the 30 s busy timeout and failed with
+    "database is locked"."""
+    store = Store(sqlite_url, clock=ManualClock(NOW))
+    loop = asyncio.get_running_loop()
+    armed, entered, go = threading.Event(), asyncio.Event(), threading.Event()
+
+    def trace(statement: str) -> None:  # in aiosqlite's thread, as a statement starts
+        if armed.is_set() and statement.lstrip().upper().startswith("SELECT"):
+            armed.clear()
+            loop.call_soon_threadsafe(entered.set)
+            go.wait()
+
+    @event.listens_for(store.engine.sync_engine, "connect")
+    def traced(dbapi_connection: Any, record: Any) -> None:
+        await_only(record.driver_connection.set_trace_callback(trace))
+
+    try:
+        first = await store.open_request(opening(), worker="w1", lease=LEASE)
+        armed.set()  # the same request again: its claim's first SELECT finds `first`
+        claim = asyncio.create_task(store.open_request(opening(), worker="w2", lease=LEASE))
+        await entered.wait()
+        claim.cancel()
+        go.set()
+        with pytest.raises(asyncio.CancelledError):
+            await claim
+        assert write_lock_free(make_url(sqlite_url).database or "")
+        await store.release(first.id)
+        assert await store.all_requests() == []
+    finally:
+        go.set()
+        await store.close()
+
+
+def write_lock_free(path: str) -> bool:
+    """Whether another connection can take SQLite's write lock at once (no busy wait)."""
+    with contextlib.closing(sqlite3.connect(path, timeout=0)) as probe:
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return False
+        probe.rollback()
+        return True
 
 
 async def test_an_overlapping_recall_is_the_same_recall(store: Store) -> None:
