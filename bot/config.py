@@ -1,4 +1,4 @@
-"""Settings, from the environment (and `.env`), with the names in DESIGN.md.
+"""Settings, from the environment (and `.env`).
 
 Every setting is checked here, when the settings are read: a bad one stops the start with one
 line naming it and what it may be (`load_settings`), not with a traceback from wherever it is
