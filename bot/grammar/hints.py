@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeAlias
 from zoneinfo import ZoneInfo
 
-from bot.grammar.times import amount, clock_time, starts_time, zone_word
+from bot.grammar.times import amount, starts_time, zone_word
 from bot.grammar.tokens import ParseError, camera_words, fix
 from bot.grammar.words import (
     ALL_WORDS,
@@ -54,7 +54,7 @@ def dangling(
     """A filler (`at`, `last`) with no time after it, or `and` with no camera on each side."""
     word = tokens[i]
     j = i + 1
-    if j < len(tokens) and _lexical(tokens, j, month_first) is None:
+    if j < len(tokens) and lexical(tokens, j, month_first) is None:
         # The next word is the one not understood: it is judged where it stands.
         return unknown_word(tokens, j, check=check, tz=tz, month_first=month_first)
     if word.lower() in CAMERA_JOINERS:
@@ -106,17 +106,18 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _or_list(words: tuple[str, ...] | list[str]) -> str:
+def or_list(words: tuple[str, ...] | list[str]) -> str:
+    """`a, b or c`. (Called while this module is imported; a test calls it too.)"""
     return f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 # What a refusal says may stand where a word was not understood, read from the same data as
 # the parser and the help.
 _WHY = {
-    "day": f"When is said like {_or_list(WHEN_HINTS)}.",
-    "camera": f"Camera words are {_or_list(list(dict.fromkeys(_SHORT_CAMERA_WORDS)))} (or all "
+    "day": f"When is said like {or_list(WHEN_HINTS)}.",
+    "camera": f"Camera words are {or_list(list(dict.fromkeys(_SHORT_CAMERA_WORDS)))} (or all "
     f"cameras); join them like {CAMERA_EXAMPLES[1]}.",
-    "unit": f"A length is said like {_or_list(DURATION_EXAMPLES)}.",
+    "unit": f"A length is said like {or_list(DURATION_EXAMPLES)}.",
 }
 _RECALL_WHY = (
     "After the truck come a time, a duration like 2m, timelapse, and camera words "
@@ -126,12 +127,12 @@ _KNOWN = frozenset(w for words in VOCABULARIES.values() for w in words)
 _NUMBERISH = re.compile(r"^\d{1,6}(?:\.\d{1,3})?$")
 
 
-def _lexical(tokens: list[str], j: int, month_first: bool) -> str | None:
-    """What kind of word stands at `j`, read alone ("camera", "time", "length", …), or None."""
+def lexical(tokens: list[str], j: int, month_first: bool) -> str | None:
+    """What kind of word stands at `j`, read alone: "camera", "type", "other" (a note, a target,
+    again), "length", "time", "edge" (no word there), or None (a word nothing reads)."""
     if not 0 < j < len(tokens):
         return "edge"
     low = tokens[j].lower()
-    nxt = tokens[j + 1] if j + 1 < len(tokens) else ""
     if camera_words(low) or low in CAMERA_JOINERS or low in ALL_WORDS or low in CAMERA_NOUNS:
         return "camera"
     if low in TYPE_WORDS:
@@ -142,22 +143,21 @@ def _lexical(tokens: list[str], j: int, month_first: bool) -> str | None:
         return "length"
     if low in ("ago", "now", "half", "quarter") or low in UNIT_SECONDS:
         return "length"
+    # (A clock, a day, a part of the day or a filler begins a time: `starts_time` reads them.)
     if starts_time(tokens, j, month_first) or zone_word(tokens[j]) is not None:
         return "time"
-    if low in PART_WORDS or low in ("this", "tonight", *FUTURE_WORDS, "in", "for"):
-        return "time"
-    if clock_time(tokens[j], nxt, bare=True):
+    if low in ("this", *FUTURE_WORDS, "in", "for"):
         return "time"
     return None
 
 
-def _expected(tokens: list[str], i: int, month_first: bool) -> tuple[str, ...]:
+def expected(tokens: list[str], i: int, month_first: bool) -> tuple[str, ...]:
     """The vocabularies the position of word `i` expects, from the words either side of it."""
     prev = tokens[i - 1].lower() if i > 1 else ""
     if any(c.isdigit() for c in tokens[i]):
         return ("day",)  # shaped like a time (25:00, 13pm): read as one, or named as not one
-    before = _lexical(tokens, i - 1, month_first) if i > 1 else "edge"
-    after = _lexical(tokens, i + 1, month_first)
+    before = lexical(tokens, i - 1, month_first) if i > 1 else "edge"
+    after = lexical(tokens, i + 1, month_first)
     if prev in TIME_FILLERS or prev in ("this", "yesterday", "today") or prev in WEEKDAY_NAMES:
         return ("day",)
     if _NUMBERISH.match(prev) or prev in NUMBER_WORDS or prev in ("half", "quarter"):
@@ -305,7 +305,7 @@ def unknown_word(
             allowed="time, duration, timelapse, camera words",
             example=example,
         )
-    kinds = _expected(tokens, i, month_first)
+    kinds = expected(tokens, i, month_first)
     close = _closest(low, kinds)
     if close:
         fixed = _safe_correction(tokens, i, close[0], close[1], check=check, tz=tz)
@@ -340,6 +340,6 @@ def unknown_snapshot_word(tokens: list[str], i: int) -> ParseError:
     return ParseError(
         f"I don't understand {tok!r}.{hint} {why}",
         word=tok,
-        allowed="time, duration, timelapse, camera words",
+        allowed="one camera word, or all",
         example=example,
     )

@@ -130,8 +130,9 @@ def clock_time(token: str, next_token: str, *, bare: bool = False) -> Clock | No
     return Clock(time(hour, minute, second), taken, twelve)
 
 
-def _by_first_word(phrases: list[str]) -> dict[str, list[tuple[str, ...]]]:
-    """Phrases by their first word, longest first: a word is looked up once, not per phrase."""
+def by_first_word(phrases: list[str]) -> dict[str, list[tuple[str, ...]]]:
+    """Phrases by their first word, longest first: a word is looked up once, not per phrase.
+    (Called while this module is imported; a test calls it too, where a mutant can be seen.)"""
     index: dict[str, list[tuple[str, ...]]] = {}
     for phrase in sorted(phrases, key=lambda p: -len(p.split())):
         words = tuple(phrase.split())
@@ -139,8 +140,8 @@ def _by_first_word(phrases: list[str]) -> dict[str, list[tuple[str, ...]]]:
     return index
 
 
-_LENGTH_INDEX = _by_first_word(list(LENGTH_SECONDS))
-_PART_INDEX = _by_first_word(list(DAY_PART_NAMES))
+_LENGTH_INDEX = by_first_word(list(LENGTH_SECONDS))
+_PART_INDEX = by_first_word(list(DAY_PART_NAMES))
 
 
 def _phrase_at(

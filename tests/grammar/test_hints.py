@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.grammar.hints import expected, lexical, or_list
 from bot.grammar.mentions import find_in_text
 from bot.grammar.recall import RecallFields, parse_recall
 from bot.grammar.snapshot import parse_snapshot
@@ -142,3 +143,124 @@ def test_for_with_no_length_after_it_says_so() -> None:
         "after it."
     )
     assert (e.word, e.example) == ("for", "")
+
+
+def test_a_list_in_a_refusal_is_said_with_commas_then_or() -> None:
+    assert or_list(("14:05", "noon", "20m ago")) == "14:05, noon or 20m ago"
+    assert or_list(["front", "rear"]) == "front or rear"
+
+
+# --- word for word, against the mutants that survived `scripts/mutation-scores parser` ----------
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "message", "allowed"),
+    [
+        ("TRK-101 14:05 and", "and", "'and' joins camera words, like front and driver; I found no "
+         "camera on both sides of it.", "camera words joined by and, a comma or +"),
+        ("TRK-101 14:05 for", "for", "After 'for' comes how long, like for 2 min or for half an "
+         "hour; I found no length after it.", "a length after it"),
+        ("TRK-101 at", "at", "After 'at' comes when, like at 14:05, at 2:15pm or at noon; I found "
+         "no time after it.", "a time after it"),
+        # The word after `at` is read (a camera), so `at` is the word that lacks its time.
+        ("TRK-101 14:05 at front", "at", "After 'at' comes when, like at 14:05, at 2:15pm or at "
+         "noon; I found no time after it.", "a time after it"),
+    ],
+)  # fmt: skip
+def test_a_filler_with_nothing_after_it_is_answered_whole(
+    text: str, word: str, message: str, allowed: str
+) -> None:
+    e = refused(text)
+    assert (e.message, e.word, e.allowed, e.example) == (message, word, allowed, "")
+
+
+DAY_WHY = (
+    "When is said like 14:05, 2:15pm, noon, yesterday 3pm, this morning 9, last night 11pm, "
+    "Sat 14:05, 20m ago or half an hour ago."
+)
+
+
+def test_a_misspelled_day_after_a_filler_keeps_the_clock_in_the_users_zone() -> None:
+    # The word after `on` is judged where it stands; yesterday at the same clock is offered.
+    e = refused("TRK-101 on yestrday 14:05")
+    assert e.message == f"I don't understand 'yestrday'. Did you mean yesterday? {DAY_WHY}"
+    assert e.example == "/recall TRK-101 on yesterday 14:05"
+
+
+def test_without_the_users_zone_a_day_word_is_offered_only_for_the_same_instant() -> None:
+    def unzoned(text: str) -> ParseError:
+        with pytest.raises(ParseError) as caught:
+            parse_recall(text, now=NOW, tz=None)
+        return caught.value
+
+    # 14:05 UTC is today's: `today` names the same instant, `yesterday` another.
+    assert unzoned("TRK-101 tday 14:05 UTC").example == "/recall TRK-101 today 14:05 UTC"
+    assert "Did you mean" not in unzoned("TRK-101 yestrday 14:05 UTC").message
+    assert unzoned("TRK-101 yestrday 14:05 UTC").example == ""
+
+
+def test_a_word_beside_a_relative_time_is_offered_when_it_keeps_the_moment() -> None:
+    e = refused("TRK-101 about arund 20m ago")
+    assert e.message == f"I don't understand 'arund'. Did you mean around? {DAY_WHY}"
+    assert e.example == "/recall TRK-101 about around 20m ago"
+
+
+def test_a_camera_correction_keeps_the_cameras_after_it() -> None:
+    e = refused("TRK-101 14:05 fornt driver")
+    assert e.example == "/recall TRK-101 14:05 front driver"
+
+
+def test_a_camera_word_read_as_a_time_is_not_offered() -> None:
+    # `right now` is a time: `rigt` corrected to `right` would not be the right camera.
+    e = refused("TRK-101 rigt now")
+    assert (e.example, "Did you mean" in e.message) == ("", False)
+
+
+@pytest.mark.parametrize(
+    ("words", "kind"),
+    [
+        ("front", "camera"), ("front,driver", "camera"), ("and", "camera"), ("all", "camera"),
+        ("cameras", "camera"), ("Timelapse", "type"), ("note:gate", "other"),
+        ("asset:R12", "other"), ("vehicle:T1", "other"), ("AGAIN", "other"), ("2m", "length"),
+        ("5", "length"), ("1.5", "length"), ("ten", "length"), ("ago", "length"),
+        ("now", "length"), ("half", "length"), ("quarter", "length"), ("mins", "length"),
+        ("14:05", "time"), ("2:15 pm", "time"), ("yesterday", "time"), ("UTC", "time"),
+        ("-06:00", "time"), ("this", "time"), ("tonight", "time"), ("morning", "time"),
+        ("tomorrow", "time"), ("in", "time"), ("for", "time"), ("at", "time"), ("roof", None),
+        ("xnow", None),
+    ],
+)  # fmt: skip
+def test_what_kind_of_word_stands_in_a_place(words: str, kind: str | None) -> None:
+    assert lexical(["TRK-101", *words.split()], 1, True) == kind
+
+
+def test_no_word_stands_before_the_truck_or_after_the_last_word() -> None:
+    assert lexical(["TRK-101", "front"], 0, True) == "edge"
+    assert lexical(["TRK-101", "front"], 2, True) == "edge"
+    assert lexical(["TRK-101", "front"], 1, True) == "camera"
+
+
+ALL_KINDS = ("camera", "day", "unit", "ago", "filler", "joiner", "type")
+
+
+@pytest.mark.parametrize(
+    ("words", "kinds"),
+    [
+        ("xx", ALL_KINDS),  # nothing either side to go by
+        ("101 xx", ALL_KINDS),  # the truck's name is not a number before a unit
+        ("25:00", ("day",)),  # shaped like a time
+        ("at xx", ("day",)), ("this xx", ("day",)), ("today xx", ("day",)),
+        ("yesterday xx", ("day",)), ("Sat xx", ("day",)),
+        ("5 xx", ("unit",)), ("ten xx", ("unit",)), ("half xx", ("unit",)), ("xx ago", ("unit",)),
+        ("xx 14:05", ("day", "camera", "filler", "joiner")),
+        ("xx front", ("camera", "joiner")), ("front xx", ("camera", "joiner")),
+        ("2m xx", ("ago", "camera", "type", "day")),
+        ("now xx", ALL_KINDS),  # a length that is already a time
+        ("xx 2m", ("filler", "camera", "type")),
+    ],
+)  # fmt: skip
+def test_what_a_place_expects_from_the_words_either_side(
+    words: str, kinds: tuple[str, ...]
+) -> None:
+    tokens = ["TRK-101", *words.split()] if not words.startswith("101") else words.split()
+    assert expected(tokens, tokens.index("xx") if "xx" in tokens else 1, True) == kinds

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.grammar.recall import RecallFields, parse_recall
-from bot.grammar.times import BadDate, day_words
+from bot.grammar.times import BadDate, by_first_word, day_words
 from bot.grammar.tokens import ParseError
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -230,3 +230,11 @@ def test_the_hosts_zone_does_not_leak_into_the_instant() -> None:
         "1:05 happened twice on Sun 1 Nov (the clocks went back); this is the second, "
         "01:05 CST (07:05 UTC)"
     ]
+
+
+def test_phrases_are_indexed_by_their_first_word_longest_first() -> None:
+    assert by_first_word(["half hour", "tonight", "half an hour", "a few minutes"]) == {
+        "half": [("half", "an", "hour"), ("half", "hour")],
+        "tonight": [("tonight",)],
+        "a": [("a", "few", "minutes")],
+    }

@@ -192,3 +192,10 @@ def test_without_the_line_the_word_is_not_read() -> None:
     # The control for the test above: today's tables do not know the word.
     with pytest.raises(ParseError, match="lunchtime"):
         parse_recall("TRK-101 yesterday lunchtime 2m", now=NOW, tz=CHICAGO)
+
+
+def test_a_tables_lookup_and_examples_keep_its_order() -> None:
+    table = (Word(("b", "bee"), 2, ("b 1", "bee 2")), Word(("a",), 1), Word(("c",), 3, ("c 3",)))
+    assert list(words.lookup(table).items()) == [("b", 2), ("bee", 2), ("a", 1), ("c", 3)]
+    assert words.examples(table, (Word(("d",), 4, ("d 4",)),)) == ("b 1", "bee 2", "c 3", "d 4")
+    assert words.examples() == ()
