@@ -175,7 +175,7 @@ def expected(tokens: list[str], i: int, month_first: bool) -> tuple[str, ...]:
     return tuple(VOCABULARIES)
 
 
-def _closest(word: str, kinds: tuple[str, ...]) -> tuple[str, str] | None:
+def closest(word: str, kinds: tuple[str, ...]) -> tuple[str, str] | None:
     """The one word of the expected vocabularies a typo is nearest to (one slip of the keyboard
     away, two for a longer word), and its vocabulary; None when nothing is that near, the word is
     itself one of the grammar's (out of place, not misspelled), or two words of different
@@ -187,7 +187,7 @@ def _closest(word: str, kinds: tuple[str, ...]) -> tuple[str, str] | None:
     for kind in kinds:
         for candidate in VOCABULARIES[kind]:
             if abs(len(candidate) - len(word)) <= reach:
-                distance = _slips(word, candidate)
+                distance = slips(word, candidate)
                 if distance <= reach:
                     scored.append((distance, candidate, kind))
     if not scored:
@@ -198,7 +198,7 @@ def _closest(word: str, kinds: tuple[str, ...]) -> tuple[str, str] | None:
     return None if rivals else (best[1], best[2])
 
 
-def _slips(a: str, b: str) -> int:
+def slips(a: str, b: str) -> int:
     """Keyboard slips between two words: letters left out, added, wrong, or two swapped (the
     optimal string alignment distance). Words here are short; this is at most a few hundred steps."""
     previous = list(range(len(b) + 1))
@@ -306,7 +306,7 @@ def unknown_word(
             example=example,
         )
     kinds = expected(tokens, i, month_first)
-    close = _closest(low, kinds)
+    close = closest(low, kinds)
     if close:
         fixed = _safe_correction(tokens, i, close[0], close[1], check=check, tz=tz)
         if fixed is not None:
@@ -324,7 +324,7 @@ def unknown_word(
 
 def unknown_snapshot_word(tokens: list[str], i: int) -> ParseError:
     tok = tokens[i]
-    close = _closest(tok.lower(), ("camera",))
+    close = closest(tok.lower(), ("camera",))
     hint = f" Did you mean {close[0]}?" if close else ""
     why = (
         "After the truck comes one camera word (front, driver, left, right or rear), or "

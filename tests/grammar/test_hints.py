@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.grammar.hints import expected, lexical, or_list
+from bot.grammar.hints import closest, expected, lexical, or_list, slips
 from bot.grammar.mentions import find_in_text
 from bot.grammar.recall import RecallFields, parse_recall
 from bot.grammar.snapshot import parse_snapshot
@@ -264,3 +264,35 @@ def test_what_a_place_expects_from_the_words_either_side(
 ) -> None:
     tokens = ["TRK-101", *words.split()] if not words.startswith("101") else words.split()
     assert expected(tokens, tokens.index("xx") if "xx" in tokens else 1, True) == kinds
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "count"),
+    [
+        ("fornt", "front", 1), ("rfont", "front", 1), ("frnt", "front", 1),
+        ("froont", "front", 1), ("fromt", "front", 1), ("ab", "ba", 1), ("", "abc", 3),
+        ("abc", "", 3), ("abc", "ca", 3), ("kitten", "sitting", 3), ("front", "front", 0),
+    ],
+)  # fmt: skip
+def test_keyboard_slips_between_two_words(a: str, b: str, count: int) -> None:
+    assert slips(a, b) == count
+
+
+@pytest.mark.parametrize(
+    ("word", "kinds", "close"),
+    [
+        ("fron", ("camera",), ("front", "camera")),  # a letter left out
+        ("fxoxt", ("camera",), None),  # two slips in a short word: too far
+        ("drivxx", ("camera",), ("driver", "camera")),  # two in a longer word: near enough
+        ("drxvxx", ("camera",), None),  # three: too far
+        ("yesturday", ("day",), ("yesterday", "day")),
+        ("aameras", ("camera",), ("cameras", "camera")),  # the nearest, not the first
+        ("lest", ("camera",), ("left", "camera")),
+        ("lest", ("day", "camera"), None),  # last and left, as near: neither
+        ("front", ("camera",), None),  # a word of the grammar is not misspelled
+    ],
+)  # fmt: skip
+def test_the_closest_word_of_the_expected_vocabularies(
+    word: str, kinds: tuple[str, ...], close: tuple[str, str] | None
+) -> None:
+    assert closest(word, kinds) == close
