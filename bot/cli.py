@@ -157,9 +157,15 @@ def _console(args: argparse.Namespace) -> int:
         return asyncio.run(run_console(args))
     # At a terminal the main thread reads the lines (where Ctrl-C arrives, to cancel one) and
     # the app runs on an event loop in a thread of its own.
+    import signal
     import threading
 
     from bot.offline.prompt import TerminalLines
+
+    # Ctrl-C is the console's to handle, even when it was started with SIGINT ignored (what a
+    # script's background job inherits, `cmd &`): Python then leaves it ignored, and a line
+    # could not be cancelled.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     terminal = TerminalLines()
     result: list[int] = []
