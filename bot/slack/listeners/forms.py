@@ -1,7 +1,8 @@
-"""Opening the recall and snapshot forms from anywhere: the Home tab's buttons, the shortcuts.
+"""Opening the recall and snapshot forms from anywhere: the commands with no text, the Home tab's
+buttons, the shortcuts, a safety event's button.
 
-The form opens right after the ack (a trigger lives 3 s); what needs Motive or the fleet list is
-filled in afterwards with `views.update`.
+The form opens right after the ack (a trigger lives 3 s); what needs Motive, the fleet list or
+the person's groups is filled in afterwards with `views.update`.
 """
 
 from __future__ import annotations
@@ -9,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access.privacy import restrict_view
 from bot.render.modals import RECALL_CALLBACK, Origin, loading_view, recall_modal, snapshot_modal
+from bot.requests.submit import form_failed
 from bot.slack.listeners.replies import after_ack, via_origin
+from bot.slack_api.web import SLACK_FAILURES
 from motive.errors import MotiveError
 
 if TYPE_CHECKING:
@@ -30,6 +34,74 @@ class Prefill:
     duration: int | None = None  # minutes; None: the shortest the type allows
 
 
+@dataclass(frozen=True)
+class FormOpening:
+    """One form being opened: the trigger Slack gave, where its result goes and who is told if
+    it cannot open. Each step is a method, run after the ack by `after_ack`."""
+
+    svc: Services
+    client: AsyncWebClient
+    trigger_id: str
+    origin: Origin
+    reply: Reply
+
+    def recall(self, prefill: Callable[[], Awaitable[Prefill]] | None = None) -> None:
+        after_ack(self.svc, self.reply, partial(self._open_recall, prefill), quick=True)
+
+    def snapshot(self) -> None:
+        after_ack(self.svc, self.reply, self._open_snapshot, quick=True)
+
+    async def _open(self, view: dict[str, Any], command: str) -> str | None:
+        """The opened view's id; None (and the person told how to ask without it) if Slack
+        refused (an expired trigger, Slack down)."""
+        try:
+            opened = await self.client.views_open(trigger_id=self.trigger_id, view=view)
+        except SLACK_FAILURES as e:
+            await self.reply(*form_failed(command, e))
+            return None
+        return str(opened["view"]["id"])
+
+    async def _open_recall(self, prefill: Callable[[], Awaitable[Prefill]] | None) -> None:
+        view_id = await self._open(loading_view(RECALL_CALLBACK, "Video recall"), "/recall")
+        if view_id is not None:
+            after_ack(self.svc, self.reply, partial(self._fill_recall, view_id, prefill))
+
+    async def _fill_recall(
+        self, view_id: str, prefill: Callable[[], Awaitable[Prefill]] | None
+    ) -> None:
+        svc = self.svc
+        found = await prefill() if prefill is not None else Prefill()
+        try:
+            quota = (await svc.motive.recalls.quota()).quota_info
+        except MotiveError:
+            quota = None  # the form works without it; the pre-flight check still runs
+        start = found.start or svc.clock.now() - timedelta(minutes=15)
+        unit = svc.fleet.known("vehicle", found.target)
+        view = recall_modal(
+            self.origin,
+            start=start,
+            quota=quota,
+            target=found.target,
+            duration=found.duration,
+            installed=unit.cameras if unit is not None else None,
+        )
+        # Narrowed for this person: the in-cab camera marked where the policy does not allow it.
+        may_in_cab = await svc.privacy.may_in_cab(self.origin.user, self.origin.channel)
+        await self.client.views_update(view_id=view_id, view=restrict_view(view, may_in_cab))
+
+    async def _open_snapshot(self) -> None:
+        view_id = await self._open(snapshot_modal(self.origin), "/snapshot")
+        if view_id is not None:
+            after_ack(self.svc, self.reply, partial(self._restrict_snapshot, view_id))
+
+    async def _restrict_snapshot(self, view_id: str) -> None:
+        # No in-cab camera offered to someone who may not have it (the user's groups need
+        # Slack: after the modal is open, never before).
+        if not await self.svc.privacy.may_in_cab(self.origin.user, self.origin.channel):
+            view = restrict_view(snapshot_modal(self.origin), False)
+            await self.client.views_update(view_id=view_id, view=view)
+
+
 def open_recall_form(
     svc: Services,
     client: AsyncWebClient,
@@ -40,54 +112,13 @@ def open_recall_form(
 ) -> None:
     """Open right after the ack (the trigger lives 3 s), then fill in what needs Motive, the
     fleet list or the user's zone."""
-
-    async def open_loading() -> None:
-        opened = await client.views_open(
-            trigger_id=trigger_id, view=loading_view(RECALL_CALLBACK, "Video recall")
-        )
-        view_id = opened["view"]["id"]
-
-        async def fill() -> None:
-            found = await prefill() if prefill is not None else Prefill()
-            try:
-                quota = (await svc.motive.recalls.quota()).quota_info
-            except MotiveError:
-                quota = None  # the form works without it; the pre-flight check still runs
-            start = found.start or svc.clock.now() - timedelta(minutes=15)
-            unit = svc.fleet.known("vehicle", found.target)
-            view = recall_modal(
-                origin,
-                start=start,
-                quota=quota,
-                target=found.target,
-                duration=found.duration,
-                installed=unit.cameras if unit is not None else None,
-            )
-            # Narrowed for this person as the /recall form is: the in-cab camera marked.
-            may_in_cab = await svc.privacy.may_in_cab(origin.user, origin.channel)
-            await client.views_update(view_id=view_id, view=restrict_view(view, may_in_cab))
-
-        after_ack(svc, reply, fill)
-
-    after_ack(svc, reply, open_loading, quick=True)
+    FormOpening(svc, client, trigger_id, origin, reply).recall(prefill)
 
 
 def open_snapshot_form(
     svc: Services, client: AsyncWebClient, trigger_id: str, origin: Origin, reply: Reply
 ) -> None:
-    async def open_form() -> None:
-        opened = await client.views_open(trigger_id=trigger_id, view=snapshot_modal(origin))
-
-        async def restrict() -> None:
-            # As the /snapshot form: no in-cab camera offered to someone who may not have it
-            # (the user's groups need Slack: after the modal is open, never before).
-            if not await svc.privacy.may_in_cab(origin.user, origin.channel):
-                view = restrict_view(snapshot_modal(origin), False)
-                await client.views_update(view_id=opened["view"]["id"], view=view)
-
-        after_ack(svc, reply, restrict)
-
-    after_ack(svc, reply, open_form, quick=True)
+    FormOpening(svc, client, trigger_id, origin, reply).snapshot()
 
 
 def open_form_for_dm(

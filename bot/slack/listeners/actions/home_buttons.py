@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -17,21 +17,16 @@ if TYPE_CHECKING:
 
 
 def register(app: AsyncApp, svc: Services) -> None:
-    app.action(HOME_OPEN_RECALL)(open_recall(svc))
-    app.action(HOME_OPEN_SNAPSHOT)(open_snapshot(svc))
+    app.action(HOME_OPEN_RECALL)(partial(clicked, svc, "recall"))
+    app.action(HOME_OPEN_SNAPSHOT)(partial(clicked, svc, "snapshot"))
 
 
-def open_recall(svc: Services) -> Callable[..., Awaitable[None]]:
-    async def clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        open_form_for_dm(svc, client, body, "recall")
-
-    return clicked
-
-
-def open_snapshot(svc: Services) -> Callable[..., Awaitable[None]]:
-    async def clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        open_form_for_dm(svc, client, body, "snapshot")
-
-    return clicked
+async def clicked(
+    svc: Services,
+    form: Literal["recall", "snapshot"],
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+) -> None:
+    await ack()
+    open_form_for_dm(svc, client, body, form)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -67,23 +68,28 @@ def _rebuild(svc: Services, view: dict[str, Any]) -> dict[str, Any]:
 def modal_changed(svc: Services) -> Callable[..., Awaitable[None]]:
     """Target kind, unit or recall type changed: offer the matching targets, cameras or
     durations."""
+    return partial(changed, svc)
 
-    async def changed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        view = body["view"]
-        origin = Origin.load(view.get("private_metadata", ""))
 
-        async def update() -> None:
-            # Who is changing the form is who Slack says, not who the metadata names.
-            may_in_cab = await svc.privacy.may_in_cab(submitter(body), origin.channel)
-            rebuilt = restrict_view(_rebuild(svc, view), may_in_cab)
-            try:
-                await client.views_update(view_id=view["id"], hash=view.get("hash"), view=rebuilt)
-            except SLACK_FAILURES as e:
-                # Closed meanwhile, or changed again (hash_conflict): nothing left to update.
-                log.info("modal %s not updated: %s", view.get("id"), slack_error(e))
+async def changed(
+    svc: Services, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+) -> None:
+    await ack()
+    view = body["view"]
+    origin = Origin.load(view.get("private_metadata", ""))
+    reply = via_origin(svc, origin.channel, origin.user, origin.response_url)
+    after_ack(svc, reply, partial(update, svc, client, view, submitter(body)), quick=True)
 
-        reply = via_origin(svc, origin.channel, origin.user, origin.response_url)
-        after_ack(svc, reply, update, quick=True)
 
-    return changed
+async def update(
+    svc: Services, client: AsyncWebClient, view: dict[str, Any], changed_by: str
+) -> None:
+    origin = Origin.load(view.get("private_metadata", ""))
+    # Who is changing the form is who Slack says, not who the metadata names.
+    may_in_cab = await svc.privacy.may_in_cab(changed_by, origin.channel)
+    rebuilt = restrict_view(_rebuild(svc, view), may_in_cab)
+    try:
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=rebuilt)
+    except SLACK_FAILURES as e:
+        # Closed meanwhile, or changed again (hash_conflict): nothing left to update.
+        log.info("modal %s not updated: %s", view.get("id"), slack_error(e))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
@@ -55,48 +56,53 @@ async def _event(svc: Services, event_id: str | None) -> SafetyEvent | None:
 
 
 def recall_around(svc: Services) -> Callable[..., Awaitable[None]]:
-    async def clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        user, channel, ts, event_id = _where(body)
-        origin = Origin(channel, user, body.get("response_url"), thread_ts=ts)
-        reply = via_origin(svc, channel, user, body.get("response_url"))
-
-        async def prefill() -> Prefill:
-            event = await _event(svc, event_id)
-            if event is None or event.start_time is None:
-                return Prefill(target=event.vehicle_number if event else None)
-            # Recalls start on a whole minute: the one before the event's, for two minutes.
-            start = event.start_time.replace(second=0, microsecond=0) - EITHER_SIDE
-            return Prefill(target=event.vehicle_number, start=start, duration=WINDOW_MINUTES)
-
-        open_recall_form(svc, client, str(body["trigger_id"]), origin, reply, prefill)
-
-    return clicked
+    return partial(recall_clicked, svc)
 
 
 def snapshot_now(svc: Services) -> Callable[..., Awaitable[None]]:
-    async def clicked(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        user, channel, ts, event_id = _where(body)
-        reply = via_origin(svc, channel, user, body.get("response_url"))
+    return partial(snapshot_clicked, svc)
 
-        async def work() -> None:
-            event = await _event(svc, event_id)
-            vehicle = event.vehicle_number if event is not None else None
-            if vehicle is None:
-                await reply(*bk.problem("I no longer know which vehicle this event was on."))
-                return
-            try:
-                every = snapshot_all(vehicle, None, svc.fleet.known("vehicle", vehicle))
-            except RuleViolation as e:
-                await reply(*bk.problem(e.message))
-                return
-            # The group goes through the policy's one decision in submit_all, as /snapshot all
-            # does: refused (audited, no Motive call), or narrowed to the cameras this person
-            # may have (the anchor says so).
-            note = f"From safety event {event_id}."
-            await submit_all(svc, every, Asker(user, channel, reply, note, thread_ts=ts))
 
-        after_ack(svc, reply, work)
+async def recall_clicked(
+    svc: Services, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+) -> None:
+    await ack()
+    user, channel, ts, event_id = _where(body)
+    origin = Origin(channel, user, body.get("response_url"), thread_ts=ts)
+    reply = via_origin(svc, channel, user, body.get("response_url"))
+    prefill = partial(around_event, svc, event_id)
+    open_recall_form(svc, client, str(body["trigger_id"]), origin, reply, prefill)
 
-    return clicked
+
+async def around_event(svc: Services, event_id: str | None) -> Prefill:
+    event = await _event(svc, event_id)
+    if event is None or event.start_time is None:
+        return Prefill(target=event.vehicle_number if event else None)
+    # Recalls start on a whole minute: the one before the event's, for two minutes.
+    start = event.start_time.replace(second=0, microsecond=0) - EITHER_SIDE
+    return Prefill(target=event.vehicle_number, start=start, duration=WINDOW_MINUTES)
+
+
+async def snapshot_clicked(svc: Services, ack: AsyncAck, body: dict[str, Any]) -> None:
+    await ack()
+    user, channel, ts, event_id = _where(body)
+    reply = via_origin(svc, channel, user, body.get("response_url"))
+    asker = Asker(user, channel, reply, f"From safety event {event_id}.", thread_ts=ts)
+    after_ack(svc, reply, partial(snapshot_every_camera, svc, event_id, asker))
+
+
+async def snapshot_every_camera(svc: Services, event_id: str | None, asker: Asker) -> None:
+    event = await _event(svc, event_id)
+    vehicle = event.vehicle_number if event is not None else None
+    if vehicle is None:
+        await asker.reply(*bk.problem("I no longer know which vehicle this event was on."))
+        return
+    try:
+        every = snapshot_all(vehicle, None, svc.fleet.known("vehicle", vehicle))
+    except RuleViolation as e:
+        await asker.reply(*bk.problem(e.message))
+        return
+    # The group goes through the policy's one decision in submit_all, as /snapshot all
+    # does: refused (audited, no Motive call), or narrowed to the cameras this person
+    # may have (the anchor says so).
+    await submit_all(svc, every, asker)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -17,17 +18,20 @@ TEXT_LIMIT = 75  # Slack's limit on an option's text
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:
-    async def target_options(ack: AsyncAck, payload: dict[str, Any], body: dict[str, Any]) -> None:
-        kind = read_view(body.get("view") or {}).kind
-        # Answer from the cached list (only the very first search waits for it, within
-        # Slack's deadline); a stale list is refreshed once the options have gone out.
-        units = await svc.fleet.search_units(
-            kind, str(payload.get("value") or ""), limit=100, refresh_stale=False
-        )
-        await ack(options=[_option(u.label, option_value(u.label, u.key)) for u in units])
-        start_after_ack(svc.fleet.refresh_soon)
+    return partial(target_options, svc)
 
-    return target_options
+
+async def target_options(
+    svc: Services, ack: AsyncAck, payload: dict[str, Any], body: dict[str, Any]
+) -> None:
+    kind = read_view(body.get("view") or {}).kind
+    # Answer from the cached list (only the very first search waits for it, within
+    # Slack's deadline); a stale list is refreshed once the options have gone out.
+    units = await svc.fleet.search_units(
+        kind, str(payload.get("value") or ""), limit=100, refresh_stale=False
+    )
+    await ack(options=[_option(u.label, option_value(u.label, u.key)) for u in units])
+    start_after_ack(svc.fleet.refresh_soon)
 
 
 def _option(label: str, value: str) -> dict[str, Any]:

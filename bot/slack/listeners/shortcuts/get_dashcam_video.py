@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -48,30 +49,35 @@ def message_time(ts: str) -> datetime | None:
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:
-    async def shortcut(ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        user = str(shortcut["user"]["id"])
-        channel = str((shortcut.get("channel") or {}).get("id") or "")
-        message = shortcut.get("message") or {}
-        ts = str(message.get("ts") or shortcut.get("message_ts") or "")
-        # A reply's thread is its parent's: the result joins the conversation it came from.
-        root = str(message.get("thread_ts") or ts) or None
-        text = readable(str(message.get("text") or ""))
-        origin = Origin(channel, user, shortcut.get("response_url"), thread_ts=root)
-        reply = via_origin(svc, channel, user, shortcut.get("response_url"))
+    return partial(shortcut_used, svc)
 
-        async def prefill() -> Prefill:
-            zone = await svc.zones.zone(user)
-            now = svc.clock.now()
-            found = find_in_text(text, now=now, tz=zone.tz, month_first=zone.month_first)
-            target = None
-            for name in found.names[:NAMES_TRIED]:
-                match = await svc.fleet.find("vehicle", name)
-                if match is not None and match.unit is not None:
-                    target = match.unit.label
-                    break
-            return Prefill(target=target, start=found.start or message_time(ts))
 
-        open_recall_form(svc, client, str(shortcut["trigger_id"]), origin, reply, prefill)
+async def shortcut_used(
+    svc: Services, ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient
+) -> None:
+    await ack()
+    user = str(shortcut["user"]["id"])
+    channel = str((shortcut.get("channel") or {}).get("id") or "")
+    message = shortcut.get("message") or {}
+    ts = str(message.get("ts") or shortcut.get("message_ts") or "")
+    # A reply's thread is its parent's: the result joins the conversation it came from.
+    root = str(message.get("thread_ts") or ts) or None
+    text = readable(str(message.get("text") or ""))
+    origin = Origin(channel, user, shortcut.get("response_url"), thread_ts=root)
+    reply = via_origin(svc, channel, user, shortcut.get("response_url"))
+    prefill = partial(prefill_from, svc, user, text, ts)
+    open_recall_form(svc, client, str(shortcut["trigger_id"]), origin, reply, prefill)
 
-    return shortcut
+
+async def prefill_from(svc: Services, user: str, text: str, ts: str) -> Prefill:
+    """The vehicle and time the message names (read in the person's zone), else its own time."""
+    zone = await svc.zones.zone(user)
+    now = svc.clock.now()
+    found = find_in_text(text, now=now, tz=zone.tz, month_first=zone.month_first)
+    target = None
+    for name in found.names[:NAMES_TRIED]:
+        match = await svc.fleet.find("vehicle", name)
+        if match is not None and match.unit is not None:
+            target = match.unit.label
+            break
+    return Prefill(target=target, start=found.start or message_time(ts))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -15,8 +16,11 @@ if TYPE_CHECKING:
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:
-    async def shortcut(ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        open_form_for_dm(svc, client, shortcut, "recall")
+    return partial(shortcut_used, svc)
 
-    return shortcut
+
+async def shortcut_used(
+    svc: Services, ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient
+) -> None:
+    await ack()
+    open_form_for_dm(svc, client, shortcut, "recall")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -19,32 +20,35 @@ if TYPE_CHECKING:
 
 
 def handler(svc: Services) -> Callable[..., Awaitable[None]]:
-    async def snapshot_submitted(ack: AsyncAck, view: dict[str, Any], body: dict[str, Any]) -> None:
-        fields = read_view(view, svc.fleet.label_for)
-        origin = Origin.load(view.get("private_metadata", ""))
-        if fields.position == ALL_CAMERAS:
-            await all_cameras(svc, ack, fields, origin, submitter(body))
-            return
-        unit = svc.fleet.known(fields.kind, fields.target)
-        try:
-            request = validate_snapshot(
-                vehicle_number=fields.target if fields.kind == "vehicle" else None,
-                asset_name=fields.target if fields.kind == "asset" else None,
-                position=fields.position,
-                kind=fields.kind,
-                installed=unit.cameras if unit else None,
-            )
-            check_equipment(
-                request.target, [request.position], unit.cameras if unit else None, snapshot=True
-            )
-        except RuleViolation as e:
-            await ack(response_action="errors", errors=fields.errors(e))
-            return
-        await accept_form(
-            svc, ack, origin, lambda asker: submit(svc, request, asker), user=submitter(body)
-        )
+    return partial(snapshot_submitted, svc)
 
-    return snapshot_submitted
+
+async def snapshot_submitted(
+    svc: Services, ack: AsyncAck, view: dict[str, Any], body: dict[str, Any]
+) -> None:
+    fields = read_view(view, svc.fleet.label_for)
+    origin = Origin.load(view.get("private_metadata", ""))
+    if fields.position == ALL_CAMERAS:
+        await all_cameras(svc, ack, fields, origin, submitter(body))
+        return
+    unit = svc.fleet.known(fields.kind, fields.target)
+    try:
+        request = validate_snapshot(
+            vehicle_number=fields.target if fields.kind == "vehicle" else None,
+            asset_name=fields.target if fields.kind == "asset" else None,
+            position=fields.position,
+            kind=fields.kind,
+            installed=unit.cameras if unit else None,
+        )
+        check_equipment(
+            request.target, [request.position], unit.cameras if unit else None, snapshot=True
+        )
+    except RuleViolation as e:
+        await ack(response_action="errors", errors=fields.errors(e))
+        return
+    await accept_form(
+        svc, ack, origin, lambda asker: submit(svc, request, asker), user=submitter(body)
+    )
 
 
 async def all_cameras(
