@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -28,13 +29,13 @@ from bot.tracking.trust import export_trust
 log = logging.getLogger(__name__)
 
 
+@dataclass(eq=False)
 class Health:
     """What /healthz reports on; the socket client is set when Socket Mode is used."""
 
-    def __init__(self, svc: Services, role: str) -> None:
-        self.svc = svc
-        self.role = role
-        self.socket: Any = None
+    svc: Services
+    role: str
+    socket: Any = None
 
     async def problems(self) -> list[str]:
         found = []

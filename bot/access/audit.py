@@ -78,10 +78,10 @@ class Subject:
         )
 
 
+@dataclass(eq=False)
 class Audit:
-    def __init__(self, store: Store, clock: Clock) -> None:
-        self.store = store
-        self.clock = clock
+    store: Store
+    clock: Clock
 
     async def record(
         self,

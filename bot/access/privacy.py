@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any, overload
 
@@ -54,25 +55,15 @@ def narrowed_note(decision: pol.Decision) -> str | None:
     return decision.message if decision.narrowed else None
 
 
+@dataclass(kw_only=True, eq=False)
 class Privacy:
-    def __init__(
-        self,
-        *,
-        policy_file: pol.PolicyFile | None,
-        groups: UserGroups,
-        store: Store,
-        audit: Audit,
-        fleet: Fleet,
-        zones: UserZones,
-        clock: Clock,
-    ) -> None:
-        self.policy_file = policy_file
-        self.groups = groups
-        self.store = store
-        self.audit = audit
-        self.fleet = fleet
-        self.zones = zones
-        self.clock = clock
+    policy_file: pol.PolicyFile | None
+    groups: UserGroups
+    store: Store
+    audit: Audit
+    fleet: Fleet
+    zones: UserZones
+    clock: Clock
 
     @property
     def policy(self) -> pol.Policy:

@@ -5,6 +5,7 @@ the submission's errors are shown and only those fields asked again."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,20 +18,13 @@ from bot.offline.stack import Stack
 Answer = dict[str, Any]  # a block's state, as Slack puts it in view.state.values
 
 
+@dataclass(eq=False)
 class FormFiller:
-    def __init__(
-        self,
-        stack: Stack,
-        printer: Printer,
-        prompt: Prompt,
-        settle: Callable[[], Awaitable[None]],
-        user: str,
-    ) -> None:
-        self.stack = stack
-        self.printer = printer
-        self.prompt = prompt
-        self.settle = settle
-        self.user = user
+    stack: Stack
+    printer: Printer
+    prompt: Prompt
+    settle: Callable[[], Awaitable[None]]
+    user: str
 
     async def interact(self, payload: dict[str, Any]) -> Any:
         return await self.stack.interact(payload, user=self.user)

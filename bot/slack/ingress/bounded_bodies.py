@@ -10,6 +10,7 @@ refused as soon as it passes the limit, so no more than the limit (and one chunk
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,12 +19,12 @@ log = logging.getLogger(__name__)
 BODY_LIMIT = 1024 * 1024  # 1 MB: far above any Slack or Motive payload
 
 
+@dataclass(eq=False)
 class BoundedBodies:
     """ASGI middleware: an HTTP request's body is handed on whole, or refused with 413."""
 
-    def __init__(self, app: ASGIApp, limit: int = BODY_LIMIT) -> None:
-        self.app = app
-        self.limit = limit
+    app: ASGIApp
+    limit: int = BODY_LIMIT
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

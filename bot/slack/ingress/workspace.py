@@ -130,12 +130,12 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+@dataclass(eq=False)
 class WorkspaceGuard(AsyncMiddleware):
     """Bolt middleware: requests from the installation go on; others are refused politely."""
 
-    def __init__(self, workspace: Workspace, background: Background) -> None:
-        self._workspace = workspace
-        self._background = background
+    workspace: Workspace
+    background: Background
 
     async def async_process(
         self,
@@ -145,7 +145,7 @@ class WorkspaceGuard(AsyncMiddleware):
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse | None:
         # Learnt at start; asked again here only if Slack could not answer then.
-        installation = self._workspace.installation or await self._workspace.learn()
+        installation = self.workspace.installation or await self.workspace.learn()
         enterprise_id, team_id = req.context.enterprise_id, req.context.team_id
         if installation is not None and installation.admits(enterprise_id, team_id):
             return await next()
@@ -172,7 +172,7 @@ class WorkspaceGuard(AsyncMiddleware):
                 except Exception as e:  # a stranger's reply is worth a log line, no more
                     log.info("could not tell a stranger they were refused (%s)", type(e).__name__)
 
-            start_after_ack(lambda: self._background.spawn(tell()))
+            start_after_ack(lambda: self.background.spawn(tell()))
             return BoltResponse(status=200, body="")
         if kind == "view_submission":
             return _json({"response_action": "update", "view": _refusal_view(text)})
