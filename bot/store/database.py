@@ -13,7 +13,7 @@ import contextlib
 import sqlite3
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import CursorResult, Result, event, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -35,6 +35,14 @@ def insert_for(sqlite: bool) -> Any:
     from sqlalchemy.dialects.postgresql import insert as pg_insert
 
     return pg_insert
+
+
+def changed_rows(result: Result[Any]) -> int:
+    """How many rows an INSERT, UPDATE or DELETE changed. Both drivers count them; a result
+    without a count is a mistake in the caller (a SELECT's), not a zero."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"a statement's row count was asked of a {type(result).__name__}")
+    return result.rowcount
 
 
 class Database:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 
-from bot.store.database import Database, insert_for
+from bot.store.database import Database, changed_rows, insert_for
 from bot.store.models import Delivery
 
 
@@ -31,7 +31,7 @@ class Deliveries:
         async with self.db.sessions() as s, s.begin():
             insert = insert_for(self.db.is_sqlite)
             result = await s.execute(insert(Delivery).values(**values).on_conflict_do_nothing())
-            fresh = bool(getattr(result, "rowcount", 0))
+            fresh = bool(changed_rows(result))
             found = await s.execute(
                 select(Delivery).where(Delivery.request_id == request_id, Delivery.key == key)
             )

@@ -13,7 +13,7 @@ in the modules beside this one; the migrations (`migrations/`) follow these clas
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import TypeAdapter
 from sqlalchemy import (
@@ -25,6 +25,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -230,6 +231,11 @@ class TrackedRequest(Base):
         if not isinstance(req, RecallRequest) or req.camera_positions is None:
             return None
         return [p.value for p in req.camera_positions]
+
+
+# The table itself, for Core statements (a CTE, RETURNING every column, executemany): the ORM
+# types `__table__` as any FROM clause.
+TRACKED_REQUESTS = cast(Table, TrackedRequest.__table__)
 
 
 def answer_dump(answer: Answer) -> dict[str, Any]:

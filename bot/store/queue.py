@@ -14,14 +14,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 
-from bot.store.database import Database
+from bot.store.database import Database, changed_rows
 from bot.store.models import (
     CREATING,
     IN_FLIGHT_STATES,
+    TRACKED_REQUESTS,
     TRACKING,
     Answer,
     TrackedRequest,
@@ -71,7 +72,7 @@ class Queue:
                 )
                 .values(claimed_by=worker, claimed_until=now + lease)
             )
-            return bool(getattr(result, "rowcount", 0))
+            return bool(changed_rows(result))
 
     async def claim_due(
         self, worker: str, now: datetime, lease: timedelta, limit: int
@@ -80,7 +81,7 @@ class Queue:
         come and that nobody holds, the most overdue first, in one statement. On PostgreSQL the
         rows are picked `FOR UPDATE SKIP LOCKED`: workers claiming together take different rows
         and never wait on each other; SQLite runs the one statement as its single writer."""
-        table = cast(Table, TrackedRequest.__table__)
+        table = TRACKED_REQUESTS
         free = or_(table.c.claimed_until.is_(None), table.c.claimed_until < now)
         # A CTE with FOR UPDATE is run once and its rows kept (never folded into the UPDATE):
         # as a plain `IN (subquery)` beside the same conditions, PostgreSQL's planner could
@@ -115,7 +116,7 @@ class Queue:
         """Claim and read many tracked requests in one transaction, those due and free; the rest
         are left. `due_now`: they are made due now first (a webhook said one is done), in the
         same transaction, so no other worker can take one in between."""
-        table = cast(Table, TrackedRequest.__table__)
+        table = TRACKED_REQUESTS
         ids = list(request_ids)
         free = or_(table.c.claimed_until.is_(None), table.c.claimed_until < now)
         async with self.db.engine.begin() as conn:
@@ -165,14 +166,14 @@ class Queue:
                 .where(TrackedRequest.id == request_id, TrackedRequest.claimed_by == worker)
                 .values(claimed_until=until)
             )
-            return bool(getattr(result, "rowcount", 0))
+            return bool(changed_rows(result))
 
     async def release_many(
         self, worker: str, updates: Sequence[tuple[int, Progress | None]]
     ) -> None:
         """Give many claims back in one transaction: rows with progress get it written, with
         one statement per distinct set of columns; rows without just lose the claim."""
-        table = cast(Table, TrackedRequest.__table__)
+        table = TRACKED_REQUESTS
         stamp = self.db.clock.now()
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for request_id, progress in updates:
@@ -203,7 +204,7 @@ class Queue:
                 .where(TrackedRequest.claimed_by.is_not(None))
                 .values(claimed_by=None, claimed_until=None)
             )
-            return int(getattr(result, "rowcount", 0) or 0)
+            return changed_rows(result)
 
     async def orphans(self, now: datetime, quiet: timedelta) -> Sequence[TrackedRequest]:
         """Requests left "creating" whose holder is gone: its claim lapsed, or (unclaimed: the

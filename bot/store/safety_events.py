@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
-from bot.store.database import Database, insert_for
+from bot.store.database import Database, changed_rows, insert_for
 from bot.store.models import CLIP_DONE, CLIP_POSTING, NEW, POSTED, SafetyClip, SafetyEventRow
 from motive.models import SafetyEvent
 
@@ -119,7 +119,7 @@ class EventStore:
                 )
                 .values(claimed_by=worker, claimed_until=now + lease)
             )
-            if not getattr(result, "rowcount", 0):
+            if not changed_rows(result):
                 return None
         return await self.get(motive_id)
 
@@ -164,7 +164,7 @@ class EventStore:
         insert = insert_for(self.store.is_sqlite)
         async with self.store.sessions() as s, s.begin():
             result = await s.execute(insert(SafetyClip).values(**values).on_conflict_do_nothing())
-            fresh = bool(getattr(result, "rowcount", 0))
+            fresh = bool(changed_rows(result))
             found = await s.execute(
                 select(SafetyClip).where(
                     SafetyClip.event_id == event_id, SafetyClip.position == position

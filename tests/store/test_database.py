@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 
 from bot.config import async_database_url
+from bot.store.database import changed_rows
 from bot.store.models import CREATING, DONE, TRACKING, TrackedRequest
 from bot.store.queue import Progress
 from bot.store.requests import Store
@@ -151,6 +153,31 @@ async def test_writes_are_stamped_by_the_injected_clock(any_db_url: str) -> None
     await store.release_many("w1", [(claimed.id, Progress(next_poll_at=clock.now(), attempts=1))])
     got = await store.get(r.id)
     assert got is not None and got.updated_at == clock.now() and got.attempts == 1
+    await store.close()
+
+
+async def test_a_statement_counts_the_rows_it_changed_and_a_select_has_no_count(
+    any_db_url: str,
+) -> None:
+    store = Store(any_db_url, clock=ManualClock(NOW))
+    await store.create_schema()
+    first = await store.add(row(dedupe_key="a"))
+    second = await store.add(row(dedupe_key="b"))
+    async with store.sessions() as s, s.begin():
+        moved = await s.execute(
+            update(TrackedRequest)
+            .where(TrackedRequest.id.in_([first.id, second.id]))
+            .values(last_error="x")
+        )
+        assert changed_rows(moved) == 2
+        none = await s.execute(
+            update(TrackedRequest).where(TrackedRequest.id == -1).values(last_error="x")
+        )
+        assert changed_rows(none) == 0
+        read = await s.execute(select(TrackedRequest))
+        # Counted as 0, a SELECT would read as "nothing changed": a claim lost, silently.
+        with pytest.raises(TypeError, match="row count was asked of a"):
+            changed_rows(read)
     await store.close()
 
 
