@@ -272,7 +272,9 @@ def maybe_date(year: int, month: int, day: int) -> date | None:
 
 
 def zone_name(zone: tzinfo) -> str:
-    return str(getattr(zone, "key", None) or zone)
+    """A zone as people name it: a ZoneInfo prints as its key (America/Chicago), an offset as
+    UTC-06:00."""
+    return str(zone)
 
 
 def hours_text(delta: timedelta) -> str:

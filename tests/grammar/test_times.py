@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.grammar.recall import RecallFields, parse_recall
-from bot.grammar.times import BadDate, by_first_word, day_words
+from bot.grammar.times import BadDate, by_first_word, day_words, starts_time, zone_name
 from bot.grammar.tokens import ParseError
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -238,3 +238,94 @@ def test_phrases_are_indexed_by_their_first_word_longest_first() -> None:
         "tonight": [("tonight",)],
         "a": [("a", "few", "minutes")],
     }
+
+
+# --- a part of the day and its clock (the survivors of issue 26's parser run in `_readings`) ---
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        # `last night`: the evening is the day before (18:00 is evening), the small hours are
+        # the day itself (up to 05:59); a bare 6 is the evening one.
+        ("TRK-101 last night 6", "2026-11-20 18:00:00"),
+        ("TRK-101 last night 6pm", "2026-11-20 18:00:00"),
+        ("TRK-101 last night 5:59", "2026-11-21 05:59:00"),
+        # Noon's hour is the afternoon's; the hour after midnight is the morning's.
+        ("TRK-101 this afternoon 12:30", "2026-11-21 12:30:00"),
+        ("TRK-101 this afternoon 12:00", "2026-11-21 12:00:00"),
+        ("TRK-101 this morning 12:30", "2026-11-21 00:30:00"),
+        ("TRK-101 this morning 11:59", "2026-11-21 11:59:00"),
+    ],
+)
+def test_a_part_of_the_day_keeps_its_own_hours(text: str, start: str) -> None:
+    assert chicago(read(text)) == start
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "why"),
+    [
+        ("TRK-101 last night 6am", "6am", "the night is the evening before and the small hours "
+         "after midnight."),
+        ("TRK-101 last night 17:59", "17:59", "the night is the evening before and the small "
+         "hours after midnight."),
+        ("TRK-101 this morning 14:00", "14:00", "this morning is before noon."),
+        ("TRK-101 this afternoon 2am", "2am", "this afternoon is after noon."),
+    ],
+)  # fmt: skip
+def test_a_clock_outside_its_part_of_the_day_says_which_part_and_why(
+    text: str, word: str, why: str
+) -> None:
+    part = text.removeprefix("TRK-101 ").removesuffix(f" {word}")
+    e = refused(text)
+    assert e.message == f"{word} is not {part}: {why}"
+    assert (e.word, e.allowed) == (word, f"a time {part}")
+
+
+@pytest.mark.parametrize(
+    ("tokens", "at", "starts"),
+    [
+        (["at"], 1, False),  # nothing after the filler
+        (["now"], 0, True),
+        (["just", "now"], 0, True),
+        (["right", "now"], 0, True),
+        # An hour the next word says is past 12 is no time (read alone, 13 would be one).
+        (["13", "pm"], 0, False),
+        (["at", "13", "pm"], 1, False),
+        (["2", "pm"], 0, True),
+        # An ISO date-time, whole or being typed: four digits, then a T.
+        (["2026-11-20T14:05"], 0, True),
+        (["20261120T1405"], 0, True),
+        (["20261"], 0, False),
+        (["2/30"], 0, True),  # a date that is not one is still a date's words: refused later
+        (["truck"], 0, False),
+    ],
+)
+def test_what_a_filler_must_be_followed_by(tokens: list[str], at: int, starts: bool) -> None:
+    assert starts_time(tokens, at, month_first=True) is starts
+    assert starts_time(tokens, at, month_first=False) is starts
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "like"),
+    [
+        ("TRK-101 yesterday", "yesterday", "14:05"),
+        ("TRK-101 Sat", "Sat", "14:05"),
+        ("TRK-101 last night", "last night", "11pm"),
+        ("TRK-101 this morning", "this morning", "9:30"),
+        ("TRK-101 this afternoon", "this afternoon", "3:15"),
+    ],
+)
+def test_a_day_without_its_time_is_a_missing_part_with_an_example_of_its_kind(
+    text: str, day: str, like: str
+) -> None:
+    e = refused(text)
+    assert e.message == f"After {day}, give the time of day, like {day} {like}."
+    # Missing, not wrong: no command is offered (a stand-in time would be other footage).
+    assert (e.word, e.missing, e.example) == (day, True, "")
+
+
+def test_a_zone_is_named_by_its_key_or_its_offset() -> None:
+    assert zone_name(CHICAGO) == "America/Chicago"
+    assert zone_name(UTC) == "UTC"
+    assert zone_name(timezone(-timedelta(hours=6))) == "UTC-06:00"
