@@ -178,3 +178,34 @@ def test_snapshot_corrected_example() -> None:
     assert (
         corrected_example("/snapshot", fields, caught.value) == '/snapshot asset:"Reefer 12" rear'
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "at"),
+    [
+        ("TRK-101 front 20 min ago", NOW - timedelta(minutes=20), [2, 3, 4]),
+        ("TRK-101 2m front 20m ago", NOW - timedelta(minutes=20), [3, 4]),
+        ("TRK-101 front 2m now", None, [3]),
+    ],
+)
+def test_a_time_counted_back_from_now_and_the_words_that_said_it(
+    text: str, start: datetime | None, at: list[int]
+) -> None:
+    f = parse_recall(text, now=NOW, tz=CHICAGO)
+    if start is not None:
+        assert f.start_time == start
+    else:  # `now`: the window that ends now
+        assert f.start_time == NOW - timedelta(minutes=2)
+    assert f.spans["start_time"] == at
+    assert f.words["start_time"] == " ".join(text.split()[at[0] : at[-1] + 1])
+
+
+@pytest.mark.parametrize(
+    ("text", "month_first"),
+    [("TRK-101 11/20 14:05 fornt", True), ("TRK-101 20/11 14:05 fornt", False)],
+)
+def test_a_hint_checks_its_fix_in_the_askers_date_order(text: str, month_first: bool) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_recall(text, now=NOW, tz=CHICAGO, month_first=month_first)
+    # The fixed command parses in this person's order of month and day, so it is offered.
+    assert caught.value.example == "/recall " + text.replace("fornt", "front")
