@@ -23,24 +23,27 @@ def post_original(stack: Stack, text: str, posted: datetime) -> Message:
     return message
 
 
+def shortcut_on(stack: Stack, message: Message, **extra: Any) -> dict[str, Any]:
+    """The message shortcut's payload, as Slack sends it for `message`."""
+    return {
+        "type": "message_action",
+        "callback_id": "get_dashcam_video",
+        "trigger_id": "trig-shortcut",
+        "channel": {"id": message.channel, "name": "dispatch"},
+        "message_ts": message.ts,
+        "message": {
+            "type": "message",
+            "user": "U0ALERTS",
+            "text": message.text,
+            "ts": message.ts,
+            **extra,
+        },
+        "response_url": f"{stack.slack_url}/respond/shortcut",
+    }
+
+
 async def use_shortcut(stack: Stack, message: Message, **extra: Any) -> dict[str, Any]:
-    r = await stack.interact(
-        {
-            "type": "message_action",
-            "callback_id": "get_dashcam_video",
-            "trigger_id": "trig-shortcut",
-            "channel": {"id": message.channel, "name": "dispatch"},
-            "message_ts": message.ts,
-            "message": {
-                "type": "message",
-                "user": "U0ALERTS",
-                "text": message.text,
-                "ts": message.ts,
-                **extra,
-            },
-            "response_url": f"{stack.slack_url}/respond/shortcut",
-        }
-    )
+    r = await stack.interact(shortcut_on(stack, message, **extra))
     assert r.status_code == 200
     await stack.settle()
     [opened] = stack.slack.called("views.open")
@@ -167,24 +170,9 @@ async def test_a_failing_views_open_from_the_message_shortcut_is_told_to_the_use
 ) -> None:
     # Found while folding the commands' form opening into the shortcuts' one: the shortcut's
     # failure was only "something went wrong", with no word of Slack's answer or of a way round.
-    message = post_original(stack, "TRK-101 hard braking at 14:05", datetime.now(UTC))
+    message = post_original(stack, "TRK-101 hard braking at 14:05", stack.clock.now())
     stack.slack.fail_next("views.open", 500, count=4)  # past the client's retries
-    r = await stack.interact(
-        {
-            "type": "message_action",
-            "callback_id": "get_dashcam_video",
-            "trigger_id": "trig-shortcut",
-            "channel": {"id": message.channel, "name": "dispatch"},
-            "message_ts": message.ts,
-            "message": {
-                "type": "message",
-                "user": "U0ALERTS",
-                "text": message.text,
-                "ts": message.ts,
-            },
-            "response_url": f"{stack.slack_url}/respond/shortcut",
-        }
-    )
+    r = await stack.interact(shortcut_on(stack, message))
     assert r.status_code == 200
     await wait_for(lambda: stack.responses(), timeout=30)
     [said] = stack.responses()

@@ -4,54 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
-
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from typing import TYPE_CHECKING
 
 from bot.grammar.corrections import adopt_unit, corrected_example, explain
 from bot.grammar.recall import parse_recall
-from bot.grammar.tokens import ParseError, is_help, is_listing
+from bot.grammar.tokens import ParseError
 from bot.render import blocks as bk
-from bot.render.modals import Origin
 from bot.requests.submit import Asker, submit
+from bot.slack.listeners.commands.received import Command, command_received
 from bot.slack.listeners.forms import open_recall_form
-from bot.slack.listeners.replies import after_ack, reply_after_ack, via_respond
 from motive.rules import RuleViolation
 
 if TYPE_CHECKING:
     from bot.services import Services
     from bot.slack_api.web import Reply
-
-
-def handler(svc: Services) -> Callable[..., Awaitable[None]]:
-    return partial(recall_command, svc)
-
-
-async def recall_command(
-    svc: Services,
-    ack: AsyncAck,
-    command: dict[str, Any],
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-) -> None:
-    await ack()
-    text = (command.get("text") or "").strip()
-    user, channel = command["user_id"], command["channel_id"]
-    reply = via_respond(respond)
-    if not text:
-        origin = Origin(channel, user, command.get("response_url"))
-        open_recall_form(svc, client, command["trigger_id"], origin, reply)
-        return
-    if is_help(text):
-        reply_after_ack(svc, reply, *bk.help_message("/recall"))
-        return
-    if is_listing(text):
-        # `mine`, `list`, `status`…: the person's own requests, as the Home tab shows them.
-        after_ack(svc, reply, partial(mine, svc, user, reply))
-        return
-    after_ack(svc, reply, partial(ask, svc, text, user, channel, reply))
 
 
 async def ask(svc: Services, text: str, user: str, channel: str, reply: Reply) -> None:
@@ -82,5 +48,8 @@ async def ask(svc: Services, text: str, user: str, channel: str, reply: Reply) -
     )
 
 
-async def mine(svc: Services, user: str, reply: Reply) -> None:
-    await reply(*await svc.home.message(user))
+RECALL = Command("/recall", open_recall_form, ask)
+
+
+def handler(svc: Services) -> Callable[..., Awaitable[None]]:
+    return partial(command_received, svc, RECALL)
