@@ -137,7 +137,7 @@ def parse_recall(
         raise ParseError("Say which truck and when.", example=RECALL_EXAMPLES[0])
     no_listing("/recall", tokens)
     fields = RecallFields(tokens=tokens)
-    read_target(tokens[0], 0, fields, "/recall")
+    read_target(tokens[0], 0, fields)
 
     def check() -> Check | None:
         """How a refusal's hint asks whether other words parse (None: no hints wanted)."""
@@ -157,7 +157,7 @@ def parse_recall(
             i += 1
             continue
         if low.startswith(("asset:", "vehicle:")):
-            read_target(tok, i, fields, "/recall")
+            read_target(tok, i, fields)
             i += 1
             continue
         refuse_future(tokens, i)

@@ -92,14 +92,14 @@ def parse_snapshot(text: str) -> SnapshotFields:
         raise ParseError("Say which truck and which camera.", example=SNAPSHOT_EXAMPLES[0])
     no_listing("/snapshot", tokens)
     fields = SnapshotFields(tokens=tokens)
-    read_target(tokens[0], 0, fields, "/snapshot")
+    read_target(tokens[0], 0, fields)
     cameras: list[int] = []
     for j in range(1, len(tokens)):
         if tokens[j].lower().startswith("note:"):
             fields.note = " ".join([tokens[j][5:], *tokens[j + 1 :]]).strip() or None
             break
         if tokens[j].lower().startswith(("asset:", "vehicle:")):
-            read_target(tokens[j], j, fields, "/snapshot")
+            read_target(tokens[j], j, fields)
         elif tokens[j].lower() in CAMERA_WORDS:
             cameras.append(j)
         elif tokens[j].lower() in CAMERA_JOINERS and is_camera(tokens, j - 1):

@@ -94,9 +94,7 @@ def tokenize(text: str, command: str = "/recall") -> list[str]:
     return [t.rstrip(",;") or t for t in tokens] + ([note] if note else [])
 
 
-def read_target(
-    token: str, index: int, fields: RecallFields | SnapshotFields, command: str
-) -> None:
+def read_target(token: str, index: int, fields: RecallFields | SnapshotFields) -> None:
     lowered = token.lower()
     if lowered.startswith("asset:"):
         kind, name = "asset", token[6:].strip()

@@ -209,3 +209,28 @@ def test_a_hint_checks_its_fix_in_the_askers_date_order(text: str, month_first: 
         parse_recall(text, now=NOW, tz=CHICAGO, month_first=month_first)
     # The fixed command parses in this person's order of month and day, so it is offered.
     assert caught.value.example == "/recall " + text.replace("fornt", "front")
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "second"),
+    [
+        ("TRK-101 yesterday Sat 14:05", "yesterday", "Sat"),
+        ("TRK-101 20m ago yesterday 14:05", "20m ago", "yesterday"),
+        ("TRK-101 2m now yesterday", "now", "yesterday"),
+        ("TRK-101 2026-11-20T14:05Z yesterday", "2026-11-20T14:05Z", "yesterday"),
+    ],
+)
+def test_a_day_after_a_time_that_had_its_day_is_refused_naming_both(
+    text: str, first: str, second: str
+) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_recall(text, now=NOW, tz=CHICAGO)
+    e = caught.value
+    assert e.message == f"You gave two days, {first} and {second}; give one."
+    assert (e.word, e.allowed) == (second, "one day")
+
+
+def test_a_second_target_of_the_other_kind_is_kept_where_it_was_said() -> None:
+    f = parse_recall("TRK-101 14:05 asset:Yard-7 2m", now=NOW, tz=CHICAGO)
+    assert (f.vehicle_number, f.asset_name) == ("TRK-101", "Yard-7")
+    assert (f.spans["target"], f.spans["target2"]) == ([0], [2])
