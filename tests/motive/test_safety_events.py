@@ -123,6 +123,55 @@ def test_webhook_actions_name_the_event_and_where_to_look() -> None:
     assert parse_event(b'{"action":"driver_performance_event_created"}').safety_events == ()
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Flat, as the list's items are...
+        {"action": "driver_performance_event_updated", "id": " 7002 ", "type": "crash",
+         "vehicle_id": 1300101, "start_time": "2026-11-21T15:01:00Z"},
+        # ...or the event under its own key, beside the action.
+        {"action": "driver_performance_event_updated", "id": 1,
+         "driver_performance_event": {"id": 7002, "type": "crash", "vehicle_id": "1300101",
+                                      "start_time": "2026-11-21T15:01:00Z"}},
+        # An action spelled in a way not in the contract still names an event of this kind.
+        {"action": "driver_performance_event_reviewed", "id": 7002, "type": "crash",
+         "vehicle_id": 1300101, "start_time": "2026-11-21T15:01:00Z"},
+    ],
+)  # fmt: skip
+def test_a_notice_is_read_flat_or_nested_with_every_hint(body: dict[str, object]) -> None:
+    [notice] = parse_event(json.dumps(body).encode()).safety_events
+    assert (notice.id, notice.action) == ("7002", body["action"])
+    assert (notice.type, notice.vehicle_id) == ("crash", "1300101")
+    assert notice.start_time == datetime(2026, 11, 21, 15, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("kind", ["", None, 7, ["crash"]])
+def test_a_notice_without_a_readable_type_has_none(kind: object) -> None:
+    body = {"action": "driver_performance_event_created", "id": 7003, "type": kind}
+    [notice] = parse_event(json.dumps(body).encode()).safety_events
+    assert (notice.id, notice.type, notice.vehicle_id, notice.start_time) == (
+        "7003",
+        None,
+        None,
+        None,
+    )
+
+
+def test_notices_of_several_events_in_one_body_are_each_kept_once() -> None:
+    bodies = [
+        {"action": "driver_performance_event_created", "id": 7004},
+        {"action": "driver_performance_event_created", "id": 7005},
+        {"action": "driver_performance_event_updated", "id": 7004},
+        {"action": "driver_performance_event_created", "id": True},  # no id
+    ]
+    event = parse_event(json.dumps(bodies).encode())
+    assert [(n.id, n.action) for n in event.safety_events] == [
+        ("7004", "driver_performance_event_created"),
+        ("7005", "driver_performance_event_created"),
+    ]
+    assert event.action == "driver_performance_event_created"
+
+
 async def test_the_list_is_read_across_pages_within_the_dates(sim_env: SimEnv) -> None:
     now = sim_env.clock.now()
     sim = sim_env.sim
