@@ -78,13 +78,12 @@ async def changed(
     view = body["view"]
     origin = Origin.load(view.get("private_metadata", ""))
     reply = via_origin(svc, origin.channel, origin.user, origin.response_url)
-    after_ack(svc, reply, partial(update, svc, client, view, submitter(body)), quick=True)
+    after_ack(svc, reply, partial(update, svc, client, view, origin, submitter(body)), quick=True)
 
 
 async def update(
-    svc: Services, client: AsyncWebClient, view: dict[str, Any], changed_by: str
+    svc: Services, client: AsyncWebClient, view: dict[str, Any], origin: Origin, changed_by: str
 ) -> None:
-    origin = Origin.load(view.get("private_metadata", ""))
     # Who is changing the form is who Slack says, not who the metadata names.
     may_in_cab = await svc.privacy.may_in_cab(changed_by, origin.channel)
     rebuilt = restrict_view(_rebuild(svc, view), may_in_cab)
