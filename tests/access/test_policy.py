@@ -16,12 +16,16 @@ from bot.access.policy import (
     Policy,
     PolicyError,
     PolicyFile,
+    Route,
+    Wanted,
     check_recall,
     check_snapshot,
+    decide,
     describe,
     may_see,
     parse_policy,
     private_delivery,
+    route,
     uploads_video,
 )
 from bot.offline.fakeslack import FakeSlack
@@ -370,3 +374,145 @@ def test_a_rule_left_out_of_a_reread_file_is_not_applied_until_a_restart(
     assert "restart the bot" in watched.last_error and "restart the bot" in caplog.text
     # A start reads the file as it stands: in-cab is then open, as the file now says.
     assert PolicyFile(path, clock=clock).policy.requesters.in_cab is None
+
+
+# --- the re-read's words, word for word (the survivors of issue 26's policy run) ------------------
+
+
+def watched_file(tmp_path: Path, text: str) -> tuple[Path, ManualClock, PolicyFile]:
+    path = tmp_path / "policy.toml"
+    path.write_text(text)
+    clock = ManualClock()
+    return path, clock, PolicyFile(path, clock=clock)
+
+
+def settle_on(path: Path, clock: ManualClock, watched: PolicyFile, text: str, stamp: int) -> None:
+    path.write_text(text)
+    os.utime(path, (stamp, stamp))
+    watched.policy  # noqa: B018 - the first look after the change
+    clock.advance(SETTLE_SECONDS)
+    watched.policy  # noqa: B018 - settled: read
+
+
+def test_a_fresh_file_has_no_error_and_is_not_read_again_until_it_changes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, clock, watched = watched_file(tmp_path, '[requesters]\nin_cab = ["S0SAFETY"]\n')
+    assert watched.last_error is None
+    with caplog.at_level(logging.INFO, logger="bot.access.policy"):
+        for _ in range(3):
+            watched.policy  # noqa: B018
+            clock.advance(SETTLE_SECONDS)
+    assert "re-read" not in caplog.text
+
+
+def test_a_reread_that_changes_nothing_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    text = '[requesters]\nin_cab = ["S0SAFETY"]\n'
+    path, clock, watched = watched_file(tmp_path, text)
+    with caplog.at_level(logging.INFO, logger="bot.access.policy"):
+        settle_on(path, clock, watched, "# the same rules\n" + text, 1_000)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"policy re-read from {path}; access is unchanged"
+    ]
+
+
+def test_a_reread_lists_every_change_in_one_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path, clock, watched = watched_file(tmp_path, '[requesters]\nin_cab = ["S0SAFETY"]\n')
+    with caplog.at_level(logging.INFO, logger="bot.access.policy"):
+        settle_on(
+            path,
+            clock,
+            watched,
+            '[requesters]\nin_cab = ["U0NEW"]\nsnapshots = ["S0DISPATCH"]\n',
+            1_000,
+        )
+    [said] = [r.getMessage() for r in caplog.records]
+    assert said.startswith(f"policy re-read from {path}; now: In-cab")
+    assert "by user U0NEW. Camera snapshots" in said  # one change, a space, the next
+
+
+def test_a_file_without_its_last_line_break_is_not_applied_and_says_where(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path, clock, watched = watched_file(tmp_path, '[requesters]\nin_cab = ["S0SAFETY"]\n')
+    with caplog.at_level(logging.ERROR, logger="bot.access.policy"):
+        settle_on(
+            path, clock, watched, '[requesters]\nin_cab = ["S0SAFETY"]\nroad_video = [', 1_000
+        )
+    assert watched.policy.requesters.in_cab == ["S0SAFETY"]
+    expected = str(
+        PolicyError(
+            path,
+            3,
+            "the file does not end with a line break, as one cut short while being written "
+            "would not; it is not applied",
+        )
+    )
+    assert watched.last_error == expected and str(path) in expected and "line 3" in expected
+    assert [r.getMessage() for r in caplog.records] == [
+        f"policy file is broken, keeping the last good policy: {expected}"
+    ]
+
+
+def test_a_file_leaving_rules_out_names_them_all_and_how_to_drop_one(tmp_path: Path) -> None:
+    path, clock, watched = watched_file(
+        tmp_path,
+        '[requesters]\nin_cab = ["S0SAFETY"]\nsnapshots = ["S0SAFETY"]\nroad_video = ["S0A"]\n',
+    )
+    settle_on(path, clock, watched, '[requesters]\nroad_video = ["S0A"]\n', 1_000)
+    assert watched.last_error == str(
+        PolicyError(
+            path,
+            None,
+            "it leaves out requesters.in_cab, requesters.snapshots, which the policy in force "
+            "sets. A file cut short would open those rules to everyone, so it is not applied; "
+            "to drop a rule, restart the bot with the new file",
+        )
+    )
+    assert str(path) in watched.last_error
+
+
+def test_a_file_that_cannot_be_read_keeps_the_last_good_and_says_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path, clock, watched = watched_file(tmp_path, '[requesters]\nin_cab = ["S0SAFETY"]\n')
+    path.unlink()
+    path.mkdir()  # still there, changed, and not a file
+    watched.policy  # noqa: B018
+    clock.advance(SETTLE_SECONDS)
+    with caplog.at_level(logging.ERROR, logger="bot.access.policy"):
+        assert watched.policy.requesters.in_cab == ["S0SAFETY"]
+    [said] = [r.getMessage() for r in caplog.records]
+    assert said.startswith("policy file cannot be read, keeping the last good policy: [Errno")
+    assert str(path) in said
+
+
+def test_narrowed_all_cameras_name_what_was_left_out() -> None:
+    road_only = Asker("U0ROAD", frozenset(), "C0DISPATCH")
+    strict = parse_policy('[requesters]\nin_cab = ["S0SAFETY"]\n')
+    video = decide(strict, road_only, Wanted(None, ALL))
+    images = decide(strict, road_only, Wanted(None, ALL, snapshot=True))
+    assert video.message == "You may not see in-cab video, so I asked for the other cameras only."
+    assert images.message == "You may not see in-cab images, so I asked for the other cameras only."
+    assert video.cameras == images.cameras == (P.FRONT_FACING, P.SIDE_LEFT, P.SIDE_RIGHT, P.REAR)
+
+
+def test_media_nobody_asked_for_goes_to_the_thread_only_if_anyone_may_see_it() -> None:
+    # A safety event's clip or image: no requester. Road video is open to all here, still
+    # images are not.
+    strict = parse_policy('[requesters]\nsnapshots = ["S0SAFETY"]\n')
+    assert route(strict, None, P.FRONT_FACING) is Route.THREAD
+    assert route(strict, None, P.FRONT_FACING, snapshot=True) is Route.WITHHELD
+    assert route(OPEN, None, P.FRONT_FACING, snapshot=True) is Route.THREAD
+
+
+def test_media_for_a_channel_no_longer_allowed_goes_to_the_dm_unless_it_was_asked_in_one() -> None:
+    only_dispatch = parse_policy('[channels]\nallowed = ["C0DISPATCH"]\ndirect_messages = false\n')
+    in_other = Asker("U0DISP", frozenset(), "C0ELSEWHERE")
+    in_dm = Asker("U0DISP", frozenset(), "DU0DISP")
+    assert route(only_dispatch, in_other, P.FRONT_FACING) is Route.REQUESTER
+    assert route(only_dispatch, in_dm, P.FRONT_FACING) is Route.WITHHELD
