@@ -277,3 +277,21 @@ async def test_slack_unreachable_at_start_is_asked_again_and_nothing_is_served_m
         await stack.settle()
         assert stack.sim.stats.recalls_created == 1
         assert len(stack.slack.called("auth.test")) == 3
+
+
+async def test_with_slack_team_id_set_the_bots_ids_are_asked_again_after_an_ack(
+    sqlite_url: str,
+) -> None:
+    """The installation is known from the setting, so requests are served at once; the bot's
+    own ids (auth.test's answer) are asked for again in the background, after the ack."""
+    slack = installed_in(corpus.install("workspace"))
+    slack.fail_next("auth.test", 400, count=1)  # at start only
+    overrides = {"slack_team_id": "T0FLEET"}
+    async with running_stack(sqlite_url, slack=slack, settings_overrides=overrides) as stack:
+        workspace = stack.svc.workspace
+        assert workspace.installation is not None and workspace.bot_user_id is None
+        await stack.command("/recall", "TRK-101 40m ago 1m")
+        await stack.settle()
+        assert stack.sim is not None and stack.sim.stats.recalls_created == 1
+        assert len(stack.slack.called("auth.test")) == 2
+        assert workspace.asked and workspace.bot_user_id is not None
