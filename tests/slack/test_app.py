@@ -5,6 +5,7 @@ loggers may write, and what background work waits for."""
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import logging
 import time
 
@@ -100,3 +101,16 @@ async def test_background_work_waits_for_a_burst_of_acks(stack: Stack) -> None:
     stack.svc.background.gate = None
     build_bolt_app(stack.svc)
     assert stack.svc.background.gate is acks_first
+
+
+async def test_the_app_is_named_so_bolt_never_walks_the_call_stack(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unnamed, Bolt names the app after its caller's file with inspect.stack(), which reads
+    every frame's source: about 15 ms of each start (BENCHMARKS.md)."""
+
+    def walked(*args: object, **kwargs: object) -> None:
+        raise AssertionError("Bolt walked the call stack to name the app")
+
+    monkeypatch.setattr(inspect, "stack", walked)
+    assert build_bolt_app(stack.svc).name == "motive-bot"
