@@ -63,6 +63,10 @@ async def test_not_in_channel_joins_and_delivers(stack: Stack) -> None:
     found = await stack.svc.store.get(row.id)
     assert found is not None and found.state == "done"
     assert len([m for m in stack.slack.thread(row.channel, row.anchor_ts or "") if m.files]) == 1
+    # A clean refusal posted nothing: the second try, once joined, posts without first reading
+    # the thread for an earlier post.
+    assert stack.slack.called("conversations.join") == [{"channel": row.channel}]
+    assert stack.slack.called("conversations.replies") == []
 
 
 async def test_a_transient_failure_is_retried_with_a_growing_wait(stack: Stack) -> None:
