@@ -232,6 +232,33 @@ async def test_an_in_cab_snapshot_goes_by_dm_when_the_policy_says_so(tmp_path: P
         assert delivery.outcome == f"image uploaded by DM to {SAFE}"
 
 
+async def test_a_half_done_delivery_by_dm_is_found_in_the_dm_not_posted_again(
+    tmp_path: Path,
+) -> None:
+    """The process died after Slack took the in-cab image in the requester's DM, before the
+    store recorded it: the next poll looks in the DM (not the thread) and finds it."""
+    from sqlalchemy import update
+
+    from bot.store.models import Delivery
+
+    async with policy_stack(tmp_path, policy_text(deliver_to="requester")) as stack:
+        await stack.command("/snapshot", "TRK-101 driver", user=SAFE)
+        await stack.settle()
+        [row] = await tracked(stack)
+        stack.clock.advance(90)
+        await stack.poll_all()
+        [image] = files_in(stack, f"D{SAFE}", None)
+        async with stack.svc.store.sessions() as s, s.begin():
+            await s.execute(update(Delivery).values(status="posting", ts=None))
+            await s.execute(
+                update(TrackedRequest).where(TrackedRequest.id == row.id).values(state=TRACKING)
+            )
+        await stack.svc.tracker.poll(row.id)
+        assert files_in(stack, f"D{SAFE}", None) == [image]
+        deliveries = await stack.svc.store.deliveries(row.id)
+        assert {d.status for d in deliveries} == {"posted"}
+
+
 async def test_the_daily_limit_counts_the_users_own_day(tmp_path: Path) -> None:
     async with policy_stack(tmp_path, policy_text(limit=2)) as stack:
         for text in ("TRK-101 40m ago 1m front", "TRK-102 40m ago 1m front"):
