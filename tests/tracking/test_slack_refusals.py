@@ -81,3 +81,23 @@ async def test_a_transient_failure_is_retried_with_a_growing_wait(stack: Stack) 
         waits.append((found.next_poll_at - stack.clock.now()).total_seconds())
         stack.clock.advance(waits[-1])
     assert waits == sorted(waits) and waits[-1] > waits[0]
+
+
+async def test_a_join_that_does_not_take_is_tried_once_and_left_for_the_next_poll(
+    stack: Stack,
+) -> None:
+    row = await snapshot_ready(stack)
+    channel = stack.slack.channels["C0DISPATCH"]
+    channel.bot_member = False
+
+    def joined_in_word_only(p: dict[str, object]) -> dict[str, object]:
+        # Slack says the bot joined, and still refuses its post as not_in_channel.
+        return {"ok": True, "channel": {"id": channel.id, "name": channel.name}}
+
+    stack.slack.m_conversations_join = joined_in_word_only  # type: ignore[method-assign]
+    await stack.poll_all()
+    found = await stack.svc.store.get(row.id)
+    # One join and one more try, not a loop; the request waits for its next poll, undelivered.
+    assert found is not None and found.state == TRACKING
+    assert len(stack.slack.called("files.completeUploadExternal")) == 2
+    assert not [m for m in stack.slack.thread(row.channel, row.anchor_ts or "") if m.files]
