@@ -583,7 +583,7 @@ class Deliverer:
             except (uploads.Unsure, *SLACK_FAILURES) as e:
                 why = str(e) if isinstance(e, uploads.Unsure) else slack_error(e)
                 log.warning("delivery %s of request %s failed: %s", key, row.id, why)
-                code = None if isinstance(e, uploads.Unsure) else refused_for_good(e)
+                code = refused_for_good(e)  # None for Unsure: not a refusal
                 if code == "not_in_channel" and await self._join(row.channel):
                     look = False  # a clean refusal: nothing was posted; once more, now joined
                     continue
