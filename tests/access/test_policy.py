@@ -179,6 +179,7 @@ def test_the_file_is_reread_when_it_changes_and_a_broken_one_keeps_the_last_good
         broken = rewrite('[requesters]\nin_cab = "everyone"\n', 2_000)
         assert broken.requesters.in_cab == ["S0SAFETY", "U0NEW"]
     assert watched.last_error is not None and "line 2" in watched.last_error
+    assert watched.last_error.startswith(str(path))  # which file, as the start's errors say
     assert any("keeping the last good policy" in r.getMessage() for r in caplog.records)
     assert rewrite("[requesters]\nin_cab = []\n", 3_000).requesters.in_cab == []
     assert watched.last_error is None
@@ -413,6 +414,9 @@ def test_a_reread_that_changes_nothing_says_so(
     path, clock, watched = watched_file(tmp_path, text)
     with caplog.at_level(logging.INFO, logger="bot.access.policy"):
         settle_on(path, clock, watched, "# the same rules\n" + text, 1_000)
+        for _ in range(2):  # read once: looked at again, the file has not changed since
+            clock.advance(SETTLE_SECONDS)
+            watched.policy  # noqa: B018
     assert [r.getMessage() for r in caplog.records] == [
         f"policy re-read from {path}; access is unchanged"
     ]
