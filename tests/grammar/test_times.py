@@ -329,3 +329,33 @@ def test_a_zone_is_named_by_its_key_or_its_offset() -> None:
     assert zone_name(CHICAGO) == "America/Chicago"
     assert zone_name(UTC) == "UTC"
     assert zone_name(timezone(-timedelta(hours=6))) == "UTC-06:00"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "in 10 min",
+        "in an hour",
+        "10 min from now",
+        "half an hour from now",
+        "10 min later",
+        "10 min ahead",
+        "tomorrow",
+        "next",
+        "upcoming",
+    ],
+)
+def test_a_time_still_ahead_is_refused_naming_its_words(said: str) -> None:
+    e = refused(
+        f"TRK-101 {said} 2m" if said in ("tomorrow", "next", "upcoming") else f"TRK-101 {said}"
+    )
+    assert e.message == (
+        f"Recalls are for the past: {said} is still ahead, and there is no footage of it yet. "
+        "Say when it happened, like 10 min ago or 14:05, or take a /snapshot for now."
+    )
+    assert (e.word, e.allowed) == (said, "a time that has passed")
+
+
+def test_a_length_then_a_time_ahead_names_only_the_time() -> None:
+    e = refused("TRK-101 2m in 5m")
+    assert (e.word, e.allowed) == ("in 5m", "a time that has passed")
