@@ -381,6 +381,14 @@ class ModalFields:
     # The typeahead's choice was a key this replica's fleet list does not hold (yet).
     target_lost: bool = False
 
+    @property
+    def vehicle_number(self) -> str | None:
+        return self.target if self.kind == "vehicle" else None
+
+    @property
+    def asset_name(self) -> str | None:
+        return self.target if self.kind == "asset" else None
+
     def block_for(self, field: str) -> str:
         """The input block that shows a violation of this rule field."""
         return {

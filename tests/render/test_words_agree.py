@@ -14,6 +14,7 @@ import pytest
 
 from bot.grammar.words import DEFAULT_DURATION
 from bot.render import blocks as bk
+from bot.render import ids
 from bot.render.modals import Origin, read_view, recall_modal
 from motive.contract import UPLOAD_MINUTES
 from motive.models import RecallCamera
@@ -266,3 +267,15 @@ async def test_the_console_asks_a_refused_field_again_with_the_persons_choice(
     ]
     shown = out.getvalue()
     assert "[x] Rear" in shown and "[ ] Road-facing" in shown
+
+
+@pytest.mark.parametrize(
+    ("kind", "vehicle", "asset"), [("vehicle", "TRK-101", None), ("asset", None, "TRK-101")]
+)
+def test_a_forms_target_is_a_vehicle_number_or_an_asset_name_by_its_kind(
+    kind: str, vehicle: str | None, asset: str | None
+) -> None:
+    view = recall_modal(Origin("C1", "U1"), kind=kind, start=NOW)  # type: ignore[arg-type]
+    picked = {"target_kind": _opt(kind), ids.target_block(kind): _opt("TRK-101")}
+    fields = read_view(_state(view, **picked))
+    assert (fields.kind, fields.vehicle_number, fields.asset_name) == (kind, vehicle, asset)

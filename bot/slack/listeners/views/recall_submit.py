@@ -29,8 +29,8 @@ async def recall_submitted(
     unit = svc.fleet.known(fields.kind, fields.target)
     try:
         request = validate_recall(
-            vehicle_number=fields.target if fields.kind == "vehicle" else None,
-            asset_name=fields.target if fields.kind == "asset" else None,
+            vehicle_number=fields.vehicle_number,
+            asset_name=fields.asset_name,
             start_time=fields.start,
             duration=fields.duration,
             recall_type=fields.recall_type or "regular",

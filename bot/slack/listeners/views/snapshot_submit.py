@@ -34,8 +34,8 @@ async def snapshot_submitted(
     unit = svc.fleet.known(fields.kind, fields.target)
     try:
         request = validate_snapshot(
-            vehicle_number=fields.target if fields.kind == "vehicle" else None,
-            asset_name=fields.target if fields.kind == "asset" else None,
+            vehicle_number=fields.vehicle_number,
+            asset_name=fields.asset_name,
             position=fields.position,
             kind=fields.kind,
             installed=unit.cameras if unit else None,
@@ -57,8 +57,8 @@ async def all_cameras(
     unit = svc.fleet.known(fields.kind, fields.target)
     try:
         every = snapshot_all(
-            fields.target if fields.kind == "vehicle" else None,
-            fields.target if fields.kind == "asset" else None,
+            fields.vehicle_number,
+            fields.asset_name,
             unit,
         )
     except RuleViolation as e:
