@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.grammar.hints import closest, expected, lexical, or_list, slips
+from bot.grammar.hints import closest, expected, lexical, or_list, slips, unknown_word
 from bot.grammar.mentions import find_in_text
 from bot.grammar.recall import RecallFields, parse_recall
 from bot.grammar.snapshot import parse_snapshot
@@ -296,3 +296,61 @@ def test_the_closest_word_of_the_expected_vocabularies(
     word: str, kinds: tuple[str, ...], close: tuple[str, str] | None
 ) -> None:
     assert closest(word, kinds) == close
+
+
+# --- unknown_word and expected, word for word (the survivors of issue 26's hints run) -----------
+
+NOW_H = datetime(2026, 11, 21, 20, 30, tzinfo=UTC)
+
+
+def refusal(text: str) -> ParseError:
+    with pytest.raises(ParseError) as caught:
+        parse_recall(text, now=NOW_H, tz=ZoneInfo("America/Chicago"))
+    return caught.value
+
+
+def test_an_unknown_word_checked_without_hints_is_only_named() -> None:
+    e = unknown_word(["TRK-101", "xyz"], 1)
+    assert (e.message, e.word, e.example) == ("I don't understand 'xyz'.", "xyz", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "example"),
+    [
+        ("TRK-101 20m ago UTC", "/recall TRK-101 20m ago"),
+        ("TRK-101 now UTC 2m", "/recall TRK-101 now 2m"),
+        # Dropped alone: the word after the zone stays (without `ago`, 20m is no time at all).
+        ("TRK-101 20m UTC ago", "/recall TRK-101 20m ago"),
+    ],
+)
+def test_a_zone_after_a_relative_time_is_left_out_of_the_example(text: str, example: str) -> None:
+    e = refusal(text)
+    assert e.message == (
+        "I don't understand 'UTC'. A time zone goes right after a time of day, like 14:05 UTC."
+    )
+    assert (e.word, e.example) == ("UTC", example)
+
+
+@pytest.mark.parametrize(
+    ("text", "word"), [("TRK-101 14:05 2m front xyz", "xyz"), ("TRK-101 14:05 2m qqq front", "qqq")]
+)
+def test_a_word_among_the_cameras_is_told_the_camera_words(text: str, word: str) -> None:
+    assert refusal(text).message == (
+        f"I don't understand {word!r}. Camera words are front, driver, narrow, left, right or "
+        "rear (or all cameras); join them like front and driver."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "at", "kinds"),
+    [
+        ("TRK-101 quarter qqq", 2, ("unit",)),  # a quarter of what: a unit comes next
+        ("TRK-101 half qqq", 2, ("unit",)),
+        ("TRK-101 2m qqq", 2, ("ago", "camera", "type", "day")),  # 2m may still become 2m ago
+        # After `ago` or `now` the time is whole: anything may come.
+        ("TRK-101 20m ago qqq", 3, ("camera", "day", "unit", "ago", "filler", "joiner", "type")),
+        ("TRK-101 14:05 2m qqq front", 3, ("camera", "joiner")),
+    ],
+)
+def test_what_a_place_expects(text: str, at: int, kinds: tuple[str, ...]) -> None:
+    assert expected(text.split(), at, True) == kinds
