@@ -573,9 +573,11 @@ class Deliverer:
         if delivery is None:
             return True
         marker = _marker(row, key)
-        look = not fresh
-        for _ in range(2):
+        for attempt in range(2):
             try:
+                # A row left half-done is looked for first; a second try follows only a clean
+                # refusal (not_in_channel, then joined), which posted nothing.
+                look = not fresh and attempt == 0
                 ts = await self._already_sent(row, marker, delivery.file_id, dm) if look else None
                 if ts is None:
                     ts = await send(delivery, marker)
@@ -585,8 +587,7 @@ class Deliverer:
                 log.warning("delivery %s of request %s failed: %s", key, row.id, why)
                 code = refused_for_good(e)  # None for Unsure: not a refusal
                 if code == "not_in_channel" and await self._join(row.channel):
-                    look = False  # a clean refusal: nothing was posted; once more, now joined
-                    continue
+                    continue  # once more, now joined
                 if code is not None:
                     raise Refused(code) from e
                 return False
