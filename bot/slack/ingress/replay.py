@@ -33,7 +33,7 @@ class ReplayGuard(AsyncMiddleware):
         while self._seen and (
             len(self._seen) >= self._limit or next(iter(self._seen.values())) < now - self._window
         ):
-            self._seen.popitem(last=False)
+            del self._seen[next(iter(self._seen))]  # the oldest
         key = (timestamp, signature)
         if key in self._seen:
             return False
