@@ -217,14 +217,20 @@ async def test_in_cab_links_go_by_dm_when_the_policy_says_so(tmp_path: Path) -> 
         ]
 
 
+async def in_cab_snapshot_delivered_by_dm(stack: Stack) -> tuple[TrackedRequest, dict[str, Any]]:
+    """A driver-facing snapshot by the safety manager, delivered (deliver_to = requester)."""
+    await stack.command("/snapshot", "TRK-101 driver", user=SAFE)
+    await stack.settle()
+    [row] = await tracked(stack)
+    stack.clock.advance(90)
+    await stack.poll_all()
+    [image] = files_in(stack, f"D{SAFE}", None)
+    return row, image
+
+
 async def test_an_in_cab_snapshot_goes_by_dm_when_the_policy_says_so(tmp_path: Path) -> None:
     async with policy_stack(tmp_path, policy_text(deliver_to="requester")) as stack:
-        await stack.command("/snapshot", "TRK-101 driver", user=SAFE)
-        await stack.settle()
-        [row] = await tracked(stack)
-        stack.clock.advance(90)
-        await stack.poll_all()
-        [image] = files_in(stack, f"D{SAFE}", None)
+        row, image = await in_cab_snapshot_delivered_by_dm(stack)
         assert image["name"].endswith(".jpg")
         [line] = thread(stack, row)
         assert not line.files and f"sent privately to <@{SAFE}>" in line.text
@@ -242,12 +248,7 @@ async def test_a_half_done_delivery_by_dm_is_found_in_the_dm_not_posted_again(
     from bot.store.models import Delivery
 
     async with policy_stack(tmp_path, policy_text(deliver_to="requester")) as stack:
-        await stack.command("/snapshot", "TRK-101 driver", user=SAFE)
-        await stack.settle()
-        [row] = await tracked(stack)
-        stack.clock.advance(90)
-        await stack.poll_all()
-        [image] = files_in(stack, f"D{SAFE}", None)
+        row, image = await in_cab_snapshot_delivered_by_dm(stack)
         async with stack.svc.store.sessions() as s, s.begin():
             await s.execute(update(Delivery).values(status="posting", ts=None))
             await s.execute(
