@@ -6,7 +6,7 @@ request made around the validators says."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -169,3 +169,61 @@ def test_a_request_made_directly_says_the_rule_it_breaks_or_is_the_validators() 
     assert SnapshotRequest(TRAILER, P.REAR) == validate_snapshot(
         asset_name="Reefer 12", position="rear"
     )
+
+
+# --- how far from now, in words (the survivors of issue 26's rules run) -------------------------
+
+SPAN_NOW = datetime(2026, 11, 21, 20, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("ahead", "words"),
+    [
+        (timedelta(seconds=59), "less than a minute"),
+        (timedelta(minutes=1), "1 minute"),
+        (timedelta(minutes=119), "119 minutes"),
+        (timedelta(minutes=120), "2 hours"),
+        (timedelta(minutes=210), "4 hours"),  # 3.5 hours, rounded
+        (timedelta(hours=47), "47 hours"),
+        (timedelta(hours=48), "2 days"),
+        (timedelta(hours=84), "4 days"),  # 3.5 days, rounded
+    ],
+)
+def test_a_start_in_the_future_says_how_far_ahead(ahead: timedelta, words: str) -> None:
+    with pytest.raises(RuleViolation) as caught:
+        validate_recall(
+            vehicle_number="TRK-101", start_time=SPAN_NOW + ahead, duration=1, now=SPAN_NOW
+        )
+    assert caught.value.message == (
+        f"The start time is in the future ({words} from now); footage can only be recalled up "
+        "to now."
+    )
+
+
+@pytest.mark.parametrize(
+    ("back", "words"),
+    [
+        (timedelta(seconds=29), "now"),
+        (timedelta(seconds=30), "less than a minute ago"),
+        (timedelta(seconds=61), "1 minute ago"),
+    ],
+)
+def test_a_window_running_past_now_says_when_it_starts(back: timedelta, words: str) -> None:
+    with pytest.raises(RuleViolation) as caught:
+        validate_recall(
+            vehicle_number="TRK-101", start_time=SPAN_NOW - back, duration=2, now=SPAN_NOW
+        )
+    assert caught.value.message == (
+        f"A 2-minute window starting {words} runs past now, into footage not yet recorded; start "
+        "2 minutes ago or earlier."
+    )
+    assert caught.value.allowed == "2 minutes ago or earlier"
+
+
+def test_a_request_built_for_something_not_a_target_says_what_it_needs() -> None:
+    with pytest.raises(RuleViolation) as caught:
+        RecallRequest("TRK-101", SPAN_NOW, 1, RecallType.REGULAR, None)  # type: ignore[arg-type]
+    [violation] = caught.value.all_violations
+    assert violation.message == "A request is for a vehicle or an asset; got 'TRK-101'."
+    assert violation.allowed == "exactly one of vehicle number or asset name"
+    assert (violation.field, violation.value) == ("target", "TRK-101")
