@@ -174,6 +174,11 @@ def test_a_request_made_directly_says_the_rule_it_breaks_or_is_the_validators() 
 # --- how far from now, in words (the survivors of issue 26's rules run) -------------------------
 
 SPAN_NOW = datetime(2026, 11, 21, 20, 30, tzinfo=UTC)
+P_FRONT, P_DRIVER, P_REAR = (
+    CameraPosition.FRONT_FACING,
+    CameraPosition.DRIVER_FACING,
+    CameraPosition.REAR,
+)
 
 
 @pytest.mark.parametrize(
@@ -227,3 +232,28 @@ def test_a_request_built_for_something_not_a_target_says_what_it_needs() -> None
     assert violation.message == "A request is for a vehicle or an asset; got 'TRK-101'."
     assert violation.allowed == "exactly one of vehicle number or asset name"
     assert (violation.field, violation.value) == ("target", "TRK-101")
+
+
+@pytest.mark.parametrize(
+    ("given", "offered"),
+    [
+        # What the unit carries, where the fleet list says...
+        ({"vehicle_number": "TRK-101", "installed": frozenset({P_FRONT, P_REAR})}, "front or rear"),
+        ({"vehicle_number": "TRK-101", "installed": frozenset({P_DRIVER})}, "driver"),
+        # ...else what its kind may have (an asset's cameras are outside ones)...
+        ({"asset_name": "Yard-7"}, "left, right or rear"),
+        # ...and none of the unit's cameras can take one: what the kind may have, not nothing.
+        ({"asset_name": "Yard-7", "installed": frozenset({P_FRONT})}, "left, right or rear"),
+        # No unit named: the kind the form asked for.
+        ({"kind": "asset"}, "left, right or rear"),
+        ({}, "front, driver, left, right or rear"),
+    ],
+)
+def test_a_snapshot_refusal_offers_the_cameras_the_unit_can_give(
+    given: dict[str, object], offered: str
+) -> None:
+    with pytest.raises(RuleViolation) as caught:
+        validate_snapshot(position="sky", **given)  # type: ignore[arg-type]
+    [position] = [v for v in caught.value.all_violations if v.field == "position"]
+    assert position.message == f"'sky' is not a camera position; use {offered}."
+    assert position.allowed == offered
