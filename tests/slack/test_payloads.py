@@ -15,7 +15,7 @@ import pytest
 from tests.support import slack_corpus as corpus
 from tests.support.slack_corpus import INSTALLS, Install
 from tests.support.slack_via import Via, talking
-from tests.support.stack import Stack
+from tests.support.stack import Stack, wait_for
 
 
 @pytest.fixture(params=INSTALLS)
@@ -211,6 +211,45 @@ async def test_the_home_tabs_buttons_open_the_forms(
     await via.stack.settle()
     [opened] = via.stack.slack.called("views.open")
     assert opened["trigger_id"] == trigger and opened["view"]["callback_id"] == callback_id
+
+
+async def test_a_form_slack_will_not_open_from_the_message_shortcut_is_told_how_to_ask(
+    via: Via,
+) -> None:
+    # Found while folding the commands' form opening into the shortcuts': a failing views.open
+    # from the shortcut was only "something went wrong", with no word of Slack's answer.
+    posted = via.stack.clock.now() - timedelta(minutes=30)
+    message = corpus.plain_message(
+        via.where, "TRK-101 hard braking", f"{int(posted.timestamp())}.000100"
+    )
+    payload = corpus.message_shortcut(
+        via.where,
+        "get_dashcam_video",
+        message,
+        response_url=via.response_url(),
+        trigger_id=via.trigger(),
+    )
+    via.stack.slack.fail_next("views.open", 500, count=4)  # past the client's retries
+    assert await via.interact(payload) is None
+    await wait_for(lambda: via.stack.responses(), timeout=30)
+    [said] = via.stack.responses()
+    assert "could not open the /recall form" in said and "internal_error" in said
+    assert via.stack.slack.views == {}
+
+
+async def test_a_form_slack_will_not_open_from_the_home_tab_is_told_in_the_dm(via: Via) -> None:
+    home = corpus.view_as_sent(via.where, await open_home(via))
+    action = corpus.button("home_open_snapshot", "", "home_actions", "Open")
+    via.stack.slack.fail_next("views.open", 500, count=4)
+    payload = corpus.view_action(via.where, home, action, trigger_id=via.trigger())
+    assert await via.interact(payload) is None
+
+    def told() -> list[str]:
+        return [m.text for m in via.stack.slack.messages if m.channel == f"D{via.where.user}"]
+
+    await wait_for(told, timeout=30)
+    [said] = told()
+    assert "could not open the /snapshot form" in said and "internal_error" in said
 
 
 async def test_refresh_links_gives_fresh_links(via: Via) -> None:

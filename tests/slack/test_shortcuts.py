@@ -9,9 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.offline.fakeslack import Message
-from bot.render.home import HOME_OPEN_SNAPSHOT
 from bot.store.models import DONE, TRACKING
-from tests.support.stack import Stack, wait_for
+from tests.support.stack import Stack
 
 CHICAGO = ZoneInfo("America/Chicago")  # the fake Slack's zone for every user
 
@@ -163,39 +162,3 @@ def test_manifest_declares_the_shortcuts_and_the_home_tab() -> None:
     events = manifest["settings"]["event_subscriptions"]
     assert "app_home_opened" in events["bot_events"]
     assert events["request_url"].endswith("/slack/events")
-
-
-async def test_a_failing_views_open_from_the_message_shortcut_is_told_to_the_user(
-    stack: Stack,
-) -> None:
-    # Found while folding the commands' form opening into the shortcuts' one: the shortcut's
-    # failure was only "something went wrong", with no word of Slack's answer or of a way round.
-    message = post_original(stack, "TRK-101 hard braking at 14:05", stack.clock.now())
-    stack.slack.fail_next("views.open", 500, count=4)  # past the client's retries
-    r = await stack.interact(shortcut_on(stack, message))
-    assert r.status_code == 200
-    await wait_for(lambda: stack.responses(), timeout=30)
-    [said] = stack.responses()
-    assert "could not open the /recall form" in said and "internal_error" in said
-    assert stack.slack.views == {}
-
-
-async def test_a_failing_views_open_from_the_home_tab_is_told_in_the_dm(stack: Stack) -> None:
-    stack.slack.fail_next("views.open", 500, count=4)
-    r = await stack.interact(
-        {
-            "type": "block_actions",
-            "trigger_id": "trig-home",
-            "view": {"id": "VHOME", "type": "home"},
-            "container": {"type": "view", "view_id": "VHOME"},
-            "actions": [{"action_id": HOME_OPEN_SNAPSHOT, "block_id": "home_buttons"}],
-        }
-    )
-    assert r.status_code == 200
-
-    def told() -> list[str]:
-        return [m.text for m in stack.slack.messages if m.channel == "DU0DISPATCH"]
-
-    await wait_for(told, timeout=30)
-    [said] = told()
-    assert "could not open the /snapshot form" in said and "internal_error" in said
